@@ -1,0 +1,25 @@
+"""Shared pydantic configuration for the API models.
+
+Field names are Azure's camelCase names, written as Python attributes in camelCase too, so that
+Azure documentation applies verbatim and there is no alias table to keep in sync.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ApiModel(BaseModel):
+    """Base for every API object: unknown fields are an error (the CRD is structural too)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def cel(rule: str, message: str, *, field_path: str | None = None, reason: str | None = None) -> dict[str, str]:
+    """One ``x-kubernetes-validations`` entry; kept as a helper so every rule carries a message."""
+    entry = {"rule": rule, "message": message}
+    if field_path:
+        entry["fieldPath"] = field_path
+    if reason:
+        entry["reason"] = reason
+    return entry

@@ -1,0 +1,444 @@
+"""The ``ScaleSet`` resource: the desired scale set model, with Azure's field names and defaults.
+
+Everything under ``spec`` except ``deletionPolicy``, ``paused`` and ``rolloutPolicy`` mirrors the
+Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so Azure documentation applies.
+Those three are the operator's own knobs. Secrets are never inline: the admin password comes from a
+Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from scaleset_operator.api.base import ApiModel, cel
+from scaleset_operator.api.durations import Duration
+from scaleset_operator.api.status import ScaleSetStatus
+
+KIND = "ScaleSet"
+PLURAL = "scalesets"
+
+UpgradeMode = Literal["Automatic", "Rolling", "Manual"]
+ScaleInRule = Literal["Default", "OldestVM", "NewestVM"]
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+IMMUTABLE = "self == oldSelf"
+
+
+class AzureCoordinates(ApiModel):
+    """Where the scale set lives in Azure. The simulator keys scale sets on the same triple."""
+
+    subscriptionId: str = Field(
+        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        description="Azure subscription ID (a GUID).",
+    )
+    resourceGroup: str = Field(
+        min_length=1, max_length=90, pattern=r"^[-\w\._\(\)]+$", description="Resource group name."
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$",
+        description="Scale set name in Azure. Defaults to metadata.name.",
+    )
+
+
+class Sku(ApiModel):
+    name: str = Field(min_length=1, description="VM size, e.g. Standard_D2s_v5.")
+    tier: str = Field(default="Standard", description="Standard or Basic.")
+    capacity: int = Field(ge=0, le=1000, description="Number of instances (0-1000).")
+
+
+class ScaleInPolicy(ApiModel):
+    rules: list[ScaleInRule] = Field(
+        default_factory=lambda: ["Default"],
+        max_length=1,
+        description=(
+            "Default: balance across zones and fault domains, then remove the highest instance IDs; "
+            "NewestVM / OldestVM: remove by creation time (still balancing across zones)."
+        ),
+    )
+    forceDeletion: bool = False
+
+
+class RollingUpgradePolicy(ApiModel):
+    """Azure's RollingUpgradePolicy; also used by automatic OS upgrades when
+    ``useRollingUpgradePolicy`` is true."""
+
+    maxBatchInstancePercent: int = Field(default=20, ge=5, le=100)
+    maxUnhealthyInstancePercent: int = Field(
+        default=20, ge=5, le=100, description="Checked before each batch over all instances."
+    )
+    maxUnhealthyUpgradedInstancePercent: int = Field(
+        default=20, ge=0, le=100, description="Checked after each batch over the upgraded instances."
+    )
+    pauseTimeBetweenBatches: Duration = "PT0S"
+    enableCrossZoneUpgrade: bool = False
+    prioritizeUnhealthyInstances: bool = False
+    rollbackFailedInstancesOnPolicyBreach: bool = False
+    maxSurge: bool = Field(
+        default=False,
+        description="Create new instances with the new model per batch and delete the old batch "
+        "once the new one is healthy, instead of upgrading in place.",
+    )
+
+
+class AutomaticOSUpgradePolicy(ApiModel):
+    enableAutomaticOSUpgrade: bool = False
+    disableAutomaticRollback: bool = False
+    useRollingUpgradePolicy: bool = False
+
+
+class UpgradePolicy(ApiModel):
+    mode: UpgradeMode = Field(default="Manual", description="Automatic, Rolling or Manual (Azure's default).")
+    rollingUpgradePolicy: RollingUpgradePolicy = Field(default_factory=RollingUpgradePolicy)
+    automaticOSUpgradePolicy: AutomaticOSUpgradePolicy = Field(default_factory=AutomaticOSUpgradePolicy)
+
+
+class ImageReference(ApiModel):
+    """A platform image (publisher/offer/sku/version) or a gallery image (``id``).
+
+    For a gallery image, an ``id`` ending in ``/images/NAME`` means the latest version replicated
+    to the scale set's region; ``/images/NAME/versions/X.Y.Z`` pins one.
+    """
+
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                cel(
+                    "has(self.id) != (has(self.publisher) || has(self.offer) || has(self.sku))",
+                    "set either id (gallery image) or publisher, offer and sku (platform image)",
+                ),
+                cel(
+                    "has(self.id) || (has(self.publisher) && has(self.offer) && has(self.sku))",
+                    "a platform image needs publisher, offer and sku",
+                ),
+                cel(
+                    "!has(oldSelf.publisher) || (has(self.publisher) && self.publisher == oldSelf.publisher)",
+                    "imageReference.publisher cannot change on an existing scale set",
+                    field_path=".publisher",
+                ),
+                cel(
+                    "!has(oldSelf.offer) || (has(self.offer) && self.offer == oldSelf.offer)",
+                    "imageReference.offer cannot change on an existing scale set",
+                    field_path=".offer",
+                ),
+            ]
+        }
+    }
+
+    publisher: str | None = Field(default=None, min_length=1)
+    offer: str | None = Field(default=None, min_length=1)
+    sku: str | None = Field(default=None, min_length=1)
+    version: str = Field(
+        default="latest",
+        pattern=r"^(latest|\d+\.\d+\.\d+)$",
+        description="'latest' or a version such as 2024.01.15 (required 'latest' for automatic OS upgrades).",
+    )
+    id: str | None = Field(
+        default=None,
+        pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+"
+        r"/images/[^/]+(/versions/\d+\.\d+\.\d+)?$",
+        description="Gallery image ID; ends in /images/NAME for the latest version.",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ImageReference:
+        platform = (self.publisher, self.offer, self.sku)
+        if self.id is not None and any(platform):
+            raise ValueError("set either id (gallery image) or publisher, offer and sku (platform image)")
+        if self.id is None and not all(platform):
+            raise ValueError("a platform image needs publisher, offer and sku")
+        return self
+
+    @property
+    def is_gallery(self) -> bool:
+        return self.id is not None
+
+    @property
+    def wants_latest(self) -> bool:
+        if self.id is not None:
+            return "/versions/" not in self.id
+        return self.version == "latest"
+
+    @property
+    def pinned_version(self) -> str | None:
+        if self.id is not None:
+            return self.id.rsplit("/versions/", 1)[1] if "/versions/" in self.id else None
+        return None if self.version == "latest" else self.version
+
+
+class ManagedDiskParameters(ApiModel):
+    storageAccountType: Literal["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS",
+                                "Premium_ZRS", "StandardSSD_ZRS", "PremiumV2_LRS"] = "Standard_LRS"
+
+
+class OSDisk(ApiModel):
+    osType: Literal["Linux", "Windows"] = "Linux"
+    createOption: Literal["FromImage"] = "FromImage"
+    caching: Literal["None", "ReadOnly", "ReadWrite"] = "ReadWrite"
+    diskSizeGB: int | None = Field(default=None, ge=1, le=4095)
+    managedDisk: ManagedDiskParameters = Field(default_factory=ManagedDiskParameters)
+
+
+class DataDisk(ApiModel):
+    lun: int = Field(ge=0, le=63, description="Logical unit number; unique within the scale set.")
+    diskSizeGB: int = Field(ge=1, le=32767)
+    createOption: Literal["Empty"] = "Empty"
+    caching: Literal["None", "ReadOnly", "ReadWrite"] = "None"
+    managedDisk: ManagedDiskParameters = Field(default_factory=ManagedDiskParameters)
+
+
+class StorageProfile(ApiModel):
+    imageReference: ImageReference
+    osDisk: OSDisk = Field(default_factory=OSDisk)
+    dataDisks: list[DataDisk] = Field(
+        default_factory=list,
+        max_length=64,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["lun"]},
+    )
+
+    @model_validator(mode="after")
+    def _unique_luns(self) -> StorageProfile:
+        luns = [disk.lun for disk in self.dataDisks]
+        duplicates = sorted({lun for lun in luns if luns.count(lun) > 1})
+        if duplicates:
+            raise ValueError(f"dataDisks: duplicate lun {duplicates}; each data disk needs its own lun")
+        return self
+
+
+class SecretKeyRef(ApiModel):
+    name: str = Field(min_length=1, description="Name of a Secret in the ScaleSet's namespace.")
+    key: str = Field(min_length=1, description="Key within the Secret.")
+
+
+class SshPublicKey(ApiModel):
+    path: str
+    keyData: str
+
+
+class SshConfiguration(ApiModel):
+    publicKeys: list[SshPublicKey] = Field(default_factory=list)
+
+
+class LinuxConfiguration(ApiModel):
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                cel(
+                    "!self.disablePasswordAuthentication || (has(self.ssh) && size(self.ssh.publicKeys) > 0)",
+                    "disablePasswordAuthentication needs at least one ssh.publicKeys entry",
+                ),
+            ]
+        }
+    }
+
+    disablePasswordAuthentication: bool = False
+    ssh: SshConfiguration | None = None
+
+
+class WindowsConfiguration(ApiModel):
+    enableAutomaticUpdates: bool = True
+    timeZone: str | None = None
+
+
+class OSProfile(ApiModel):
+    """Applies to new and reimaged instances only (Azure: OS profile changes do not follow the
+    upgrade policy)."""
+
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                cel(
+                    "!has(self.adminPasswordSecretRef) || has(self.adminUsername)",
+                    "adminPasswordSecretRef needs adminUsername",
+                    field_path=".adminPasswordSecretRef",
+                ),
+                cel(
+                    "self.computerNamePrefix == oldSelf.computerNamePrefix",
+                    "computerNamePrefix cannot change after creation",
+                    field_path=".computerNamePrefix",
+                ),
+            ]
+        }
+    }
+
+    computerNamePrefix: str = Field(
+        min_length=1,
+        max_length=15,
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9-]*$",
+        description="1-15 characters; instance names are the prefix plus the base-36 instance ID.",
+    )
+    adminUsername: str | None = Field(default=None, min_length=1, max_length=64)
+    adminPasswordSecretRef: SecretKeyRef | None = Field(
+        default=None, description="The admin password, read from a Secret; never inline."
+    )
+    customData: str | None = Field(
+        default=None,
+        max_length=87380,
+        description="Base64 cloud-init / custom data. Not secret: do not put credentials here.",
+    )
+    linuxConfiguration: LinuxConfiguration | None = None
+    windowsConfiguration: WindowsConfiguration | None = None
+
+
+class ApiEntityReference(ApiModel):
+    id: str = Field(min_length=1)
+
+
+class NetworkProfile(ApiModel):
+    healthProbe: ApiEntityReference | None = Field(
+        default=None, description="Load balancer probe that reports instance health."
+    )
+
+
+class ExtensionProperties(ApiModel):
+    publisher: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    typeHandlerVersion: str = Field(min_length=1)
+    autoUpgradeMinorVersion: bool = True
+    settings: dict[str, Any] | None = Field(
+        default=None, json_schema_extra={"x-kubernetes-preserve-unknown-fields": True}
+    )
+
+
+class Extension(ApiModel):
+    name: str = Field(min_length=1)
+    properties: ExtensionProperties
+
+
+class ExtensionProfile(ApiModel):
+    extensions: list[Extension] = Field(
+        default_factory=list,
+        max_length=50,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+
+
+class VirtualMachineProfile(ApiModel):
+    osProfile: OSProfile
+    storageProfile: StorageProfile
+    networkProfile: NetworkProfile = Field(default_factory=NetworkProfile)
+    extensionProfile: ExtensionProfile = Field(default_factory=ExtensionProfile)
+
+
+class MaintenanceWindow(ApiModel):
+    """A weekly UTC window; ``end`` before ``start`` wraps past midnight."""
+
+    days: list[Weekday] = Field(min_length=1, max_length=7)
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="UTC, HH:MM")
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="UTC, HH:MM")
+
+
+class RolloutPolicy(ApiModel):
+    """The operator's own rollout knobs (not part of Azure's model)."""
+
+    healthTimeout: Duration = Field(
+        default="PT5M", description="How long a batch may take to become healthy before it counts as failed."
+    )
+    progressDeadline: Duration = Field(
+        default="PT30M", description="A rollout that makes no progress for this long is reported Stalled."
+    )
+    osImageCheckInterval: Duration = Field(
+        default="PT1M", description="How often the image catalog is checked for automatic OS upgrades."
+    )
+    maintenanceWindows: list[MaintenanceWindow] = Field(
+        default_factory=list,
+        description="When set, automatic batches (OS upgrades and Automatic/Rolling model rollouts) start "
+        "only inside one of these windows.",
+    )
+    reimageAllOnDiskDrift: bool = Field(
+        default=False,
+        description="DESTRUCTIVE: reimage-all (recreating data disks, losing their data) instances whose "
+        "data disks differ from the model, batch by batch under the rolling policy. Off by default.",
+    )
+
+
+class ScaleSetSpec(ApiModel):
+    model_config = ApiModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                cel(
+                    "!has(self.virtualMachineProfile.osProfile.windowsConfiguration)"
+                    " || self.virtualMachineProfile.storageProfile.osDisk.osType == 'Windows'",
+                    "osProfile.windowsConfiguration needs storageProfile.osDisk.osType: Windows",
+                    field_path=".virtualMachineProfile.osProfile.windowsConfiguration",
+                ),
+                cel(
+                    "!has(self.virtualMachineProfile.osProfile.linuxConfiguration)"
+                    " || self.virtualMachineProfile.storageProfile.osDisk.osType == 'Linux'",
+                    "osProfile.linuxConfiguration needs storageProfile.osDisk.osType: Linux",
+                    field_path=".virtualMachineProfile.osProfile.linuxConfiguration",
+                ),
+                cel(
+                    "!self.upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade || size(self.zones) > 1",
+                    "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
+                    field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
+                ),
+            ]
+        }
+    }
+
+    location: str = Field(
+        pattern=r"^[a-z0-9]+$",
+        description="Azure region, e.g. westeurope. Cannot change after creation.",
+        json_schema_extra={"x-kubernetes-validations": [cel(IMMUTABLE, "location cannot change after creation")]},
+    )
+    azure: AzureCoordinates = Field(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                cel(IMMUTABLE, "azure (subscriptionId, resourceGroup, name) cannot change after creation")
+            ]
+        }
+    )
+    sku: Sku
+    zones: list[Literal["1", "2", "3"]] = Field(
+        default_factory=list, max_length=3, json_schema_extra={"x-kubernetes-list-type": "set"}
+    )
+    platformFaultDomainCount: int = Field(
+        default=5,
+        ge=1,
+        le=5,
+        json_schema_extra={
+            "x-kubernetes-validations": [cel(IMMUTABLE, "platformFaultDomainCount cannot change after creation")]
+        },
+    )
+    overprovision: bool = Field(
+        default=False,
+        description="Create extra instances during scale-out and delete the extras once the requested "
+        "number is running. (Azure defaults this to true; the operator defaults to false.)",
+    )
+    scaleInPolicy: ScaleInPolicy = Field(default_factory=ScaleInPolicy)
+    upgradePolicy: UpgradePolicy = Field(default_factory=UpgradePolicy)
+    virtualMachineProfile: VirtualMachineProfile
+    deletionPolicy: Literal["Delete", "Orphan"] = Field(
+        default="Delete",
+        description="Delete: deleting the resource deletes the cloud scale set. Orphan: leave it.",
+    )
+    paused: bool = Field(default=False, description="Hold any rollout without losing its progress.")
+    rolloutPolicy: RolloutPolicy = Field(default_factory=RolloutPolicy)
+
+    @property
+    def is_windows(self) -> bool:
+        return self.virtualMachineProfile.storageProfile.osDisk.osType == "Windows"
+
+
+class ObjectMeta(ApiModel):
+    model_config = ApiModel.model_config | {"extra": "allow"}
+
+    name: str
+    namespace: str | None = None
+    generation: int | None = None
+    uid: str | None = None
+
+
+class ScaleSet(ApiModel):
+    model_config = ApiModel.model_config | {"extra": "ignore"}
+
+    apiVersion: str = "scaleset.dev/v1alpha1"
+    kind: Literal["ScaleSet"] = "ScaleSet"
+    metadata: ObjectMeta
+    spec: ScaleSetSpec
+    status: ScaleSetStatus | None = None

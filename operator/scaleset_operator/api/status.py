@@ -1,0 +1,173 @@
+"""``ScaleSet.status``: what the operator observed and decided, in Azure's vocabulary.
+
+Every field the operator writes is declared here, because the API server prunes undeclared status
+fields silently. ``rollout`` is the operator's intent record: rollout state that cannot be
+re-observed from the backend (the batch in flight, what was already done) is written here *before*
+the backend is told to act, so a crash at any moment resumes without repeating or losing work.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ConditionStatus = Literal["True", "False", "Unknown"]
+RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
+RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
+
+
+class StatusModel(BaseModel):
+    """Status objects tolerate unknown fields (an older or newer operator may have written them)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class Condition(StatusModel):
+    """metav1.Condition."""
+
+    type: str
+    status: ConditionStatus
+    reason: str = Field(pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+    message: str = ""
+    lastTransitionTime: str
+    observedGeneration: int | None = None
+
+
+class DataDiskStatus(StatusModel):
+    lun: int
+    diskSizeGB: int
+
+
+class InstanceStatus(StatusModel):
+    """One VM: its model view and instance view side by side, plus what still differs."""
+
+    instanceId: str
+    name: str
+    zone: str | None = None
+    faultDomain: int = 0
+    updateDomain: int = 0
+    latestModelApplied: bool
+    imageVersion: str
+    provisioningState: str
+    powerState: str
+    healthState: str
+    dataDisks: list[DataDiskStatus] = Field(default_factory=list)
+    protectFromScaleIn: bool = False
+    protectFromScaleSetActions: bool = False
+    lastUpgradeTime: str | None = None
+    differsFromModel: list[str] = Field(
+        default_factory=list,
+        description="What still differs from the model and what fixes it, e.g. "
+        "'dataDisks[lun=0].diskSizeGB 32 != 64 (needs ReimageAll)'.",
+    )
+
+
+class RollingUpgradeRunningStatus(StatusModel):
+    code: RollingUpgradeCode
+    startTime: str | None = None
+    lastAction: Literal["Start", "Cancel"] | None = None
+    lastActionTime: str | None = None
+    endTime: str | None = None
+
+
+class RollingUpgradeProgress(StatusModel):
+    successfulInstanceCount: int = 0
+    failedInstanceCount: int = 0
+    inProgressInstanceCount: int = 0
+    pendingInstanceCount: int = 0
+
+
+class ApiError(StatusModel):
+    code: str
+    message: str
+    target: str | None = None
+
+
+class RollingUpgradeStatus(StatusModel):
+    """Mirrors Azure's RollingUpgradeStatusInfo."""
+
+    kind: RolloutKind = "ModelUpgrade"
+    runningStatus: RollingUpgradeRunningStatus
+    progress: RollingUpgradeProgress = Field(default_factory=RollingUpgradeProgress)
+    error: ApiError | None = None
+
+
+class ImageReferenceStatus(StatusModel):
+    publisher: str | None = None
+    offer: str | None = None
+    sku: str | None = None
+    version: str | None = None
+    id: str | None = None
+
+
+class RollbackStatusInfo(StatusModel):
+    successfullyRolledbackInstanceCount: int = 0
+    failedRolledbackInstanceCount: int = 0
+    rollbackError: ApiError | None = None
+
+
+class OSUpgradeHistoryEntry(StatusModel):
+    """Azure's UpgradeOperationHistoricalStatusInfo, flattened."""
+
+    runningStatus: RollingUpgradeRunningStatus
+    progress: RollingUpgradeProgress = Field(default_factory=RollingUpgradeProgress)
+    startedBy: Literal["Platform", "User"]
+    targetImageReference: ImageReferenceStatus
+    rollbackInfo: RollbackStatusInfo = Field(default_factory=RollbackStatusInfo)
+    error: ApiError | None = None
+
+
+class RolloutBatch(StatusModel):
+    """The batch in flight: recorded before the backend is asked to act on it."""
+
+    number: int
+    instanceIds: list[str]
+    action: Literal["Upgrade", "Reimage", "ReimageAll", "Rollback", "Surge"]
+    startTime: str
+    acted: bool = Field(
+        default=False, description="The backend accepted the batch's call (so it is not sent again)."
+    )
+    surgeInstanceIds: list[str] = Field(default_factory=list)
+
+
+class RolloutRecord(StatusModel):
+    """The operator's intent record for the rollout in progress (not re-observable from the cloud)."""
+
+    kind: RolloutKind
+    target: str = Field(description="Model hash or image version the rollout drives instances to.")
+    startTime: str
+    startedBy: Literal["Platform", "User"] = "Platform"
+    rollback: bool = True
+    done: list[str] = Field(default_factory=list, description="Instance IDs already brought to the target.")
+    failed: list[str] = Field(default_factory=list)
+    rolledBack: list[str] = Field(default_factory=list)
+    rollbackFailed: list[str] = Field(default_factory=list)
+    batch: RolloutBatch | None = None
+    batchesCompleted: int = 0
+    lastBatchEndTime: str | None = None
+    lastProgressTime: str | None = None
+    previousImageVersions: dict[str, str] = Field(default_factory=dict)
+    cancelRequested: bool = False
+    operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+
+
+class ScaleSetStatus(StatusModel):
+    observedGeneration: int | None = None
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    replicas: int = 0
+    readyReplicas: int = 0
+    updatedReplicas: int = 0
+    selector: str = Field(default="", description="Label selector string for the scale subresource (HPA).")
+    currentImage: str | None = None
+    upgradeState: str | None = None
+    modelHash: str | None = None
+    latestImageVersion: str | None = None
+    lastImageCheckTime: str | None = None
+    instances: list[InstanceStatus] = Field(default_factory=list)
+    rollingUpgrade: RollingUpgradeStatus | None = None
+    osUpgradeHistory: list[OSUpgradeHistoryEntry] = Field(default_factory=list, max_length=5)
+    rollout: RolloutRecord | None = None
