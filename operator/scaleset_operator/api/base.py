@@ -6,7 +6,11 @@ Azure documentation applies verbatim and there is no alias table to keep in sync
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
+
+JsonDict = dict[str, Any]
 
 
 class ApiModel(BaseModel):
@@ -23,3 +27,15 @@ def cel(rule: str, message: str, *, field_path: str | None = None, reason: str |
     if reason:
         entry["reason"] = reason
     return entry
+
+
+def with_rules(*rules: JsonDict) -> ConfigDict:
+    """The ApiModel config plus object-level CEL rules (``x-kubernetes-validations``)."""
+    return ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, json_schema_extra={"x-kubernetes-validations": list(rules)}
+    )
+
+
+def field_rules(*rules: JsonDict) -> JsonDict:
+    """Field-level CEL rules, for ``Field(json_schema_extra=...)``."""
+    return {"x-kubernetes-validations": list(rules)}

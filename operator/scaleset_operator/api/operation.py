@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from scaleset_operator.api.base import ApiModel, cel
+from scaleset_operator.api.base import ApiModel, cel, with_rules
 from scaleset_operator.api.scaleset import ObjectMeta
 from scaleset_operator.api.status import Condition, StatusModel
 
@@ -19,8 +19,13 @@ KIND = "ScaleSetOperation"
 PLURAL = "scalesetoperations"
 
 Action = Literal[
-    "UpgradeInstances", "Reimage", "ReimageAll", "Restart", "DeleteInstances",
-    "StartOSUpgrade", "CancelRollingUpgrade",
+    "UpgradeInstances",
+    "Reimage",
+    "ReimageAll",
+    "Restart",
+    "DeleteInstances",
+    "StartOSUpgrade",
+    "CancelRollingUpgrade",
 ]
 InstanceId = Annotated[str, Field(pattern=r"^\d+$", max_length=20, description="A decimal instance ID.")]
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
@@ -39,24 +44,19 @@ ACTION_DESCRIPTION = (
 
 
 class ScaleSetOperationSpec(ApiModel):
-    model_config = ApiModel.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                cel("self == oldSelf", "a ScaleSetOperation is immutable: create a new one instead"),
-                cel(
-                    "!(self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances'])"
-                    " || (has(self.instanceIds) && size(self.instanceIds) > 0) != self.allInstances",
-                    "set exactly one of instanceIds (non-empty) or allInstances: true for this action",
-                ),
-                cel(
-                    "self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances']"
-                    " || (!has(self.instanceIds) && !self.allInstances)",
-                    "StartOSUpgrade and CancelRollingUpgrade act on the whole scale set: "
-                    "omit instanceIds and allInstances",
-                ),
-            ]
-        }
-    }
+    model_config = with_rules(
+        cel("self == oldSelf", "a ScaleSetOperation is immutable: create a new one instead"),
+        cel(
+            "!(self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances'])"
+            " || (has(self.instanceIds) && size(self.instanceIds) > 0) != self.allInstances",
+            "set exactly one of instanceIds (non-empty) or allInstances: true for this action",
+        ),
+        cel(
+            "self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances']"
+            " || (!has(self.instanceIds) && !self.allInstances)",
+            "StartOSUpgrade and CancelRollingUpgrade act on the whole scale set: omit instanceIds and allInstances",
+        ),
+    )
 
     scaleSetName: str = Field(min_length=1, description="A ScaleSet in the same namespace.")
     action: Action = Field(description=ACTION_DESCRIPTION)

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from scaleset_operator.api.base import ApiModel, cel
+from scaleset_operator.api.base import ApiModel, cel, field_rules, with_rules
 from scaleset_operator.api.durations import Duration
 from scaleset_operator.api.status import ScaleSetStatus
 
@@ -51,9 +51,13 @@ class Sku(ApiModel):
     capacity: int = Field(ge=0, le=1000, description="Number of instances (0-1000).")
 
 
+def _default_scale_in_rules() -> list[ScaleInRule]:
+    return ["Default"]
+
+
 class ScaleInPolicy(ApiModel):
     rules: list[ScaleInRule] = Field(
-        default_factory=lambda: ["Default"],
+        default_factory=_default_scale_in_rules,
         max_length=1,
         description=(
             "Default: balance across zones and fault domains, then remove the highest instance IDs; "
@@ -104,30 +108,26 @@ class ImageReference(ApiModel):
     to the scale set's region; ``/images/NAME/versions/X.Y.Z`` pins one.
     """
 
-    model_config = ApiModel.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                cel(
-                    "has(self.id) != (has(self.publisher) || has(self.offer) || has(self.sku))",
-                    "set either id (gallery image) or publisher, offer and sku (platform image)",
-                ),
-                cel(
-                    "has(self.id) || (has(self.publisher) && has(self.offer) && has(self.sku))",
-                    "a platform image needs publisher, offer and sku",
-                ),
-                cel(
-                    "!has(oldSelf.publisher) || (has(self.publisher) && self.publisher == oldSelf.publisher)",
-                    "imageReference.publisher cannot change on an existing scale set",
-                    field_path=".publisher",
-                ),
-                cel(
-                    "!has(oldSelf.offer) || (has(self.offer) && self.offer == oldSelf.offer)",
-                    "imageReference.offer cannot change on an existing scale set",
-                    field_path=".offer",
-                ),
-            ]
-        }
-    }
+    model_config = with_rules(
+        cel(
+            "has(self.id) != (has(self.publisher) || has(self.offer) || has(self.sku))",
+            "set either id (gallery image) or publisher, offer and sku (platform image)",
+        ),
+        cel(
+            "has(self.id) || (has(self.publisher) && has(self.offer) && has(self.sku))",
+            "a platform image needs publisher, offer and sku",
+        ),
+        cel(
+            "!has(oldSelf.publisher) || (has(self.publisher) && self.publisher == oldSelf.publisher)",
+            "imageReference.publisher cannot change on an existing scale set",
+            field_path=".publisher",
+        ),
+        cel(
+            "!has(oldSelf.offer) || (has(self.offer) && self.offer == oldSelf.offer)",
+            "imageReference.offer cannot change on an existing scale set",
+            field_path=".offer",
+        ),
+    )
 
     publisher: str | None = Field(default=None, min_length=1)
     offer: str | None = Field(default=None, min_length=1)
@@ -171,8 +171,15 @@ class ImageReference(ApiModel):
 
 
 class ManagedDiskParameters(ApiModel):
-    storageAccountType: Literal["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS",
-                                "Premium_ZRS", "StandardSSD_ZRS", "PremiumV2_LRS"] = "Standard_LRS"
+    storageAccountType: Literal[
+        "Standard_LRS",
+        "Premium_LRS",
+        "StandardSSD_LRS",
+        "UltraSSD_LRS",
+        "Premium_ZRS",
+        "StandardSSD_ZRS",
+        "PremiumV2_LRS",
+    ] = "Standard_LRS"
 
 
 class OSDisk(ApiModel):
@@ -224,16 +231,12 @@ class SshConfiguration(ApiModel):
 
 
 class LinuxConfiguration(ApiModel):
-    model_config = ApiModel.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                cel(
-                    "!self.disablePasswordAuthentication || (has(self.ssh) && size(self.ssh.publicKeys) > 0)",
-                    "disablePasswordAuthentication needs at least one ssh.publicKeys entry",
-                ),
-            ]
-        }
-    }
+    model_config = with_rules(
+        cel(
+            "!self.disablePasswordAuthentication || (has(self.ssh) && size(self.ssh.publicKeys) > 0)",
+            "disablePasswordAuthentication needs at least one ssh.publicKeys entry",
+        ),
+    )
 
     disablePasswordAuthentication: bool = False
     ssh: SshConfiguration | None = None
@@ -248,22 +251,18 @@ class OSProfile(ApiModel):
     """Applies to new and reimaged instances only (Azure: OS profile changes do not follow the
     upgrade policy)."""
 
-    model_config = ApiModel.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                cel(
-                    "!has(self.adminPasswordSecretRef) || has(self.adminUsername)",
-                    "adminPasswordSecretRef needs adminUsername",
-                    field_path=".adminPasswordSecretRef",
-                ),
-                cel(
-                    "self.computerNamePrefix == oldSelf.computerNamePrefix",
-                    "computerNamePrefix cannot change after creation",
-                    field_path=".computerNamePrefix",
-                ),
-            ]
-        }
-    }
+    model_config = with_rules(
+        cel(
+            "!has(self.adminPasswordSecretRef) || has(self.adminUsername)",
+            "adminPasswordSecretRef needs adminUsername",
+            field_path=".adminPasswordSecretRef",
+        ),
+        cel(
+            "self.computerNamePrefix == oldSelf.computerNamePrefix",
+            "computerNamePrefix cannot change after creation",
+            field_path=".computerNamePrefix",
+        ),
+    )
 
     computerNamePrefix: str = Field(
         min_length=1,
@@ -357,41 +356,35 @@ class RolloutPolicy(ApiModel):
 
 
 class ScaleSetSpec(ApiModel):
-    model_config = ApiModel.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                cel(
-                    "!has(self.virtualMachineProfile.osProfile.windowsConfiguration)"
-                    " || self.virtualMachineProfile.storageProfile.osDisk.osType == 'Windows'",
-                    "osProfile.windowsConfiguration needs storageProfile.osDisk.osType: Windows",
-                    field_path=".virtualMachineProfile.osProfile.windowsConfiguration",
-                ),
-                cel(
-                    "!has(self.virtualMachineProfile.osProfile.linuxConfiguration)"
-                    " || self.virtualMachineProfile.storageProfile.osDisk.osType == 'Linux'",
-                    "osProfile.linuxConfiguration needs storageProfile.osDisk.osType: Linux",
-                    field_path=".virtualMachineProfile.osProfile.linuxConfiguration",
-                ),
-                cel(
-                    "!self.upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade || size(self.zones) > 1",
-                    "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
-                    field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
-                ),
-            ]
-        }
-    }
+    model_config = with_rules(
+        cel(
+            "!has(self.virtualMachineProfile.osProfile.windowsConfiguration)"
+            " || self.virtualMachineProfile.storageProfile.osDisk.osType == 'Windows'",
+            "osProfile.windowsConfiguration needs storageProfile.osDisk.osType: Windows",
+            field_path=".virtualMachineProfile.osProfile.windowsConfiguration",
+        ),
+        cel(
+            "!has(self.virtualMachineProfile.osProfile.linuxConfiguration)"
+            " || self.virtualMachineProfile.storageProfile.osDisk.osType == 'Linux'",
+            "osProfile.linuxConfiguration needs storageProfile.osDisk.osType: Linux",
+            field_path=".virtualMachineProfile.osProfile.linuxConfiguration",
+        ),
+        cel(
+            "!self.upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade || size(self.zones) > 1",
+            "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
+            field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
+        ),
+    )
 
     location: str = Field(
         pattern=r"^[a-z0-9]+$",
         description="Azure region, e.g. westeurope. Cannot change after creation.",
-        json_schema_extra={"x-kubernetes-validations": [cel(IMMUTABLE, "location cannot change after creation")]},
+        json_schema_extra=field_rules(cel(IMMUTABLE, "location cannot change after creation")),
     )
     azure: AzureCoordinates = Field(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                cel(IMMUTABLE, "azure (subscriptionId, resourceGroup, name) cannot change after creation")
-            ]
-        }
+        json_schema_extra=field_rules(
+            cel(IMMUTABLE, "azure (subscriptionId, resourceGroup, name) cannot change after creation")
+        )
     )
     sku: Sku
     zones: list[Literal["1", "2", "3"]] = Field(
@@ -401,9 +394,7 @@ class ScaleSetSpec(ApiModel):
         default=5,
         ge=1,
         le=5,
-        json_schema_extra={
-            "x-kubernetes-validations": [cel(IMMUTABLE, "platformFaultDomainCount cannot change after creation")]
-        },
+        json_schema_extra=field_rules(cel(IMMUTABLE, "platformFaultDomainCount cannot change after creation")),
     )
     overprovision: bool = Field(
         default=False,

@@ -88,6 +88,11 @@ class RollingUpgradeStatus(StatusModel):
     """Mirrors Azure's RollingUpgradeStatusInfo."""
 
     kind: RolloutKind = "ModelUpgrade"
+    target: str | None = Field(
+        default=None,
+        description="Model hash or image version of the rollout; a Faulted or Cancelled target is not "
+        "retried automatically (a new model or image version, or an operation, starts a new one).",
+    )
     runningStatus: RollingUpgradeRunningStatus
     progress: RollingUpgradeProgress = Field(default_factory=RollingUpgradeProgress)
     error: ApiError | None = None
@@ -125,9 +130,7 @@ class RolloutBatch(StatusModel):
     instanceIds: list[str]
     action: Literal["Upgrade", "Reimage", "ReimageAll", "Rollback", "Surge"]
     startTime: str
-    acted: bool = Field(
-        default=False, description="The backend accepted the batch's call (so it is not sent again)."
-    )
+    acted: bool = Field(default=False, description="The backend accepted the batch's call (so it is not sent again).")
     surgeInstanceIds: list[str] = Field(default_factory=list)
 
 
@@ -149,6 +152,7 @@ class RolloutRecord(StatusModel):
     lastProgressTime: str | None = None
     previousImageVersions: dict[str, str] = Field(default_factory=dict)
     cancelRequested: bool = False
+    fault: ApiError | None = Field(default=None, description="Set when a stop rule fired; final after rollback.")
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
 
 

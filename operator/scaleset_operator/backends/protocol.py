@@ -1,0 +1,60 @@
+"""The backend protocol: small, async and batch-oriented.
+
+One call per batch, never one per instance: every instance operation takes the batch's instance IDs.
+Instance operations return once the backend has *accepted* the work; progress and completion are
+read from the next observation (instances go ``Updating`` -> ``Succeeded`` and report health). That
+keeps the reconciler crash-safe: nothing important lives only in an in-flight call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
+from scaleset_operator.cloud.observed import ObservedScaleSet
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
+        """The scale set and all its instances with their instance views; None if it does not exist."""
+
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
+        """Create the scale set or update its model and capacity (Manual upgrade mode in the cloud).
+
+        New instances get the model at once; existing ones only through the instance operations.
+        A lower capacity removes instances by the model's scale-in policy.
+        """
+
+    async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Bring instances to the latest model (Azure ``updateInstances``, the manual upgrade)."""
+
+    async def reimage(
+        self, key: ScaleSetKey, instance_ids: Sequence[str], *, image_version: str | None = None
+    ) -> None:
+        """Replace the OS disk from the model's image, keep data disks, re-run extensions.
+
+        ``image_version`` pins the version (OS upgrade target, or the previous one for a rollback);
+        None resolves 'latest' now.
+        """
+
+    async def reimage_all(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Recreate all disks (OS and data) from the model. Data on data disks is lost."""
+
+    async def restart(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None: ...
+
+    async def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Delete instances; the scale set's capacity shrinks by as many."""
+
+    async def delete(self, key: ScaleSetKey) -> None:
+        """Start deleting the scale set; a scale set already gone is not an error."""
+
+    async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
+        """The newest version 'latest' resolves to in ``location`` (gallery: replicated there and not
+        excluded from latest); None if the image has no usable version."""
+
+    async def close(self) -> None: ...

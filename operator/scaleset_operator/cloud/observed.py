@@ -1,0 +1,76 @@
+"""What a backend reports: the scale set and, per instance, its model view and instance view.
+
+One observation = one scale set GET plus one VM list with the instance view expanded; the planner
+works only from this snapshot (plus the recorded rollout), never from per-instance calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ProvisioningState = Literal["Creating", "Updating", "Succeeded", "Failed", "Deleting"]
+PowerState = Literal["starting", "running", "stopping", "stopped", "deallocated"]
+HealthState = Literal["Healthy", "Unhealthy", "Initializing", "Unknown"]
+
+
+@dataclass(frozen=True)
+class ObservedImage:
+    """The image an instance's OS disk was actually built from (``version`` resolved, never 'latest')."""
+
+    version: str
+    publisher: str | None = None
+    offer: str | None = None
+    sku: str | None = None
+    gallery_image_id: str | None = None
+
+    def display(self) -> str:
+        if self.gallery_image_id:
+            return f"{self.gallery_image_id.rsplit('/', 1)[-1]}:{self.version}"
+        return f"{self.offer}:{self.sku}:{self.version}"
+
+
+@dataclass(frozen=True)
+class ObservedInstance:
+    instance_id: str
+    name: str
+    zone: str | None
+    fault_domain: int
+    update_domain: int
+    latest_model_applied: bool
+    image: ObservedImage
+    data_disks: dict[int, int]
+    """lun -> provisioned size in GB (the real disks, which may differ from the model)."""
+    os_profile_fingerprint: str | None
+    """Fingerprint of the OS profile the instance was built with; None when the backend cannot tell."""
+    provisioning_state: ProvisioningState
+    power_state: PowerState
+    health_state: HealthState
+    created_at: datetime
+    last_model_update: datetime | None = None
+    protect_from_scale_in: bool = False
+    protect_from_scale_set_actions: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return self.provisioning_state in ("Creating", "Updating", "Deleting")
+
+
+@dataclass(frozen=True)
+class ObservedScaleSet:
+    name: str
+    location: str
+    capacity: int
+    model_hash: str | None
+    settings_hash: str | None
+    provisioning_state: ProvisioningState
+    instances: tuple[ObservedInstance, ...] = field(default_factory=tuple)
+    etag: str | None = None
+
+    def instance(self, instance_id: str) -> ObservedInstance | None:
+        return next((i for i in self.instances if i.instance_id == instance_id), None)
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(i.instance_id for i in self.instances)
