@@ -7,6 +7,7 @@ idle, converged ScaleSet produces the very same status on every pass (no writes)
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.api.status import (
@@ -283,4 +284,17 @@ def build_status(
         rollingUpgrade=rolling,
         osUpgradeHistory=_history(inputs, finished),
         rollout=record,
+    )
+
+
+def stalled_status(
+    previous: ScaleSetStatus, generation: int, reason: str, message: str, now: datetime
+) -> ScaleSetStatus:
+    """Status when the operator cannot even plan (invalid spec, missing Secret): say why, keep the rest."""
+    situation = Situation(generation=generation, stalled=(reason, message))
+    return previous.model_copy(
+        update={
+            "observedGeneration": generation,
+            "conditions": conditions.all_conditions(situation, previous.conditions, now),
+        }
     )

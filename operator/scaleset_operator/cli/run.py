@@ -1,0 +1,45 @@
+"""``scaleset-operator run``: run the operator against the current kubeconfig (or in a cluster)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="run the operator")
+    parser.add_argument("--backend", choices=["fake", "azure"], default="fake")
+    parser.add_argument("--namespace", "-n", action="append", default=[], help="watch only these (repeatable)")
+    parser.add_argument("--kubeconfig", help="defaults to $KUBECONFIG / ~/.kube/config, or in-cluster")
+    parser.add_argument("--speed", type=float, default=1.0, help="simulator: simulated seconds per real second")
+    parser.add_argument("--admin-host", default="127.0.0.1")
+    parser.add_argument("--admin-port", type=int, default=8089, help="simulator admin endpoint (0 disables)")
+    parser.add_argument("--peering", help="kopf peering name for active/standby replicas")
+    parser.add_argument("--priority", type=int, default=0, help="kopf peering priority (distinct per replica)")
+    parser.add_argument("--liveness-port", type=int, help="serve kopf's /healthz on this port")
+    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from scaleset_operator.runtime import OperatorConfig
+    from scaleset_operator.runtime import run as run_operator
+
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    config = OperatorConfig(
+        backend=args.backend,
+        namespaces=args.namespace,
+        kubeconfig=args.kubeconfig,
+        speed=args.speed,
+        admin_host=args.admin_host,
+        admin_port=args.admin_port,
+        peering=args.peering,
+        priority=args.priority,
+        liveness_port=args.liveness_port,
+    )
+    return run_operator(config)

@@ -1,0 +1,256 @@
+"""One reconcile pass for one ScaleSet: observe -> plan -> record intent -> act -> report.
+
+The only module that performs I/O on purpose, and the only one that decides *when* to write:
+- status is written only when it differs from what is stored (an idle ScaleSet writes nothing);
+- the intent record (the batch about to be sent) is written *before* the backend call, and marked
+  sent after it, so a crash at any moment resumes without repeating or losing work;
+- a backend failure is fed back to the planner, which turns it into conditions; throttling waits
+  ``Retry-After``, other retryable errors back off exponentially, the rest stall with the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from scaleset_operator.api import scaleset as scaleset_api
+from scaleset_operator.api.durations import parse_duration
+from scaleset_operator.api.scaleset import ScaleSetSpec
+from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
+from scaleset_operator.cloud.errors import BackendError, Throttled
+from scaleset_operator.planner import actions as act
+from scaleset_operator.planner.inputs import BackendFailure, PlanInputs
+from scaleset_operator.planner.plan import Plan, mark_acted, plan
+from scaleset_operator.planner.status import stalled_status
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class StatusWriter(Protocol):
+    async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None: ...
+
+    async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None: ...
+
+
+EventSink = Callable[[str, str, str], None]
+"""(type, reason, message) -> None; posts a Kubernetes Event on the object."""
+
+
+def status_dict(status: ScaleSetStatus) -> dict[str, Any]:
+    return status.model_dump(mode="json", exclude_none=True)
+
+
+def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch turning ``old`` into ``new`` at the top level (lists are replaced whole)."""
+    patch: dict[str, Any] = {key: value for key, value in new.items() if old.get(key) != value}
+    patch.update({key: None for key in old if key not in new})
+    return patch
+
+
+@dataclass
+class ImageWatch:
+    """Resolves 'latest' at most once per ``osImageCheckInterval`` per image (kept in memory only,
+    so checking never writes status)."""
+
+    cache: dict[tuple[str, str], tuple[datetime, str | None]] = field(default_factory=dict)
+
+    async def latest(self, backend: Backend, spec: ScaleSetSpec, now: datetime) -> str | None:
+        image = spec.virtualMachineProfile.storageProfile.imageReference
+        if not image.wants_latest:
+            return None
+        key = (spec.location, image.model_dump_json())
+        interval = parse_duration(spec.rolloutPolicy.osImageCheckInterval)
+        cached = self.cache.get(key)
+        if cached is not None and now - cached[0] < interval:
+            return cached[1]
+        version = await backend.latest_image_version(spec.location, image)
+        self.cache[key] = (now, version)
+        return version
+
+
+@dataclass
+class ObjectMemory:
+    """What the reconciler remembers per object between passes (lost on restart, by design)."""
+
+    written: dict[str, Any] | None = None
+    failures: int = 0
+
+
+@dataclass
+class PassResult:
+    requeue_after: float
+    plan: Plan | None = None
+    status_writes: int = 0
+
+
+class Reconciler:
+    def __init__(
+        self,
+        backend: Backend,
+        kube: StatusWriter,
+        clock: Callable[[], datetime],
+        time_scale: float = 1.0,
+    ) -> None:
+        self.backend = backend
+        self.kube = kube
+        self.clock = clock
+        self.time_scale = time_scale
+        """Simulated seconds per real second (the simulator's clock may run faster than real time)."""
+        self.images = ImageWatch()
+        self.memory: dict[str, ObjectMemory] = {}
+
+    def _real_seconds(self, simulated: float) -> float:
+        return max(0.2, simulated / self.time_scale)
+
+    async def _write(self, body: Mapping[str, Any], mem: ObjectMemory, status: ScaleSetStatus) -> int:
+        new = status_dict(status)
+        old = mem.written if mem.written is not None else dict(body.get("status") or {})
+        patch = merge_patch(old, new)
+        if not patch:
+            return 0
+        meta = body["metadata"]
+        await self.kube.patch_status(scaleset_api.PLURAL, meta["namespace"], meta["name"], patch)
+        mem.written = new
+        return 1
+
+    def _previous_status(self, body: Mapping[str, Any], mem: ObjectMemory) -> ScaleSetStatus:
+        raw = mem.written if mem.written is not None else body.get("status") or {}
+        try:
+            return ScaleSetStatus.model_validate(raw)
+        except ValidationError:
+            log.warning("ignoring unreadable status of %s", body["metadata"].get("name"))
+            return ScaleSetStatus()
+
+    async def reconcile(self, body: Mapping[str, Any], emit: EventSink) -> PassResult:
+        meta = body["metadata"]
+        uid = meta.get("uid") or f"{meta['namespace']}/{meta['name']}"
+        mem = self.memory.setdefault(uid, ObjectMemory())
+        generation = int(meta.get("generation") or 0)
+        now = self.clock()
+        previous = self._previous_status(body, mem)
+        try:
+            spec = ScaleSetSpec.model_validate(body.get("spec") or {})
+        except ValidationError as exc:
+            message = "invalid spec: " + "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            status = stalled_status(previous, generation, "InvalidSpec", message, now)
+            writes = await self._write(body, mem, status)
+            if writes:
+                emit("Warning", "InvalidSpec", message)
+            return PassResult(requeue_after=300.0, status_writes=writes)
+
+        password: str | None = None
+        ref = spec.virtualMachineProfile.osProfile.adminPasswordSecretRef
+        if ref is not None:
+            password = await self.kube.read_secret_value(meta["namespace"], ref.name, ref.key)
+            if password is None:
+                message = f"Secret {ref.name} (key {ref.key}) not found in namespace {meta['namespace']}"
+                status = stalled_status(previous, generation, "SecretNotFound", message, now)
+                writes = await self._write(body, mem, status)
+                if writes:
+                    emit("Warning", "SecretNotFound", message)
+                return PassResult(requeue_after=30.0, status_writes=writes)
+
+        desired = desired_model(spec, password)
+        key = scale_set_key(spec, meta["name"])
+        inputs = PlanInputs(
+            name=meta["name"],
+            generation=generation,
+            spec=spec,
+            observed=None,
+            status=previous,
+            now=now,
+            desired=desired,
+        )
+        try:
+            observed = await self.backend.get(key)
+            latest = await self.images.latest(self.backend, spec, now)
+        except BackendError as exc:
+            return await self._failed(body, mem, inputs, exc, emit)
+        inputs = replace(inputs, observed=observed, latest_image_version=latest)
+        result = plan(inputs)
+        writes = await self._write(body, mem, result.status)
+        for event in result.events:
+            emit(event.type, event.reason, event.message)
+        if not result.actions:
+            mem.failures = 0
+            return PassResult(self._real_seconds(result.requeue_after), result, writes)
+        try:
+            for action in result.actions:
+                log.info("%s: %s", meta["name"], act.describe(action))
+                await self._execute(key, desired, action)
+        except BackendError as exc:
+            failed = await self._failed(body, mem, replace(inputs, status=result.status), exc, emit)
+            failed.status_writes += writes
+            return failed
+        mem.failures = 0
+        writes += await self._write(body, mem, mark_acted(result.status))
+        return PassResult(self._real_seconds(result.requeue_after), result, writes)
+
+    async def _failed(
+        self, body: Mapping[str, Any], mem: ObjectMemory, inputs: PlanInputs, exc: BackendError, emit: EventSink
+    ) -> PassResult:
+        mem.failures += 1
+        if isinstance(exc, Throttled):
+            delay = exc.retry_after
+        else:
+            delay = min(MAX_BACKOFF_SECONDS, 2.0 ** min(mem.failures, 9))
+        failure = BackendFailure(
+            code=exc.code,
+            message=exc.message,
+            retryable=exc.retryable,
+            retry_after=delay if exc.retryable else MAX_BACKOFF_SECONDS,
+        )
+        result = plan(replace(inputs, backend_failure=failure))
+        writes = await self._write(body, mem, result.status)
+        if writes:
+            emit("Warning", "BackendError", f"{exc.code}: {exc.message}")
+        log.warning("%s: backend error %s (retry in %.1fs)", body["metadata"]["name"], exc, delay)
+        return PassResult(requeue_after=delay, plan=result, status_writes=writes)
+
+    async def _execute(self, key: ScaleSetKey, desired: DesiredModel, action: act.Action) -> None:
+        match action:
+            case act.ApplyModel(capacity=capacity):
+                await self.backend.apply(key, desired, capacity)
+            case act.UpgradeInstances(instance_ids=ids):
+                await self.backend.upgrade_instances(key, ids)
+            case act.ReimageInstances(instance_ids=ids, image_version=version):
+                await self.backend.reimage(key, ids, image_version=version)
+            case act.ReimageAllInstances(instance_ids=ids):
+                await self.backend.reimage_all(key, ids)
+            case act.RestartInstances(instance_ids=ids):
+                await self.backend.restart(key, ids)
+            case act.DeleteInstances(instance_ids=ids):
+                await self.backend.delete_instances(key, ids)
+
+    async def finalize(self, body: Mapping[str, Any], emit: EventSink) -> bool:
+        """Deletion: True once the resource may go (Orphan, or the cloud scale set is gone)."""
+        meta = body["metadata"]
+        self.memory.pop(meta.get("uid") or "", None)
+        try:
+            spec = ScaleSetSpec.model_validate(body.get("spec") or {})
+        except ValidationError:
+            emit("Warning", "InvalidSpec", "spec is invalid: nothing was created, nothing to delete")
+            return True
+        key = scale_set_key(spec, meta["name"])
+        if spec.deletionPolicy == "Orphan":
+            emit("Normal", "Orphaned", f"deletionPolicy Orphan: scale set {key.name} is left in place")
+            return True
+        observed = await self.backend.get(key)
+        if observed is None:
+            emit("Normal", "Deleted", f"scale set {key.name} deleted")
+            return True
+        if observed.provisioning_state != "Deleting":
+            emit("Normal", "Deleting", f"deleting scale set {key.name} (deletionPolicy Delete)")
+            await self.backend.delete(key)
+        return False

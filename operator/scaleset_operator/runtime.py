@@ -1,0 +1,98 @@
+"""Starting the operator: pick the backend and clock, then run kopf with our handlers.
+
+The entry point is one of the two places allowed to import kopf (handlers are the other).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from scaleset_operator import kube
+from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.reconciler import Reconciler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OperatorConfig:
+    backend: str = "fake"
+    namespaces: list[str] = field(default_factory=list)
+    """Namespaces to watch; empty means cluster-wide."""
+    kubeconfig: str | None = None
+    speed: float = 1.0
+    """Simulator only: simulated seconds per real second."""
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8089
+    standalone: bool = True
+    peering: str | None = None
+    priority: int = 0
+    liveness_port: int | None = None
+
+
+async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Any, float]:
+    from scaleset_operator.backends.fake import FakeBackend
+    from scaleset_operator.simulator.admin_server import start_admin_server
+    from scaleset_operator.simulator.clock import ScaledClock
+    from scaleset_operator.simulator.engine import SimulatedCloud
+
+    clock = ScaledClock(speed=config.speed)
+    cloud = SimulatedCloud(clock)
+    memo.cloud = cloud
+    if config.admin_port:
+        memo.admin_runner = await start_admin_server(cloud, config.admin_host, config.admin_port)
+        log.info("simulator admin endpoint on http://%s:%d", config.admin_host, config.admin_port)
+    return FakeBackend(cloud), clock.now, config.speed
+
+
+async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconciler:
+    if config.backend == "fake":
+        backend, now, scale = await _fake_backend(config, memo)
+    else:
+        raise SystemExit(f"unknown backend {config.backend!r}: use fake")
+    kube.load_config(config.kubeconfig)
+    return Reconciler(backend=backend, kube=kube.KubeGateway(), clock=now, time_scale=scale)
+
+
+def run(config: OperatorConfig) -> int:
+    import scaleset_operator.handlers  # noqa: F401  (registers the handlers)
+
+    memo = kopf.Memo()
+
+    @kopf.on.startup()
+    async def _start(memo: kopf.Memo, **_: Any) -> None:
+        memo.reconciler = await build_reconciler(config, memo)
+        memo.started = datetime.now(UTC)
+
+    @kopf.on.cleanup()
+    async def _stop(memo: kopf.Memo, **_: Any) -> None:
+        runner = getattr(memo, "admin_runner", None)
+        if runner is not None:
+            await runner.cleanup()
+        reconciler = getattr(memo, "reconciler", None)
+        if reconciler is not None:
+            await reconciler.backend.close()
+
+    if config.kubeconfig:
+        import os
+
+        os.environ["KUBECONFIG"] = config.kubeconfig
+    liveness = f"http://0.0.0.0:{config.liveness_port}/healthz" if config.liveness_port else None
+    asyncio.run(
+        kopf.operator(
+            clusterwide=not config.namespaces,
+            namespaces=config.namespaces or None,
+            standalone=config.standalone and config.peering is None,
+            peering_name=config.peering,
+            priority=config.priority,
+            liveness_endpoint=liveness,
+            memo=memo,
+        )
+    )
+    return 0
