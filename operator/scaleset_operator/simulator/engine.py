@@ -1,0 +1,617 @@
+"""``SimulatedCloud``: scale sets and their instances with Azure's semantics, in simulated time.
+
+What it models (DESIGN.md section 4): the scale set model vs each instance's model
+(``latestModelApplied``), new instances getting the model at once while existing ones change only
+through instance operations, OS profile changes reaching only new or reimaged instances, data
+disks keeping their size until reimage-all, scale-in by policy with protection, IDs never reused,
+health that initializes after every boot.
+
+Time: every operation takes simulated time (``Durations``). Nothing runs in the background: each
+call first advances the state to ``clock.now()`` by processing the due transitions in time order,
+so a run is fully deterministic under a ``ManualClock``.
+
+Calls: the backend-facing methods (``get``, ``apply``, the instance operations, ``delete``,
+``latest_image_version``) are counted in ``calls`` and subject to ``faults``. The admin/test
+helpers (``snapshot``, ``details``, ``set_health_override`` ...) are neither.
+
+Not thread-safe: call it from one thread (the operator's event loop).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
+from scaleset_operator.cloud.errors import BackendError, Conflict, InvalidRequest, NotFound
+from scaleset_operator.cloud.observed import HealthState, ObservedImage, ObservedInstance, ObservedScaleSet
+from scaleset_operator.simulator.calls import Call, CallLog
+from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
+from scaleset_operator.simulator.clock import Clock
+from scaleset_operator.simulator.faults import Faults, InFlightFailure, OperationKind
+from scaleset_operator.simulator.naming import computer_name
+from scaleset_operator.simulator.placement import Slot, place
+from scaleset_operator.simulator.scale_in import ScaleInCandidate, select_for_scale_in
+from scaleset_operator.simulator.state import SimInstance, SimScaleSet
+from scaleset_operator.simulator.timing import Durations
+
+OVERPROVISION_RATIO = 0.2
+
+Completion = Callable[[SimInstance, datetime], None]
+
+
+@dataclass(order=True)
+class _Event:
+    at: datetime
+    seq: int
+    action: Callable[[datetime], None] = field(compare=False)
+
+
+@dataclass
+class _CallContext:
+    now: datetime
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InstanceDetail:
+    """An instance as the backend reports it, plus what only the simulator knows (admin view)."""
+
+    observed: ObservedInstance
+    operation: str | None
+    transition_at: datetime | None
+    health_at: datetime | None
+    health_override: HealthState | None
+    surplus: bool
+
+
+def _no_change(instance: SimInstance, at: datetime) -> None:
+    """Completion of an operation that changes nothing but the instance's state (create, restart)."""
+
+
+class SimulatedCloud:
+    def __init__(
+        self,
+        clock: Clock,
+        catalog: ImageCatalog | None = None,
+        *,
+        durations: Durations | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        self.clock = clock
+        self.catalog = catalog if catalog is not None else default_catalog()
+        self.durations = durations if durations is not None else Durations()
+        self.faults = faults if faults is not None else Faults()
+        self.calls = CallLog()
+        self._scale_sets: dict[ScaleSetKey, SimScaleSet] = {}
+        self._events: list[_Event] = []
+        self._event_seq = 0
+        self._now = clock.now()
+
+    # == backend-facing operations (counted, subject to faults) ==================================
+
+    def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
+        with self._call("get", key):
+            scale_set = self._scale_sets.get(key)
+            return scale_set.observe() if scale_set is not None else None
+
+    def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
+        """Create the scale set, or store a new model and capacity (instances keep their model)."""
+        with self._call("apply", key) as call:
+            if capacity < 0:
+                raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
+            stored = replace(model, admin_password=None)
+            image = self.catalog.resolve(model.location, model.image)
+            scale_set = self._scale_sets.get(key)
+            if scale_set is None:
+                self._create_scale_set(key, stored, capacity, image, call.now)
+                return
+            if scale_set.deleting_at is not None:
+                raise Conflict(f"scale set {key.name} is being deleted", code="OperationNotAllowed")
+            _check_immutable(scale_set.model, stored)
+            changed = (
+                scale_set.model_hash != stored.model_hash()
+                or scale_set.settings_hash != stored.settings_hash()
+                or scale_set.capacity != capacity
+            )
+            scale_set.model = stored
+            scale_set.model_hash = stored.model_hash()
+            scale_set.settings_hash = stored.settings_hash()
+            scale_set.capacity = capacity
+            if changed:
+                scale_set.etag += 1
+            current = len(scale_set.counted())
+            if capacity > current:
+                failure = self.faults.take_in_flight("apply")
+                self._create_instances(scale_set, capacity - current, image, call.now, failure)
+            elif capacity < current:
+                self._scale_in(scale_set, current - capacity, call.now)
+
+    def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Bring instances to the current model. The OS disk is rebuilt only when the model's image
+        reference changed; existing data disks keep their size (only reimage-all resizes them); the
+        OS profile is untouched (it reaches only new or reimaged instances)."""
+        with self._call("upgrade", key, instance_ids) as call:
+            scale_set = self._require(key)
+            targets = self._targets(scale_set, instance_ids, call, honour_protection=True)
+            model, model_hash = scale_set.model, scale_set.model_hash
+            rebuilt: ObservedImage | None = None
+            if any(i.built_from != model.image for i in targets):
+                rebuilt = self.catalog.resolve(model.location, model.image)
+            failure = self.faults.take_in_flight("upgrade")
+            for instance in targets:
+                new_image = rebuilt if instance.built_from != model.image else None
+                disks = {lun: instance.data_disks.get(lun, size) for lun, size in model.data_disk_sizes().items()}
+                complete = _upgrade(model.image, model_hash, new_image, disks)
+                self._start(scale_set, instance, "upgrade", call.now, self.durations.upgrade, complete, failure)
+
+    def reimage(self, key: ScaleSetKey, instance_ids: Sequence[str], *, image_version: str | None = None) -> None:
+        """New OS disk from the model's image (``image_version``, else the model's pinned version,
+        else latest now) and the current OS profile; data disks and the instance's model are kept."""
+        with self._call("reimage", key, instance_ids) as call:
+            self._reimage(call, "reimage", key, instance_ids, image_version, wipe_data=False)
+
+    def reimage_all(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Reimage plus data disks recreated empty at the model's sizes (data is lost)."""
+        with self._call("reimage_all", key, instance_ids) as call:
+            self._reimage(call, "reimage_all", key, instance_ids, None, wipe_data=True)
+
+    def restart(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        with self._call("restart", key, instance_ids) as call:
+            scale_set = self._require(key)
+            targets = self._targets(scale_set, instance_ids, call, honour_protection=True)
+            failure = self.faults.take_in_flight("restart")
+            for instance in targets:
+                self._start(scale_set, instance, "restart", call.now, self.durations.restart, _no_change, failure)
+
+    def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Delete exactly these instances (protection from scale-in does not apply to an explicit
+        delete); the capacity shrinks by as many."""
+        with self._call("delete_instances", key, instance_ids) as call:
+            scale_set = self._require(key)
+            targets = self._targets(scale_set, instance_ids, call, honour_protection=False, allow_busy=True)
+            for instance in targets:
+                if instance.provisioning_state == "Deleting":
+                    continue
+                if not instance.surplus:
+                    scale_set.capacity = max(0, scale_set.capacity - 1)
+                self._start_delete(scale_set, instance, call.now)
+            scale_set.etag += 1
+
+    def delete(self, key: ScaleSetKey) -> None:
+        """Start deleting the scale set and all its instances; a missing one is a no-op."""
+        with self._call("delete", key) as call:
+            scale_set = self._scale_sets.get(key)
+            if scale_set is None or scale_set.deleting_at is not None:
+                return
+            at = call.now + self._seconds(self.durations.delete)
+            scale_set.deleting_at = at
+            for instance in scale_set.live():
+                instance.token += 1
+                instance.provisioning_state = "Deleting"
+                instance.power_state = "stopping"
+                instance.operation = "delete"
+                instance.transition_at = at
+                instance.health_at = None
+
+            def gone(_: datetime) -> None:
+                if self._scale_sets.get(key) is scale_set:
+                    del self._scale_sets[key]
+
+            self._schedule(at, gone)
+
+    def latest_image_version(self, location: str, image: ImageReference) -> str | None:
+        with self._call("image", None):
+            return self.catalog.latest(location, image)
+
+    # == admin and test helpers (not counted, no faults) =========================================
+
+    def now(self) -> datetime:
+        """Advance to the clock's time and return it."""
+        return self._advance()
+
+    def scale_set_keys(self) -> list[ScaleSetKey]:
+        self._advance()
+        return sorted(self._scale_sets, key=str)
+
+    def find(
+        self, name: str, *, resource_group: str | None = None, subscription_id: str | None = None
+    ) -> list[ScaleSetKey]:
+        """Scale sets called ``name`` (case-insensitive, like Azure), optionally filtered."""
+        return [
+            key
+            for key in self.scale_set_keys()
+            if key.name.lower() == name.lower()
+            and (resource_group is None or key.resource_group.lower() == resource_group.lower())
+            and (subscription_id is None or key.subscription_id.lower() == subscription_id.lower())
+        ]
+
+    def snapshot(self, key: ScaleSetKey) -> ObservedScaleSet | None:
+        """Like ``get`` but invisible to call accounting and faults (for tests and the admin API)."""
+        self._advance()
+        scale_set = self._scale_sets.get(key)
+        return scale_set.observe() if scale_set is not None else None
+
+    def model(self, key: ScaleSetKey) -> DesiredModel | None:
+        """The stored model (without the password, which the simulator never keeps)."""
+        self._advance()
+        scale_set = self._scale_sets.get(key)
+        return scale_set.model if scale_set is not None else None
+
+    def details(self, key: ScaleSetKey) -> list[InstanceDetail]:
+        scale_set = self._admin_scale_set(key)
+        return [
+            InstanceDetail(
+                observed=i.observe(scale_set.model_hash),
+                operation=i.operation,
+                transition_at=i.transition_at,
+                health_at=i.health_at,
+                health_override=i.health_override,
+                surplus=i.surplus,
+            )
+            for i in sorted(scale_set.instances.values(), key=lambda i: i.number)
+        ]
+
+    def set_health_override(self, key: ScaleSetKey, instance_id: str, health: HealthState | None) -> None:
+        """Force what the health probe reports for an instance (None: back to simulated health)."""
+        self._admin_instance(key, instance_id).health_override = health
+
+    def set_protection(
+        self,
+        key: ScaleSetKey,
+        instance_id: str,
+        *,
+        scale_in: bool | None = None,
+        scale_set_actions: bool | None = None,
+    ) -> None:
+        instance = self._admin_instance(key, instance_id)
+        if scale_in is not None:
+            instance.protect_from_scale_in = scale_in
+        if scale_set_actions is not None:
+            instance.protect_from_scale_set_actions = scale_set_actions
+
+    def set_durations(self, **seconds: float) -> None:
+        self.durations.update(**seconds)
+
+    def throttle_for(self, seconds: float, retry_after: float | None = None) -> None:
+        """Refuse every backend call with 429 for ``seconds`` of simulated time."""
+        self.faults.throttle_until(self._advance() + self._seconds(seconds), retry_after)
+
+    # == internals: time ==========================================================================
+
+    def _advance(self) -> datetime:
+        """Process every transition due by now, in time order (the clock never runs backwards)."""
+        now = max(self.clock.now(), self._now)
+        while self._events and self._events[0].at <= now:
+            event = heapq.heappop(self._events)
+            event.action(event.at)
+        self._now = now
+        return now
+
+    def _schedule(self, at: datetime, action: Callable[[datetime], None]) -> None:
+        self._event_seq += 1
+        heapq.heappush(self._events, _Event(at, self._event_seq, action))
+
+    @staticmethod
+    def _seconds(value: float) -> timedelta:
+        return timedelta(seconds=value)
+
+    @contextmanager
+    def _call(
+        self, kind: OperationKind, key: ScaleSetKey | None, instance_ids: Sequence[str] = ()
+    ) -> Iterator[_CallContext]:
+        context = _CallContext(now=self._advance())
+        error: str | None = None
+        try:
+            self.faults.check(kind, context.now)
+            yield context
+        except BackendError as exc:
+            error = exc.code
+            raise
+        finally:
+            self.calls.record(
+                Call(
+                    seq=self.calls.next_seq(),
+                    at=context.now,
+                    kind=kind,
+                    key=key,
+                    instance_ids=tuple(instance_ids),
+                    error=error,
+                    skipped=tuple(context.skipped),
+                )
+            )
+
+    # == internals: lookups =======================================================================
+
+    def _require(self, key: ScaleSetKey) -> SimScaleSet:
+        scale_set = self._scale_sets.get(key)
+        if scale_set is None:
+            raise NotFound(f"scale set {key.name} not found (resource group {key.resource_group})")
+        if scale_set.deleting_at is not None:
+            raise Conflict(f"scale set {key.name} is being deleted", code="OperationNotAllowed")
+        return scale_set
+
+    def _targets(
+        self,
+        scale_set: SimScaleSet,
+        instance_ids: Sequence[str],
+        call: _CallContext,
+        *,
+        honour_protection: bool,
+        allow_busy: bool = False,
+    ) -> list[SimInstance]:
+        ids = list(dict.fromkeys(instance_ids))
+        missing = [i for i in ids if i not in scale_set.instances]
+        if missing:
+            raise NotFound(
+                f"instance ID(s) {', '.join(missing)} not found in scale set {scale_set.key.name}",
+                code="NotFound",
+            )
+        targets = [scale_set.instances[i] for i in ids]
+        busy = [i for i in targets if i.busy]
+        if busy and not allow_busy:
+            listed = ", ".join(f"{i.instance_id} ({i.provisioning_state})" for i in busy)
+            raise Conflict(
+                f"another operation is in progress on instance(s) {listed} of scale set {scale_set.key.name}",
+                code="OperationNotAllowed",
+            )
+        if honour_protection:
+            call.skipped.extend(i.instance_id for i in targets if i.protect_from_scale_set_actions)
+            targets = [i for i in targets if not i.protect_from_scale_set_actions]
+        return targets
+
+    def _admin_scale_set(self, key: ScaleSetKey) -> SimScaleSet:
+        self._advance()
+        scale_set = self._scale_sets.get(key)
+        if scale_set is None:
+            raise NotFound(f"scale set {key.name} not found (resource group {key.resource_group})")
+        return scale_set
+
+    def _admin_instance(self, key: ScaleSetKey, instance_id: str) -> SimInstance:
+        scale_set = self._admin_scale_set(key)
+        instance = scale_set.instances.get(instance_id)
+        if instance is None:
+            raise NotFound(f"instance ID {instance_id} not found in scale set {key.name}", code="NotFound")
+        return instance
+
+    def _is_current(self, scale_set: SimScaleSet, instance: SimInstance, token: int) -> bool:
+        return (
+            self._scale_sets.get(scale_set.key) is scale_set
+            and scale_set.instances.get(instance.instance_id) is instance
+            and instance.token == token
+        )
+
+    # == internals: lifecycle =====================================================================
+
+    def _create_scale_set(
+        self, key: ScaleSetKey, model: DesiredModel, capacity: int, image: ObservedImage, now: datetime
+    ) -> None:
+        scale_set = SimScaleSet(
+            key=key,
+            model=model,
+            model_hash=model.model_hash(),
+            settings_hash=model.settings_hash(),
+            capacity=capacity,
+            created_at=now,
+        )
+        self._scale_sets[key] = scale_set
+        if capacity == 0:
+            scale_set.created = True
+            return
+        self._create_instances(scale_set, capacity, image, now, self.faults.take_in_flight("apply"))
+
+        def created(_: datetime) -> None:
+            scale_set.created = True
+
+        self._schedule(now + self._seconds(self.durations.create), created)
+
+    def _create_instances(
+        self,
+        scale_set: SimScaleSet,
+        count: int,
+        image: ObservedImage,
+        now: datetime,
+        failure: InFlightFailure | None,
+    ) -> None:
+        """Create ``count`` instances with the current model (plus overprovisioned extras)."""
+        model = scale_set.model
+        extra = max(1, round(count * OVERPROVISION_RATIO)) if model.overprovision else 0
+        existing = [Slot(i.zone, i.fault_domain, i.update_domain) for i in scale_set.live()]
+        slots = place(existing, model.zones, model.platform_fault_domain_count, count + extra)
+        batch: list[SimInstance] = []
+        for position, slot in enumerate(slots):
+            number = scale_set.next_number
+            scale_set.next_number += 1
+            instance = SimInstance(
+                number=number,
+                name=computer_name(model.profile.osProfile.computerNamePrefix, number),
+                zone=slot.zone,
+                fault_domain=slot.fault_domain,
+                update_domain=slot.update_domain,
+                created_at=now,
+                applied_model_hash=scale_set.model_hash,
+                built_from=model.image,
+                image=image,
+                data_disks=model.data_disk_sizes(),
+                os_profile_fingerprint=model.os_profile_fingerprint(),
+                surplus=position >= count,
+            )
+            scale_set.instances[instance.instance_id] = instance
+            batch.append(instance)
+            self._start(scale_set, instance, "create", now, self.durations.create, _no_change, failure)
+        if extra:
+            self._schedule(
+                now + self._seconds(self.durations.create),
+                lambda at: self._drop_surplus(scale_set, batch, at),
+            )
+
+    def _drop_surplus(self, scale_set: SimScaleSet, batch: list[SimInstance], at: datetime) -> None:
+        """Overprovisioning: keep the requested number (swapping a failed one for a good extra) and
+        delete the extras, so the surviving IDs have gaps, as on Azure."""
+        if self._scale_sets.get(scale_set.key) is not scale_set:
+            return
+        members = [i for i in batch if scale_set.instances.get(i.instance_id) is i and i.operation != "delete"]
+        spares = [i for i in members if i.surplus and i.provisioning_state == "Succeeded"]
+        for failed in (i for i in members if not i.surplus and i.provisioning_state == "Failed"):
+            if not spares:
+                break
+            spare = spares.pop(0)
+            spare.surplus, failed.surplus = False, True
+        for instance in members:
+            if instance.surplus:
+                self._start_delete(scale_set, instance, at)
+
+    def _scale_in(self, scale_set: SimScaleSet, count: int, now: datetime) -> None:
+        rules = scale_set.model.scale_in_policy.rules
+        candidates = [
+            ScaleInCandidate(i.instance_id, i.zone, i.fault_domain, i.created_at, i.protect_from_scale_in)
+            for i in scale_set.counted()
+        ]
+        for instance_id in select_for_scale_in(candidates, rules[0] if rules else "Default", count):
+            self._start_delete(scale_set, scale_set.instances[instance_id], now)
+
+    def _reimage(
+        self,
+        call: _CallContext,
+        kind: OperationKind,
+        key: ScaleSetKey,
+        instance_ids: Sequence[str],
+        image_version: str | None,
+        *,
+        wipe_data: bool,
+    ) -> None:
+        scale_set = self._require(key)
+        targets = self._targets(scale_set, instance_ids, call, honour_protection=True)
+        model = scale_set.model
+        image = self.catalog.resolve(model.location, model.image, image_version)
+        disks = model.data_disk_sizes() if wipe_data else None
+        failure = self.faults.take_in_flight(kind)
+        complete = _reimage(model.image, image, model.os_profile_fingerprint(), disks)
+        for instance in targets:
+            self._start(scale_set, instance, kind, call.now, self.durations.reimage, complete, failure)
+
+    def _start(
+        self,
+        scale_set: SimScaleSet,
+        instance: SimInstance,
+        operation: str,
+        now: datetime,
+        duration: float,
+        complete: Completion,
+        failure: InFlightFailure | None,
+    ) -> None:
+        """Put an instance into Creating/Updating; at the end it becomes Succeeded (then health
+        initializes) or, if an in-flight failure was injected for it, Failed."""
+        fails = failure is not None and failure.affects(instance.instance_id)
+        instance.token += 1
+        token = instance.token
+        instance.provisioning_state = "Creating" if operation == "create" else "Updating"
+        instance.power_state = "running" if operation == "upgrade" else "starting"
+        instance.health_state = "Initializing"
+        instance.health_at = None
+        instance.operation = operation
+        at = now + self._seconds(duration)
+        instance.transition_at = at
+
+        def done(when: datetime) -> None:
+            if not self._is_current(scale_set, instance, token):
+                return
+            instance.operation = None
+            instance.transition_at = None
+            instance.power_state = "running"
+            if fails:
+                instance.provisioning_state = "Failed"
+                instance.health_state = "Unhealthy"
+                return
+            complete(instance, when)
+            instance.provisioning_state = "Succeeded"
+            self._start_health(scale_set, instance, when)
+
+        self._schedule(at, done)
+
+    def _start_health(self, scale_set: SimScaleSet, instance: SimInstance, now: datetime) -> None:
+        token = instance.token
+        at = now + self._seconds(self.durations.health_delay)
+        instance.health_state = "Initializing"
+        instance.health_at = at
+
+        def settled(_: datetime) -> None:
+            if not self._is_current(scale_set, instance, token):
+                return
+            instance.health_at = None
+            instance.health_state = "Unhealthy" if self.faults.is_bad(instance.image.version) else "Healthy"
+
+        self._schedule(at, settled)
+
+    def _start_delete(self, scale_set: SimScaleSet, instance: SimInstance, now: datetime) -> None:
+        instance.token += 1
+        token = instance.token
+        instance.provisioning_state = "Deleting"
+        instance.power_state = "stopping"
+        instance.operation = "delete"
+        instance.health_at = None
+        at = now + self._seconds(self.durations.delete)
+        instance.transition_at = at
+
+        def gone(_: datetime) -> None:
+            if self._is_current(scale_set, instance, token):
+                del scale_set.instances[instance.instance_id]
+
+        self._schedule(at, gone)
+
+
+def _upgrade(
+    image_reference: ImageReference, model_hash: str, new_image: ObservedImage | None, disks: dict[int, int]
+) -> Completion:
+    def complete(instance: SimInstance, at: datetime) -> None:
+        instance.applied_model_hash = model_hash
+        instance.last_model_update = at
+        instance.data_disks = dict(disks)
+        if new_image is not None:
+            instance.image = new_image
+            instance.built_from = image_reference
+
+    return complete
+
+
+def _reimage(
+    image_reference: ImageReference,
+    image: ObservedImage,
+    os_profile_fingerprint: str,
+    data_disks: dict[int, int] | None,
+) -> Completion:
+    def complete(instance: SimInstance, _: datetime) -> None:
+        instance.image = image
+        instance.built_from = image_reference
+        instance.os_profile_fingerprint = os_profile_fingerprint
+        if data_disks is not None:
+            instance.data_disks = dict(data_disks)
+
+    return complete
+
+
+def _check_immutable(current: DesiredModel, new: DesiredModel) -> None:
+    """Properties Azure refuses to change on an existing scale set."""
+    changes: list[str] = []
+    if new.location != current.location:
+        changes.append(f"location ({current.location} -> {new.location})")
+    if new.platform_fault_domain_count != current.platform_fault_domain_count:
+        changes.append("platformFaultDomainCount")
+    old_prefix = current.profile.osProfile.computerNamePrefix
+    if new.profile.osProfile.computerNamePrefix != old_prefix:
+        changes.append("osProfile.computerNamePrefix")
+    if not current.image.is_gallery and not new.image.is_gallery:
+        if (new.image.publisher or "").lower() != (current.image.publisher or "").lower():
+            changes.append("imageReference.publisher")
+        if (new.image.offer or "").lower() != (current.image.offer or "").lower():
+            changes.append("imageReference.offer")
+    if changes:
+        raise InvalidRequest(
+            f"cannot change {', '.join(changes)} on an existing scale set",
+            code="PropertyChangeNotAllowed",
+            status=400,
+        )
