@@ -117,9 +117,7 @@ def find_assets() -> Assets:
         if _has_binaries(directory):
             return Assets(directory, "repository cache")
         looked.append(f"{directory} (missing or incomplete)")
-    raise AssetsNotFoundError(
-        "kube-apiserver and etcd not found; " + SETUP_HINT + ". Looked at: " + "; ".join(looked)
-    )
+    raise AssetsNotFoundError("kube-apiserver and etcd not found; " + SETUP_HINT + ". Looked at: " + "; ".join(looked))
 
 
 def find_kubectl() -> Path:

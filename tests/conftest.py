@@ -1,0 +1,12 @@
+"""Shared pytest configuration. Fixtures live in ``tests/fixtures/`` modules, loaded as plugins here.
+
+Add a plugin module per concern (``fixtures/<concern>.py``) and list it below rather than growing
+this file. The package prefix is computed so the names resolve whether or not ``tests/`` is itself
+a package (pytest's rootdir-relative import puts either ``tests/`` or its parent on sys.path).
+"""
+
+_PREFIX = f"{__package__}.fixtures" if __package__ else "fixtures"
+
+pytest_plugins = [
+    f"{_PREFIX}.control_plane",  # control_plane, kubectl, kubeconfig_for, ... (real kube-apiserver)
+]
