@@ -1,0 +1,52 @@
+"""The in-process backend: the ``Backend`` protocol served by the simulator engine.
+
+Used by the tests and by ``scaleset-operator run --backend fake``. It never sleeps: the engine's
+clock decides how long operations take, and each call returns as soon as the work is accepted, like
+Azure's long-running operations seen through the protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
+from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.simulator.engine import SimulatedCloud
+
+
+class FakeBackend:
+    name = "fake"
+
+    def __init__(self, cloud: SimulatedCloud) -> None:
+        self.cloud = cloud
+
+    async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
+        return self.cloud.get(key)
+
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
+        self.cloud.apply(key, model, capacity)
+
+    async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.upgrade_instances(key, list(instance_ids))
+
+    async def reimage(self, key: ScaleSetKey, instance_ids: Sequence[str], *, image_version: str | None = None) -> None:
+        self.cloud.reimage(key, list(instance_ids), image_version=image_version)
+
+    async def reimage_all(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.reimage_all(key, list(instance_ids))
+
+    async def restart(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.restart(key, list(instance_ids))
+
+    async def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.delete_instances(key, list(instance_ids))
+
+    async def delete(self, key: ScaleSetKey) -> None:
+        self.cloud.delete(key)
+
+    async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
+        return self.cloud.latest_image_version(location, image)
+
+    async def close(self) -> None:
+        """Nothing to release: the engine lives as long as its owner keeps it."""
