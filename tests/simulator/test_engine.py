@@ -224,7 +224,7 @@ def test_upgrade_rebuilds_os_disk_only_when_the_image_reference_changed(
 
     # Back to 'latest' with a newer version published: the reference changed, so the OS disk is
     # rebuilt from what latest is now.
-    cloud.catalog.publish_platform(*JAMMY.values(), "2024.03.01")
+    cloud.catalog.publish_platform(JAMMY["publisher"], JAMMY["offer"], JAMMY["sku"], "2024.03.01")
     cloud.apply(KEY, make_model(), 1)
     cloud.upgrade_instances(KEY, ["0"])
     assert settled(cloud, clock).instance("0").image.version == "2024.03.01"  # type: ignore[union-attr]
@@ -235,7 +235,7 @@ def test_a_new_latest_version_does_not_change_instances_on_upgrade_but_on_reimag
 ) -> None:
     cloud.apply(KEY, make_model(), 2)
     settled(cloud, clock)
-    cloud.catalog.publish_platform(*JAMMY.values(), "2024.03.01")
+    cloud.catalog.publish_platform(JAMMY["publisher"], JAMMY["offer"], JAMMY["sku"], "2024.03.01")
 
     cloud.apply(KEY, make_model(sku="Standard_D4s_v5"), 2)
     cloud.upgrade_instances(KEY, ["0"])

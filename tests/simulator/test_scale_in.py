@@ -135,7 +135,7 @@ def test_never_removes_protected_and_removes_as_many_as_possible(
 
 @given(st.lists(st.integers(0, 10), min_size=3, max_size=3), st.sampled_from(RULES), st.integers(0, 30))
 def test_keeps_zones_balanced(per_zone: list[int], rule: ScaleInRule, count: int) -> None:
-    fleet = []
+    fleet: list[ScaleInCandidate] = []
     for zone, size in zip(("1", "2", "3"), per_zone, strict=True):
         fleet += [vm(len(fleet) + n, zone, fd=n % 3, age=n) for n in range(size)]
 
