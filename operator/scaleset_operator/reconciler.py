@@ -18,8 +18,10 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from scaleset_operator.api import operation as operation_api
 from scaleset_operator.api import scaleset as scaleset_api
 from scaleset_operator.api.durations import parse_duration
+from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOperationStatus
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
@@ -27,7 +29,8 @@ from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_m
 from scaleset_operator.cloud.errors import BackendError, Throttled
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner.inputs import BackendFailure, PlanInputs
-from scaleset_operator.planner.plan import Plan, mark_acted, plan
+from scaleset_operator.planner.operations import OperationView, failed_status
+from scaleset_operator.planner.plan import Plan, mark_acted, mark_operation_acted, plan
 from scaleset_operator.planner.status import stalled_status
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ class StatusWriter(Protocol):
 
 EventSink = Callable[[str, str, str], None]
 """(type, reason, message) -> None; posts a Kubernetes Event on the object."""
+
+TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
 def status_dict(status: ScaleSetStatus) -> dict[str, Any]:
@@ -83,6 +88,8 @@ class ObjectMemory:
 
     written: dict[str, Any] | None = None
     failures: int = 0
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Operation name -> the status last written for it (the watch may lag behind our writes)."""
 
 
 @dataclass
@@ -130,7 +137,48 @@ class Reconciler:
             log.warning("ignoring unreadable status of %s", body["metadata"].get("name"))
             return ScaleSetStatus()
 
-    async def reconcile(self, body: Mapping[str, Any], emit: EventSink) -> PassResult:
+    def _pending_operation(
+        self, mem: ObjectMemory, operations: list[Mapping[str, Any]]
+    ) -> tuple[Mapping[str, Any], OperationView] | None:
+        """The oldest unfinished operation (one at a time, in creation order)."""
+        ordered = sorted(
+            operations, key=lambda o: (o["metadata"].get("creationTimestamp") or "", o["metadata"]["name"])
+        )
+        for raw in ordered:
+            name = raw["metadata"]["name"]
+            status_raw = mem.operations.get(name) or raw.get("status") or {}
+            status = ScaleSetOperationStatus.model_validate(status_raw)
+            if status.phase in TERMINAL_PHASES:
+                continue
+            try:
+                spec = ScaleSetOperationSpec.model_validate(raw.get("spec") or {})
+            except ValidationError as exc:
+                log.warning("operation %s has an invalid spec: %s", name, exc)
+                continue
+            view = OperationView(
+                name=name, spec=spec, status=status, generation=int(raw["metadata"].get("generation") or 1)
+            )
+            return raw, view
+        return None
+
+    async def _write_operation(
+        self, mem: ObjectMemory, raw: Mapping[str, Any], status: ScaleSetOperationStatus | None
+    ) -> int:
+        if status is None:
+            return 0
+        name = raw["metadata"]["name"]
+        new = status.model_dump(mode="json", exclude_none=True)
+        old = mem.operations.get(name) or dict(raw.get("status") or {})
+        patch = merge_patch(old, new)
+        if not patch:
+            return 0
+        await self.kube.patch_status(operation_api.PLURAL, raw["metadata"]["namespace"], name, patch)
+        mem.operations[name] = new
+        return 1
+
+    async def reconcile(
+        self, body: Mapping[str, Any], emit: EventSink, operations: list[Mapping[str, Any]] | None = None
+    ) -> PassResult:
         meta = body["metadata"]
         uid = meta.get("uid") or f"{meta['namespace']}/{meta['name']}"
         mem = self.memory.setdefault(uid, ObjectMemory())
@@ -177,9 +225,14 @@ class Reconciler:
             latest = await self.images.latest(self.backend, spec, now)
         except BackendError as exc:
             return await self._failed(body, mem, inputs, exc, emit)
-        inputs = replace(inputs, observed=observed, latest_image_version=latest)
+        pending = self._pending_operation(mem, list(operations or []))
+        inputs = replace(
+            inputs, observed=observed, latest_image_version=latest, operation=pending[1] if pending else None
+        )
         result = plan(inputs)
         writes = await self._write(body, mem, result.status)
+        if pending is not None:
+            writes += await self._write_operation(mem, pending[0], result.operation_status)
         for event in result.events:
             emit(event.type, event.reason, event.message)
         if not result.actions:
@@ -195,16 +248,16 @@ class Reconciler:
             return failed
         mem.failures = 0
         writes += await self._write(body, mem, mark_acted(result.status))
+        if pending is not None:
+            writes += await self._write_operation(mem, pending[0], mark_operation_acted(result.operation_status))
         return PassResult(self._real_seconds(result.requeue_after), result, writes)
 
     async def _failed(
         self, body: Mapping[str, Any], mem: ObjectMemory, inputs: PlanInputs, exc: BackendError, emit: EventSink
     ) -> PassResult:
         mem.failures += 1
-        if isinstance(exc, Throttled):
-            delay = exc.retry_after
-        else:
-            delay = min(MAX_BACKOFF_SECONDS, 2.0 ** min(mem.failures, 9))
+        backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** min(mem.failures, 9))
+        delay = exc.retry_after if isinstance(exc, Throttled) else backoff
         failure = BackendFailure(
             code=exc.code,
             message=exc.message,
@@ -232,6 +285,16 @@ class Reconciler:
                 await self.backend.restart(key, ids)
             case act.DeleteInstances(instance_ids=ids):
                 await self.backend.delete_instances(key, ids)
+
+    async def fail_operation(self, raw: Mapping[str, Any], message: str) -> None:
+        status = ScaleSetOperationStatus.model_validate(raw.get("status") or {})
+        new = failed_status(
+            status, int(raw["metadata"].get("generation") or 1), "ScaleSetNotFound", message, self.clock()
+        )
+        meta = raw["metadata"]
+        await self.kube.patch_status(
+            operation_api.PLURAL, meta["namespace"], meta["name"], new.model_dump(mode="json", exclude_none=True)
+        )
 
     async def finalize(self, body: Mapping[str, Any], emit: EventSink) -> bool:
         """Deletion: True once the resource may go (Orphan, or the cloud scale set is gone)."""

@@ -87,7 +87,7 @@ def run(config: OperatorConfig) -> int:
     asyncio.run(
         kopf.operator(
             clusterwide=not config.namespaces,
-            namespaces=config.namespaces or None,
+            namespaces=config.namespaces,
             standalone=config.standalone and config.peering is None,
             peering_name=config.peering,
             priority=config.priority,

@@ -39,14 +39,7 @@ class DeleteInstances:
     instance_ids: tuple[str, ...]
 
 
-Action = (
-    ApplyModel
-    | UpgradeInstances
-    | ReimageInstances
-    | ReimageAllInstances
-    | RestartInstances
-    | DeleteInstances
-)
+Action = ApplyModel | UpgradeInstances | ReimageInstances | ReimageAllInstances | RestartInstances | DeleteInstances
 
 
 def describe(action: Action) -> str:

@@ -63,9 +63,7 @@ def ready(s: Situation, previous: list[Condition], now: datetime) -> Condition:
 
 def reconciling(s: Situation, previous: list[Condition], now: datetime) -> Condition:
     if s.progressing is not None and s.stalled is None:
-        return _condition(
-            "Reconciling", "True", s.progressing[0], s.progressing[1], s.generation, previous, now
-        )
+        return _condition("Reconciling", "True", s.progressing[0], s.progressing[1], s.generation, previous, now)
     return _condition("Reconciling", "False", "Idle", "nothing to do", s.generation, previous, now)
 
 
@@ -79,9 +77,7 @@ def rollout_progressing(s: Situation, previous: list[Condition], now: datetime) 
     if s.rollout is None:
         return None
     moving, reason, message = s.rollout
-    return _condition(
-        "RolloutProgressing", "True" if moving else "False", reason, message, s.generation, previous, now
-    )
+    return _condition("RolloutProgressing", "True" if moving else "False", reason, message, s.generation, previous, now)
 
 
 def reimage_required(s: Situation, previous: list[Condition], now: datetime) -> Condition:
@@ -96,18 +92,14 @@ def reimage_required(s: Situation, previous: list[Condition], now: datetime) -> 
             now,
         )
     _, message = s.reimage_required
-    return _condition(
-        "ReimageRequired", "True", "DisksOrOSProfileDiffer", message, s.generation, previous, now
-    )
+    return _condition("ReimageRequired", "True", "DisksOrOSProfileDiffer", message, s.generation, previous, now)
 
 
 def automatic_os_upgrade(s: Situation, previous: list[Condition], now: datetime) -> Condition | None:
     if s.os_upgrade is None:
         return None
     ok, reason, message = s.os_upgrade
-    return _condition(
-        "AutomaticOSUpgrade", "True" if ok else "False", reason, message, s.generation, previous, now
-    )
+    return _condition("AutomaticOSUpgrade", "True" if ok else "False", reason, message, s.generation, previous, now)
 
 
 def all_conditions(s: Situation, previous: list[Condition], now: datetime) -> list[Condition]:

@@ -19,8 +19,7 @@ def has_health_signal(spec: ScaleSetSpec) -> bool:
     if profile.networkProfile.healthProbe is not None:
         return True
     return any(
-        ext.properties.publisher == HEALTH_EXTENSION_PUBLISHER
-        and ext.properties.type in HEALTH_EXTENSION_TYPES
+        ext.properties.publisher == HEALTH_EXTENSION_PUBLISHER and ext.properties.type in HEALTH_EXTENSION_TYPES
         for ext in profile.extensionProfile.extensions
     )
 

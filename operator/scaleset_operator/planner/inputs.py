@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
 from scaleset_operator.cloud.observed import ObservedScaleSet
+
+if TYPE_CHECKING:
+    from scaleset_operator.planner.operations import OperationView
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class PlanInputs:
     """What the model's image resolves to now when it asks for 'latest' (None: unknown / pinned)."""
     backend_failure: BackendFailure | None = None
     deleting: bool = False
+    operation: OperationView | None = None
+    """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
 
     def __post_init__(self) -> None:
         if self.desired is None:

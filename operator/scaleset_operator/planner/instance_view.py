@@ -66,9 +66,7 @@ def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: s
         provisioningState=instance.provisioning_state,
         powerState=instance.power_state,
         healthState=instance.health_state,
-        dataDisks=[
-            DataDiskStatus(lun=lun, diskSizeGB=size) for lun, size in sorted(instance.data_disks.items())
-        ],
+        dataDisks=[DataDiskStatus(lun=lun, diskSizeGB=size) for lun, size in sorted(instance.data_disks.items())],
         protectFromScaleIn=instance.protect_from_scale_in,
         protectFromScaleSetActions=instance.protect_from_scale_set_actions,
         lastUpgradeTime=fmt(instance.last_model_update) if instance.last_model_update else None,

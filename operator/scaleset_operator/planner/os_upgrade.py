@@ -27,9 +27,7 @@ def requirement_errors(inputs: PlanInputs) -> list[str]:
     spec = inputs.spec
     errors: list[str] = []
     if not spec.virtualMachineProfile.storageProfile.imageReference.wants_latest:
-        errors.append(
-            "storageProfile.imageReference must use version 'latest' (gallery: an id without /versions/)"
-        )
+        errors.append("storageProfile.imageReference must use version 'latest' (gallery: an id without /versions/)")
     if not has_health_signal(spec):
         errors.append(
             "a health signal is required: set networkProfile.healthProbe or add an Application Health extension "

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from scaleset_operator.api.operation import ScaleSetOperationStatus
 from scaleset_operator.api.status import RolloutRecord, ScaleSetStatus
-from scaleset_operator.planner import rollout, rollouts
+from scaleset_operator.planner import operations, rollout, rollouts
 from scaleset_operator.planner.actions import Action, ApplyModel, UpgradeInstances
 from scaleset_operator.planner.events import PlannedEvent, normal
 from scaleset_operator.planner.inputs import PlanInputs
@@ -32,6 +33,8 @@ class Plan:
     """The status to write *before* acting: it carries the intent record of the batch being sent."""
     events: list[PlannedEvent] = field(default_factory=list)
     requeue_after: float = IDLE_RESYNC_SECONDS
+    operation_status: ScaleSetOperationStatus | None = None
+    """The new status of ``inputs.operation`` (written before acting, like the rollout record)."""
 
 
 def plan(inputs: PlanInputs) -> Plan:
@@ -53,19 +56,13 @@ def plan(inputs: PlanInputs) -> Plan:
     desired = inputs.desired
     if observed is None or observed.provisioning_state == "Deleting":
         actions.append(ApplyModel(capacity=inputs.capacity, reason="CreateScaleSet"))
-        events.append(
-            normal("Creating", f"creating scale set {inputs.name} with {inputs.capacity} instances")
-        )
+        events.append(normal("Creating", f"creating scale set {inputs.name} with {inputs.capacity} instances"))
         progressing = ("Creating", f"creating the scale set with {inputs.capacity} instances")
         status = build_status(inputs, record, None, None, progressing, events)
         return Plan(actions=actions, status=status, events=events, requeue_after=BUSY_RESYNC_SECONDS)
 
     model_changed = observed.model_hash != desired.model_hash()
-    if (
-        model_changed
-        or observed.settings_hash != desired.settings_hash()
-        or observed.capacity != inputs.capacity
-    ):
+    if model_changed or observed.settings_hash != desired.settings_hash() or observed.capacity != inputs.capacity:
         reason = "UpdateModel" if model_changed else "Scale"
         if model_changed:
             events.append(normal("ModelUpdated", "pushing the new scale set model"))
@@ -78,6 +75,16 @@ def plan(inputs: PlanInputs) -> Plan:
         )
         status = build_status(inputs, record, None, None, progressing, events)
         return Plan(actions=actions, status=status, events=events, requeue_after=BUSY_RESYNC_SECONDS)
+
+    operation_status: ScaleSetOperationStatus | None = None
+    if inputs.operation is not None:
+        op_step = operations.step(inputs.operation, inputs, record, inputs.status)
+        operation_status = op_step.status
+        record = op_step.record
+        actions.extend(op_step.actions)
+        events.extend(op_step.events)
+        if op_step.actions or operation_status.phase == "Running":
+            requeue = BUSY_RESYNC_SECONDS
 
     record, start_events = rollouts.start_or_retarget(inputs, record)
     events.extend(start_events)
@@ -94,7 +101,7 @@ def plan(inputs: PlanInputs) -> Plan:
         record = result.record
         if record is not None:
             requeue = min(requeue, BUSY_RESYNC_SECONDS if result.actions else requeue)
-    elif inputs.spec.upgradePolicy.mode == "Automatic" and not inputs.spec.paused:
+    elif inputs.spec.upgradePolicy.mode == "Automatic" and not inputs.spec.paused and not actions:
         stale = tuple(
             i.instance_id
             for i in observed.instances
@@ -107,7 +114,7 @@ def plan(inputs: PlanInputs) -> Plan:
     status = build_status(inputs, record, finished, waiting, None, events)
     if status.conditions and any(c.type == "Reconciling" and c.status == "True" for c in status.conditions):
         requeue = min(requeue, BUSY_RESYNC_SECONDS)
-    return Plan(actions=actions, status=status, events=events, requeue_after=requeue)
+    return Plan(actions=actions, status=status, events=events, requeue_after=requeue, operation_status=operation_status)
 
 
 def mark_acted(status: ScaleSetStatus) -> ScaleSetStatus:
@@ -115,6 +122,10 @@ def mark_acted(status: ScaleSetStatus) -> ScaleSetStatus:
     if status.rollout is None:
         return status
     return status.model_copy(update={"rollout": rollout.mark_batch_acted(status.rollout)})
+
+
+def mark_operation_acted(status: ScaleSetOperationStatus | None) -> ScaleSetOperationStatus | None:
+    return status.model_copy(update={"acted": True}) if status is not None else None
 
 
 __all__ = ["Plan", "RolloutRecord", "mark_acted", "plan"]

@@ -61,9 +61,7 @@ def exceeds(part: int, whole: int, percent: int) -> bool:
     return whole > 0 and part * 100 > whole * percent
 
 
-def unhealthy_before_batch(
-    instances: Sequence[ObservedInstance], signal: bool, policy: BatchPolicy
-) -> int | None:
+def unhealthy_before_batch(instances: Sequence[ObservedInstance], signal: bool, policy: BatchPolicy) -> int | None:
     """The unhealthy count if the before-batch rule stops the rollout, else None."""
     unhealthy = sum(1 for i in instances if is_unhealthy(i, signal))
     return unhealthy if exceeds(unhealthy, len(instances), policy.max_unhealthy_percent) else None
@@ -84,8 +82,6 @@ def select_batch(
     ordered = sorted(pending, key=order)
     lead = ordered[0]
     same_group = [
-        i
-        for i in ordered
-        if i.update_domain == lead.update_domain and (policy.cross_zone or i.zone == lead.zone)
+        i for i in ordered if i.update_domain == lead.update_domain and (policy.cross_zone or i.zone == lead.zone)
     ]
     return same_group[: batch_size(instance_count, policy.max_batch_percent)]

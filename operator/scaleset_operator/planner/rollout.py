@@ -111,21 +111,15 @@ def step(
     return _next(record, instances, strategy, signal, now)
 
 
-def _send(
-    record: RolloutRecord, batch: RolloutBatch, by_id: dict[str, ObservedInstance], strategy: Strategy
-) -> Step:
+def _send(record: RolloutRecord, batch: RolloutBatch, by_id: dict[str, ObservedInstance], strategy: Strategy) -> Step:
     if batch.action == "Rollback":
         todo = tuple(
-            i
-            for i in batch.instanceIds
-            if i in by_id and not by_id[i].busy and i in record.previousImageVersions
+            i for i in batch.instanceIds if i in by_id and not by_id[i].busy and i in record.previousImageVersions
         )
         actions = strategy.rollback(record, todo) if (strategy.rollback and todo) else []
     else:
         todo = tuple(
-            i
-            for i in batch.instanceIds
-            if i in by_id and not by_id[i].busy and not strategy.at_target(by_id[i])
+            i for i in batch.instanceIds if i in by_id and not by_id[i].busy and not strategy.at_target(by_id[i])
         )
         actions = [strategy.forward(todo)] if todo else []
     if not actions:
@@ -210,8 +204,7 @@ def _settle(
         to_restore = tuple(
             i
             for i in bad
-            if i in by_id
-            and record.previousImageVersions.get(i, by_id[i].image.version) != by_id[i].image.version
+            if i in by_id and record.previousImageVersions.get(i, by_id[i].image.version) != by_id[i].image.version
         )
         if rollback and to_restore and strategy.rollback is not None:
             record = record.model_copy(
@@ -224,9 +217,7 @@ def _settle(
                     )
                 }
             )
-            events.append(
-                warning("RollingBack", f"batch {batch.number}: restoring the previous OS disk of {names}")
-            )
+            events.append(warning("RollingBack", f"batch {batch.number}: restoring the previous OS disk of {names}"))
     return Step(record=record, events=events)
 
 
@@ -277,9 +268,7 @@ def _next(
             f"(more than {strategy.policy.max_unhealthy_percent}%) before the next batch",
         )
         faulted = record.model_copy(update={"fault": fault})
-        return Step(
-            record=None, finished=faulted, outcome="Faulted", events=[warning(fault.code, fault.message)]
-        )
+        return Step(record=None, finished=faulted, outcome="Faulted", events=[warning(fault.code, fault.message)])
     chosen = select_batch(pending, len(instances), strategy.policy, signal)
     number = record.batchesCompleted + 1
     previous = dict(record.previousImageVersions)

@@ -76,9 +76,7 @@ def start_or_retarget(
                 )
             ]
         return record, []
-    stale = [
-        i for i in observed.instances if not i.latest_model_applied and not i.protect_from_scale_set_actions
-    ]
+    stale = [i for i in observed.instances if not i.latest_model_applied and not i.protect_from_scale_set_actions]
     if rolling and stale and not _model_target_stopped(inputs, model_hash):
         started = RolloutRecord(kind="ModelUpgrade", target=model_hash, startTime=fmt(inputs.now))
         return started, [normal("RollingUpgradeStarted", f"rolling {len(stale)} instances to the new model")]
@@ -93,13 +91,9 @@ def start_or_retarget(
         count = len(os_upgrade.older_instances(inputs, target))
         return started, [normal("OSUpgradeStarted", f"image {target} published: upgrading {count} instances")]
     if inputs.spec.rolloutPolicy.reimageAllOnDiskDrift:
-        drifted = [
-            i for i in observed.instances if disk_drift(inputs, i) and not i.protect_from_scale_set_actions
-        ]
+        drifted = [i for i in observed.instances if disk_drift(inputs, i) and not i.protect_from_scale_set_actions]
         if drifted:
-            target = "disks:" + ",".join(
-                f"{k}={v}" for k, v in sorted(inputs.desired.data_disk_sizes().items())
-            )
+            target = "disks:" + ",".join(f"{k}={v}" for k, v in sorted(inputs.desired.data_disk_sizes().items()))
             started = RolloutRecord(kind="ReimageAll", target=target, startTime=fmt(inputs.now))
             return started, [
                 normal(

@@ -114,24 +114,13 @@ def _current_image(observed: ObservedScaleSet | None, inputs: PlanInputs) -> str
         counts = Counter(i.image.display() for i in observed.instances)
         return counts.most_common(1)[0][0]
     image = inputs.desired.image
-    return (
-        f"{image.offer}:{image.sku}:{image.version}"
-        if not image.is_gallery
-        else (image.id or "").rsplit("/", 1)[-1]
-    )
+    return f"{image.offer}:{image.sku}:{image.version}" if not image.is_gallery else (image.id or "").rsplit("/", 1)[-1]
 
 
-def _upgrade_state(
-    rolling: RollingUpgradeStatus | None, record: RolloutRecord | None, stale: int, mode: str
-) -> str:
+def _upgrade_state(rolling: RollingUpgradeStatus | None, record: RolloutRecord | None, stale: int, mode: str) -> str:
     if record is not None and rolling is not None:
         p = rolling.progress
-        total = (
-            p.successfulInstanceCount
-            + p.failedInstanceCount
-            + p.inProgressInstanceCount
-            + p.pendingInstanceCount
-        )
+        total = p.successfulInstanceCount + p.failedInstanceCount + p.inProgressInstanceCount + p.pendingInstanceCount
         return f"RollingForward {p.successfulInstanceCount}/{total}"
     if stale and mode == "Manual":
         return f"ManualPending {stale}"
@@ -173,9 +162,7 @@ def _situation(
             )
         p = rolling.progress if rolling else None
         done = p.successfulInstanceCount if p else 0
-        total = (
-            (done + p.failedInstanceCount + p.inProgressInstanceCount + p.pendingInstanceCount) if p else 0
-        )
+        total = (done + p.failedInstanceCount + p.inProgressInstanceCount + p.pendingInstanceCount) if p else 0
         batch = record.batch
         message = f"{record.kind} {done}/{total} done"
         if batch is not None:
