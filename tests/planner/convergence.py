@@ -44,7 +44,9 @@ class Run:
         self.spec = spec
         self.generation += 1
 
-    def step(self, *, crash_before_act: bool = False) -> Plan:
+    def step(self, *, crash_before_act: bool = False, crash_after_act: bool = False) -> Plan:
+        """One reconcile pass. ``crash_before_act``: the process dies after writing the intent record;
+        ``crash_after_act``: it dies after the backend call, before recording that it was made."""
         desired = desired_model(self.spec)
         observed = self.cloud.get(self.key)
         latest = None
@@ -69,7 +71,7 @@ class Run:
         for action in result.actions:
             execute(self.cloud, self.key, desired, action)
             self.actions.append(action)
-        if result.actions:
+        if result.actions and not crash_after_act:
             self.status = mark_acted(self.status)
         return result
 

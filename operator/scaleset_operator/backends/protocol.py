@@ -33,9 +33,7 @@ class Backend(Protocol):
     async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         """Bring instances to the latest model (Azure ``updateInstances``, the manual upgrade)."""
 
-    async def reimage(
-        self, key: ScaleSetKey, instance_ids: Sequence[str], *, image_version: str | None = None
-    ) -> None:
+    async def reimage(self, key: ScaleSetKey, instance_ids: Sequence[str], *, image_version: str | None = None) -> None:
         """Replace the OS disk from the model's image, keep data disks, re-run extensions.
 
         ``image_version`` pins the version (OS upgrade target, or the previous one for a rollback);
