@@ -105,10 +105,10 @@ def _check(
     if record is not None and record.fault is None:
         assert not exceeds(len(record.failed), len(record.done) + len(record.failed), limit), "stop rule missed"
     rolling = status.rollingUpgrade
-    if rolling is not None and rolling.runningStatus.code == "Faulted" and rolling.error is not None:
-        if rolling.error.code == AFTER_BATCH_CODE:
-            p = rolling.progress
-            assert exceeds(p.failedInstanceCount, p.successfulInstanceCount + p.failedInstanceCount, limit)
+    faulted = rolling is not None and rolling.runningStatus.code == "Faulted" and rolling.error is not None
+    if faulted and rolling is not None and rolling.error is not None and rolling.error.code == AFTER_BATCH_CODE:
+        p = rolling.progress
+        assert exceeds(p.failedInstanceCount, p.successfulInstanceCount + p.failedInstanceCount, limit)
     if record is not None and rolling is not None and record.fault is None:
         p = rolling.progress
         total = p.successfulInstanceCount + p.failedInstanceCount + p.inProgressInstanceCount + p.pendingInstanceCount
