@@ -12,12 +12,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOperationStatus
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import desired_model, scale_set_key
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner.inputs import PlanInputs
-from scaleset_operator.planner.plan import Plan, mark_acted, plan
+from scaleset_operator.planner.operations import OperationView
+from scaleset_operator.planner.plan import Plan, mark_acted, mark_operation_acted, plan
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
 
@@ -32,6 +34,17 @@ class Run:
     generation: int = 1
     plans: list[Plan] = field(default_factory=list)
     actions: list[act.Action] = field(default_factory=list)
+    operations: dict[str, OperationView] = field(default_factory=dict)
+
+    def add_operation(self, name: str, **spec: Any) -> None:
+        parsed = ScaleSetOperationSpec.model_validate({"scaleSetName": self.name, **spec})
+        self.operations[name] = OperationView(name=name, spec=parsed, status=ScaleSetOperationStatus())
+
+    def operation(self, name: str) -> ScaleSetOperationStatus:
+        return self.operations[name].status
+
+    def _pending_operation(self) -> OperationView | None:
+        return next((op for op in self.operations.values() if op.status.phase not in ("Succeeded", "Failed")), None)
 
     @property
     def key(self) -> Any:
@@ -62,10 +75,13 @@ class Run:
             now=self.now(),
             desired=desired,
             latest_image_version=latest,
+            operation=self._pending_operation(),
         )
         result = plan(inputs)
         self.plans.append(result)
         self.status = result.status  # the intent is recorded before acting
+        if inputs.operation is not None and result.operation_status is not None:
+            self.operations[inputs.operation.name] = replace(inputs.operation, status=result.operation_status)
         if crash_before_act:
             return result
         for action in result.actions:
@@ -73,6 +89,11 @@ class Run:
             self.actions.append(action)
         if result.actions and not crash_after_act:
             self.status = mark_acted(self.status)
+            if inputs.operation is not None:
+                view = self.operations[inputs.operation.name]
+                acted = mark_operation_acted(view.status)
+                assert acted is not None
+                self.operations[inputs.operation.name] = replace(view, status=acted)
         return result
 
     def converge(

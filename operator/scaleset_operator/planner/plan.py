@@ -12,7 +12,7 @@ Then the status is assembled, conditions included, in ``status.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scaleset_operator.api.operation import ScaleSetOperationStatus
 from scaleset_operator.api.status import RolloutRecord, ScaleSetStatus
@@ -88,7 +88,10 @@ def plan(inputs: PlanInputs) -> Plan:
 
     record, start_events = rollouts.start_or_retarget(inputs, record)
     events.extend(start_events)
-    if record is not None:
+    had_rollout = record is not None
+    for _ in range(2):  # a rollout that ends may let the next due one start in the same pass
+        if record is None:
+            break
         strategy = rollouts.strategy_for(inputs, record)
         result = rollout.step(record, observed.instances, strategy, rollouts.signal(inputs), inputs.now)
         events.extend(result.events)
@@ -96,12 +99,16 @@ def plan(inputs: PlanInputs) -> Plan:
         waiting = result.waiting
         if result.requeue_after is not None:
             requeue = result.requeue_after
-        if result.finished is not None:
-            finished = result
         record = result.record
-        if record is not None:
-            requeue = min(requeue, BUSY_RESYNC_SECONDS if result.actions else requeue)
-    elif inputs.spec.upgradePolicy.mode == "Automatic" and not inputs.spec.paused and not actions:
+        if result.finished is None:
+            break
+        finished = result
+        if result.outcome != "Completed":
+            break  # a Faulted or Cancelled rollout is reported first; nothing else starts this pass
+        chained = inputs.status.model_copy(update={"rollout": None})
+        record, start_events = rollouts.start_or_retarget(replace(inputs, status=chained), None)
+        events.extend(start_events)
+    if not had_rollout and inputs.spec.upgradePolicy.mode == "Automatic" and not inputs.spec.paused and not actions:
         stale = tuple(
             i.instance_id
             for i in observed.instances

@@ -170,7 +170,8 @@ def _settle(
             events=[normal("RolledBack", f"batch {batch.number}: restored {len(good)}, failed {len(bad)}")],
         )
     good = [i.instance_id for i in members if strategy.at_target(i) and is_healthy(i, signal)]
-    bad = [i.instance_id for i in members if i.instance_id not in good]
+    # Healthy but not at the target (the target moved while the batch ran): pending again, not failed.
+    bad = [i.instance_id for i in members if not is_healthy(i, signal)]
     done = [*record.done, *good]
     failed = [*record.failed, *bad]
     record = record.model_copy(

@@ -51,6 +51,18 @@ def _progress(record: RolloutRecord, inputs: PlanInputs) -> RollingUpgradeProgre
 def _rolling_status(
     inputs: PlanInputs, record: RolloutRecord | None, finished: Step | None
 ) -> RollingUpgradeStatus | None:
+    if record is not None:
+        return RollingUpgradeStatus(
+            kind=record.kind,
+            target=record.target,
+            runningStatus=RollingUpgradeRunningStatus(
+                code="RollingForward",
+                startTime=record.startTime,
+                lastAction="Cancel" if record.cancelRequested else "Start",
+                lastActionTime=record.startTime,
+            ),
+            progress=_progress(record, inputs),
+        )
     if finished is not None and finished.finished is not None:
         done = finished.finished
         return RollingUpgradeStatus(
@@ -65,18 +77,6 @@ def _rolling_status(
             ),
             progress=_progress(done, inputs).model_copy(update={"pendingInstanceCount": 0}),
             error=done.fault,
-        )
-    if record is not None:
-        return RollingUpgradeStatus(
-            kind=record.kind,
-            target=record.target,
-            runningStatus=RollingUpgradeRunningStatus(
-                code="RollingForward",
-                startTime=record.startTime,
-                lastAction="Cancel" if record.cancelRequested else "Start",
-                lastActionTime=record.startTime,
-            ),
-            progress=_progress(record, inputs),
         )
     return inputs.status.rollingUpgrade
 

@@ -1,0 +1,384 @@
+"""User-level scenarios of planner + simulator: what a platform engineer sees happen.
+
+Each test drives the pure planner against the simulator to convergence (the reconciler's loop
+without Kubernetes) and checks the outcome and the status a user would read.
+"""
+
+from __future__ import annotations
+
+from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.planner import actions as act
+from scaleset_operator.planner.rolling_upgrade import AFTER_BATCH_CODE, BEFORE_BATCH_CODE
+from tests.planner.convergence import Run, new_run
+from tests.planner.specs import EXTENSION, HEALTH_EXTENSION, UBUNTU, changed, make_spec
+
+NEW = "2024.03.20"
+
+
+def conditions(status: ScaleSetStatus) -> dict[str, tuple[str, str]]:
+    return {c.type: (c.status, c.reason) for c in status.conditions}
+
+
+def converged(mode: str = "Rolling", capacity: int = 5, **extra: object) -> Run:
+    run = new_run(make_spec(**{"sku.capacity": capacity, "upgradePolicy.mode": mode, **extra}))
+    run.converge()
+    return run
+
+
+def batches(run: Run, kind: type[act.Action] = act.UpgradeInstances) -> list[tuple[str, ...]]:
+    return [a.instance_ids for a in run.actions if isinstance(a, kind)]  # type: ignore[attr-defined]
+
+
+# -- core: create, scale, modes -------------------------------------------------------------------
+
+
+def test_create_reports_ready_with_counts_and_instances() -> None:
+    run = converged(capacity=3)
+    status = run.status
+    assert conditions(status)["Ready"] == ("True", "Converged")
+    assert conditions(status)["Reconciling"][0] == "False"
+    assert conditions(status)["Stalled"][0] == "False"
+    assert (status.replicas, status.readyReplicas, status.updatedReplicas) == (3, 3, 3)
+    assert [i.name for i in status.instances] == ["web000000", "web000001", "web000002"]
+    assert status.selector == "scaleset.dev/name=web"
+    assert status.observedGeneration == 1
+
+
+def test_scale_in_follows_the_default_policy_and_scale_out_adds_new_ids() -> None:
+    run = converged(capacity=5)
+    run.set_spec(changed(run.spec, **{"sku.capacity": 3}))
+    run.converge()
+    assert [i.instanceId for i in run.status.instances] == ["0", "1", "2"]
+    run.set_spec(changed(run.spec, **{"sku.capacity": 4}))
+    run.converge()
+    assert [i.instanceId for i in run.status.instances] == ["0", "1", "2", "5"]  # IDs are never reused
+
+
+def test_newest_vm_policy_removes_the_newest_instances() -> None:
+    run = converged(capacity=3, **{"scaleInPolicy": {"rules": ["OldestVM"]}})
+    run.set_spec(changed(run.spec, **{"sku.capacity": 2}))
+    run.converge()
+    assert [i.instanceId for i in run.status.instances] == ["1", "2"]
+
+
+def test_automatic_mode_converges_stale_instances_at_once() -> None:
+    run = converged("Automatic", capacity=4)
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    run.converge()
+    assert batches(run) == [("0", "1", "2", "3")]
+    assert run.status.updatedReplicas == 4
+
+
+def test_manual_mode_leaves_instances_stale_and_says_so() -> None:
+    run = converged("Manual", capacity=3)
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    run.converge()
+    assert batches(run) == []
+    assert run.status.updatedReplicas == 0
+    assert all(not i.latestModelApplied for i in run.status.instances)
+    assert "await a manual upgrade" in next(c.message for c in run.status.conditions if c.type == "Ready")
+    assert run.status.upgradeState == "ManualPending 3"
+
+
+def test_idle_converged_scale_set_makes_no_backend_writes_and_keeps_its_status() -> None:
+    run = converged(capacity=3)
+    before = run.status
+    marker = run.cloud.calls.marker()
+    for _ in range(10):
+        run.step()
+        run.clock.advance(60)
+    assert run.cloud.calls.writes_since(marker) == 0
+    assert run.status == before
+
+
+def test_os_profile_changes_reach_only_new_instances() -> None:
+    run = converged("Automatic", capacity=2)
+    run.set_spec(changed(run.spec, **{"virtualMachineProfile.osProfile.adminUsername": "ops"}))
+    run.set_spec(changed(run.spec, **{"sku.capacity": 3}))
+    run.converge()
+    diffs = {i.instanceId: i.differsFromModel for i in run.status.instances}
+    assert diffs["2"] == []
+    assert any("osProfile" in d and "needs Reimage" in d for d in diffs["0"])
+    assert conditions(run.status)["ReimageRequired"] == ("True", "DisksOrOSProfileDiffer")
+
+
+# -- the reimage lab (seed 002) --------------------------------------------------------------------
+
+
+def test_lab_extension_propagates_disk_resize_needs_reimage_all() -> None:
+    run = converged("Rolling", capacity=2)
+    run.set_spec(changed(run.spec, **{"virtualMachineProfile.extensionProfile": {"extensions": [EXTENSION]}}))
+    run.converge()
+    assert run.status.updatedReplicas == 2
+    assert run.status.rollingUpgrade is not None and run.status.rollingUpgrade.runningStatus.code == "Completed"
+
+    run.set_spec(
+        changed(run.spec, **{"virtualMachineProfile.storageProfile.dataDisks": [{"lun": 0, "diskSizeGB": 64}]})
+    )
+    run.converge()
+    assert all(i.latestModelApplied for i in run.status.instances)
+    assert all(i.dataDisks[0].diskSizeGB == 32 for i in run.status.instances)
+    assert conditions(run.status)["ReimageRequired"][0] == "True"
+
+    run.add_operation("reimage-all", action="ReimageAll", allInstances=True)
+    run.converge(until=lambda r: r.operation("reimage-all").phase == "Succeeded")
+    run.converge()
+    assert all(i.dataDisks[0].diskSizeGB == 64 for i in run.status.instances)
+    assert conditions(run.status)["ReimageRequired"][0] == "False"
+
+
+def test_opt_in_reimage_all_on_disk_drift_rolls_in_batches() -> None:
+    run = converged("Rolling", capacity=10, **{"rolloutPolicy": {"reimageAllOnDiskDrift": True}})
+    run.set_spec(
+        changed(run.spec, **{"virtualMachineProfile.storageProfile.dataDisks": [{"lun": 0, "diskSizeGB": 64}]})
+    )
+    run.converge()
+    assert all(len(b) <= 2 for b in batches(run, act.ReimageAllInstances))
+    assert all(i.dataDisks[0].diskSizeGB == 64 for i in run.status.instances)
+
+
+# -- rolling policy --------------------------------------------------------------------------------
+
+
+def test_rolling_batches_respect_the_percentage_and_pause() -> None:
+    run = converged(capacity=10, **{"upgradePolicy.rollingUpgradePolicy": {"pauseTimeBetweenBatches": "PT2M"}})
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    run.converge(tick=10)
+    sent = [(run.plans.index(p), a) for p in run.plans for a in p.actions if isinstance(a, act.UpgradeInstances)]
+    assert [len(a.instance_ids) for _, a in sent] == [2, 2, 2, 2, 2]
+
+
+def test_unhealthy_after_upgrade_faults_with_azure_code_and_stalls() -> None:
+    run = converged(capacity=5, **{"upgradePolicy.rollingUpgradePolicy": {"maxUnhealthyUpgradedInstancePercent": 0}})
+    run.cloud.set_health_override(run.key, "0", "Unhealthy")
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    run.converge(until=lambda r: r.status.rollout is None and r.status.rollingUpgrade is not None)
+    rolling = run.status.rollingUpgrade
+    assert rolling is not None and rolling.runningStatus.code == "Faulted"
+    assert rolling.error is not None and rolling.error.code in (AFTER_BATCH_CODE, BEFORE_BATCH_CODE)
+    assert conditions(run.status)["Stalled"] == ("True", rolling.error.code)
+
+
+def test_model_change_mid_rollout_restarts_toward_the_newest_model() -> None:
+    run = converged(capacity=10)
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    for _ in range(6):
+        run.step()
+        run.clock.advance(10)
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D8s_v5"}))
+    run.converge()
+    assert run.status.updatedReplicas == 10
+    assert run.status.rollingUpgrade is not None and run.status.rollingUpgrade.runningStatus.code == "Completed"
+
+
+# -- operations ------------------------------------------------------------------------------------
+
+
+def test_manual_mode_upgrade_instances_operation_on_two_instances() -> None:
+    run = converged("Manual", capacity=4)
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    run.converge()
+    run.add_operation("upgrade-two", action="UpgradeInstances", instanceIds=["1", "3"])
+    run.converge(until=lambda r: r.operation("upgrade-two").phase == "Succeeded")
+    run.converge()
+    assert {i.instanceId: i.latestModelApplied for i in run.status.instances} == {
+        "0": False,
+        "1": True,
+        "2": False,
+        "3": True,
+    }
+    assert run.operation("upgrade-two").affectedInstances == ["1", "3"]
+
+
+def test_operation_with_unknown_instance_fails_clearly() -> None:
+    run = converged("Manual", capacity=2)
+    run.add_operation("bad", action="Restart", instanceIds=["7"])
+    run.step()
+    status = run.operation("bad")
+    assert status.phase == "Failed"
+    assert "7 not found" in status.message and "it has: 0, 1" in status.message
+
+
+def test_protected_instances_are_skipped() -> None:
+    run = converged("Manual", capacity=2)
+    run.cloud.set_protection(run.key, "0", scale_in=False, scale_set_actions=True)
+    run.add_operation("reimage", action="Reimage", allInstances=True)
+    run.converge(until=lambda r: r.operation("reimage").phase == "Succeeded")
+    assert run.operation("reimage").skippedInstances == ["0"]
+    assert run.operation("reimage").affectedInstances == ["1"]
+
+
+# -- automatic OS image upgrades (seed 001/004) ---------------------------------------------------
+
+
+def os_run(capacity: int = 10, **extra: object) -> Run:
+    run = converged(
+        "Manual",
+        capacity=capacity,
+        **{"upgradePolicy.automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True}, **extra},
+    )
+    return run
+
+
+def publish(run: Run, version: str = NEW) -> None:
+    run.cloud.catalog.publish_platform(UBUNTU["publisher"], UBUNTU["offer"], UBUNTU["sku"], version)
+
+
+def test_os_upgrade_rolls_a_published_version_in_batches_and_records_history() -> None:
+    run = os_run(10)
+    publish(run)
+    run.converge(tick=30)
+    assert [len(b) for b in batches(run, act.ReimageInstances)] == [2, 2, 2, 2, 2]
+    assert {i.imageVersion for i in run.status.instances} == {NEW}
+    entry = run.status.osUpgradeHistory[0]
+    assert entry.startedBy == "Platform" and entry.runningStatus.code == "Completed"
+    assert entry.targetImageReference.version == NEW and entry.progress.successfulInstanceCount == 10
+
+
+def test_five_or_fewer_instances_upgrade_one_per_batch() -> None:
+    run = os_run(5)
+    publish(run)
+    run.converge(tick=30)
+    assert [len(b) for b in batches(run, act.ReimageInstances)] == [1, 1, 1, 1, 1]
+
+
+def test_bad_image_is_rolled_back_and_faults() -> None:
+    run = os_run(10)
+    run.cloud.faults.mark_image_bad(NEW)
+    publish(run)
+    run.converge(tick=30, until=lambda r: bool(r.status.osUpgradeHistory))
+    entry = run.status.osUpgradeHistory[0]
+    assert entry.runningStatus.code == "Faulted"
+    assert entry.rollbackInfo.successfullyRolledbackInstanceCount == 2
+    assert entry.error is not None and entry.error.code == AFTER_BATCH_CODE
+    run.converge(tick=30, until=lambda r: r.status.readyReplicas == 10)
+    assert {i.imageVersion for i in run.status.instances} == {"2024.02.15"}  # first batch restored
+    assert conditions(run.status)["Stalled"] == ("True", AFTER_BATCH_CODE)  # until a person acts
+
+
+def test_too_many_unhealthy_instances_block_the_start_with_the_reason() -> None:
+    run = os_run(10)
+    for iid in ("0", "1", "2"):
+        run.cloud.set_health_override(run.key, iid, "Unhealthy")
+    publish(run)
+    for _ in range(5):
+        run.step()
+        run.clock.advance(30)
+    assert run.status.rollout is None and batches(run, act.ReimageInstances) == []
+    assert conditions(run.status)["AutomaticOSUpgrade"] == ("False", BEFORE_BATCH_CODE)
+
+
+def test_closed_maintenance_window_holds_until_it_opens() -> None:
+    run = os_run(
+        5, **{"rolloutPolicy": {"maintenanceWindows": [{"days": ["Saturday"], "start": "02:00", "end": "04:00"}]}}
+    )
+    publish(run)
+    for _ in range(5):
+        run.step()
+        run.clock.advance(60)
+    assert batches(run, act.ReimageInstances) == []
+    assert conditions(run.status)["RolloutProgressing"] == ("False", "OutsideMaintenanceWindow")
+    saturday = run.now().replace(hour=2, minute=0)
+    while saturday.weekday() != 5 or saturday <= run.now():
+        saturday = saturday.replace(day=saturday.day) + __import__("datetime").timedelta(days=1)
+    run.clock.set(saturday)
+    run.converge(tick=30)
+    assert {i.imageVersion for i in run.status.instances} == {NEW}
+
+
+def test_paused_holds_the_rollout_without_losing_progress() -> None:
+    run = os_run(10)
+    publish(run)
+    for _ in range(8):
+        run.step()
+        run.clock.advance(30)
+    done_before = run.status.rollout.done if run.status.rollout else []
+    run.set_spec(changed(run.spec, paused=True))
+    for _ in range(10):
+        run.step()
+        run.clock.advance(30)
+    assert run.status.rollout is not None and run.status.rollout.done[: len(done_before)] == done_before
+    assert conditions(run.status)["RolloutProgressing"][1] == "Paused"
+    run.set_spec(changed(run.spec, paused=False))
+    run.converge(tick=30)
+    assert {i.imageVersion for i in run.status.instances} == {NEW}
+
+
+def test_gallery_version_not_replicated_to_the_region_is_ignored() -> None:
+    gallery = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/web"
+    run = new_run(
+        make_spec(
+            **{
+                "sku.capacity": 2,
+                "upgradePolicy.mode": "Manual",
+                "upgradePolicy.automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True},
+                "virtualMachineProfile.storageProfile.imageReference": {"id": gallery},
+            }
+        )
+    )
+    run.cloud.catalog.publish_gallery(gallery, "1.0.0", ["westeurope"])
+    run.converge()
+    run.cloud.catalog.publish_gallery(gallery, "1.1.0", ["eastus"])
+    for _ in range(5):
+        run.step()
+        run.clock.advance(120)
+    assert {i.imageVersion for i in run.status.instances} == {"1.0.0"}
+    run.cloud.catalog.replicate(gallery, "1.1.0", "westeurope")
+    run.converge(tick=120)
+    assert {i.imageVersion for i in run.status.instances} == {"1.1.0"}
+
+
+def test_requirements_are_refused_with_a_clear_condition() -> None:
+    run = new_run(
+        make_spec(
+            **{
+                "upgradePolicy.automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True},
+                "virtualMachineProfile.networkProfile": {},
+                "virtualMachineProfile.storageProfile.imageReference": {**UBUNTU, "version": "2024.01.10"},
+            }
+        )
+    )
+    run.converge(until=lambda r: bool(r.status.conditions) and r.status.replicas == 5)
+    state, reason = conditions(run.status)["AutomaticOSUpgrade"]
+    message = next(c.message for c in run.status.conditions if c.type == "AutomaticOSUpgrade")
+    assert (state, reason) == ("False", "AutomaticOSUpgradeRequirementsNotMet")
+    assert "version 'latest'" in message and "health signal" in message
+    assert conditions(run.status)["Stalled"][0] == "True"
+
+
+def test_health_extension_counts_as_a_health_signal() -> None:
+    run = os_run(
+        5,
+        **{
+            "virtualMachineProfile.networkProfile": {},
+            "virtualMachineProfile.extensionProfile": {"extensions": [HEALTH_EXTENSION]},
+        },
+    )
+    assert conditions(run.status)["AutomaticOSUpgrade"][0] == "True"
+
+
+def test_user_started_os_upgrade_has_no_rollback_and_cancel_stops_after_the_batch() -> None:
+    run = converged("Manual", capacity=10)
+    run.cloud.faults.mark_image_bad(NEW)
+    publish(run)
+    run.add_operation("start", action="StartOSUpgrade")
+    run.step()
+    assert run.status.rollout is not None and run.status.rollout.startedBy == "User"
+    assert run.status.rollout.rollback is False
+    run.add_operation("cancel", action="CancelRollingUpgrade")
+    run.converge(tick=30, until=lambda r: r.operation("cancel").phase in ("Succeeded", "Failed"))
+    entry = run.status.osUpgradeHistory[0]
+    assert entry.startedBy == "User"
+    assert entry.rollbackInfo.successfullyRolledbackInstanceCount == 0
+
+
+def test_start_os_upgrade_refused_when_image_is_pinned() -> None:
+    run = converged(
+        "Manual",
+        capacity=2,
+        **{"virtualMachineProfile.storageProfile.imageReference": {**UBUNTU, "version": "2024.01.10"}},
+    )
+    run.add_operation("start", action="StartOSUpgrade")
+    run.step()
+    assert run.operation("start").phase == "Failed"
+    assert "version 'latest'" in run.operation("start").message
