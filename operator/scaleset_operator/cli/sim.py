@@ -131,6 +131,12 @@ def cmd_list(client: AdminClient, args: argparse.Namespace) -> int:
     return _emit(args, data, render)
 
 
+def cmd_remove(client: AdminClient, args: argparse.Namespace) -> int:
+    client.call("DELETE", f"/scalesets/{_path(args.name)}", query=_scale_set_query(args))
+    print(f"scale set {args.name} removed from the simulated cloud")
+    return 0
+
+
 def cmd_instances(client: AdminClient, args: argparse.Namespace) -> int:
     data = client.call("GET", f"/scalesets/{_path(args.name)}/instances", query=_scale_set_query(args))
     rows = []
@@ -328,6 +334,7 @@ def register(subparsers: Any) -> None:
 
     add("list", cmd_list, "list scale sets")
     scale_set_args(add("instances", cmd_instances, "list the instances of a scale set"))
+    scale_set_args(add("remove", cmd_remove, "delete a scale set at once, behind the operator's back"))
     add("images", cmd_images, "list the image catalog")
 
     sub = add("publish-image", cmd_publish_image, "publish a platform image version (available everywhere)")

@@ -18,6 +18,7 @@ Routes:
 - ``GET /scalesets``: ``{"scaleSets": [summary...]}`` (name, resourceGroup, subscriptionId,
   location, capacity, instances, ready, upToDate, provisioningState, modelHash, image, etag).
 - ``GET /scalesets/{name}``: one summary.
+- ``DELETE /scalesets/{name}``: remove a scale set at once, as if deleted outside the operator.
 - ``GET /scalesets/{name}/instances``: ``{"instances": [...]}``: the instance view plus what only the
   simulator knows (operation in flight, transitionAt, healthAt, healthOverride, surplus).
 - ``POST /scalesets/{name}/instances/{id}/health`` ``{"state": "Healthy"|"Unhealthy"|null}``: force
@@ -105,6 +106,7 @@ def create_app(cloud: SimulatedCloud) -> web.Application:
             web.post("/clock/advance", _clock_advance),
             web.get("/scalesets", _list_scale_sets),
             web.get("/scalesets/{name}", _get_scale_set),
+            web.delete("/scalesets/{name}", _remove_scale_set),
             web.get("/scalesets/{name}/instances", _list_instances),
             web.post("/scalesets/{name}/instances/{id}/health", _set_health),
             web.delete("/scalesets/{name}/instances/{id}/health", _clear_health),
@@ -314,6 +316,11 @@ async def _list_scale_sets(request: web.Request) -> web.Response:
 
 async def _get_scale_set(request: web.Request) -> web.Response:
     return web.json_response(_summary(_cloud(request), _key(request)))
+
+
+async def _remove_scale_set(request: web.Request) -> web.Response:
+    _cloud(request).remove(_key(request))
+    return _ok()
 
 
 async def _list_instances(request: web.Request) -> web.Response:

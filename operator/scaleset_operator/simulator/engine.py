@@ -364,6 +364,11 @@ class SimulatedCloud:
             targets = [i for i in targets if not i.protect_from_scale_set_actions]
         return targets
 
+    def remove(self, key: ScaleSetKey) -> None:
+        """Admin: make a scale set vanish at once, as if someone deleted it outside the operator."""
+        self._admin_scale_set(key)
+        del self._scale_sets[key]
+
     def _admin_scale_set(self, key: ScaleSetKey) -> SimScaleSet:
         self._advance()
         scale_set = self._scale_sets.get(key)
