@@ -1,0 +1,109 @@
+"""The operator's own throttling budget, mirroring Azure Compute's limits per scale set.
+
+Azure throttles Compute calls per subscription and per scale set and answers 429 with a
+``Retry-After`` once a budget is spent; a controller that learns about the limit only from the 429
+has already hurt every other client of the subscription. So each call first takes a token from a
+bucket refilled at Compute's published rate (DESIGN.md section 5): PUT 4/min with a burst of 12,
+update actions (manual upgrade, reimage, reimage-all, restart, delete instances) 4/min burst 12,
+high-cost GET (the VM list with instance views) 10/min burst 30, low-cost GET (the scale set) 12/min
+burst 36. An empty bucket raises ``Throttled(code="ClientThrottled")`` with the seconds until the
+next token, which the reconciler treats exactly like Azure's own 429. A 429 from Azure also closes
+the bucket for its ``Retry-After``, so nothing retries early.
+
+The clock is injectable (monotonic seconds) so tests can run the budget on simulated time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from scaleset_operator.cloud.desired import ScaleSetKey
+from scaleset_operator.cloud.errors import Throttled
+
+BudgetKind = Literal["put", "update", "high_cost_get", "low_cost_get"]
+CLIENT_THROTTLED = "ClientThrottled"
+
+
+@dataclass(frozen=True)
+class Rate:
+    per_minute: float
+    burst: int
+
+
+COMPUTE_LIMITS: Mapping[BudgetKind, Rate] = {
+    "put": Rate(per_minute=4, burst=12),
+    "update": Rate(per_minute=4, burst=12),
+    "high_cost_get": Rate(per_minute=10, burst=30),
+    "low_cost_get": Rate(per_minute=12, burst=36),
+}
+
+
+class TokenBucket:
+    """``burst`` tokens, refilled continuously at ``per_minute``; ``hold`` closes it for a while."""
+
+    def __init__(self, rate: Rate, now: float) -> None:
+        self.rate = rate
+        self.tokens = float(rate.burst)
+        self.updated = now
+        self.closed_until = now
+
+    def refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(float(self.rate.burst), self.tokens + elapsed * self.rate.per_minute / 60.0)
+        self.updated = max(self.updated, now)
+
+    def take(self, now: float) -> float:
+        """Take a token and return 0, or return the seconds until one is available (taking nothing)."""
+        self.refill(now)
+        if now < self.closed_until:
+            return self.closed_until - now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) * 60.0 / self.rate.per_minute
+
+    def hold(self, now: float, seconds: float) -> None:
+        self.refill(now)
+        self.closed_until = max(self.closed_until, now + seconds)
+
+
+class CallBudget:
+    """One bucket per (scale set, kind); the key carries the subscription, so budgets never mix."""
+
+    def __init__(
+        self,
+        limits: Mapping[BudgetKind, Rate] = COMPUTE_LIMITS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = dict(limits)
+        self.clock = clock
+        self._buckets: dict[tuple[ScaleSetKey, BudgetKind], TokenBucket] = {}
+
+    def _bucket(self, key: ScaleSetKey, kind: BudgetKind) -> TokenBucket:
+        bucket = self._buckets.get((key, kind))
+        if bucket is None:
+            bucket = self._buckets[(key, kind)] = TokenBucket(self.limits[kind], self.clock())
+        return bucket
+
+    def take(self, key: ScaleSetKey, kind: BudgetKind) -> None:
+        """Spend one call of ``kind`` on ``key``, or raise ``Throttled`` without calling Azure."""
+        wait = self._bucket(key, kind).take(self.clock())
+        if wait > 0:
+            raise Throttled(
+                f"client-side budget for {kind.replace('_', '-')} calls on scale set {key.name} is spent "
+                f"({self.limits[kind].per_minute:g}/min, burst {self.limits[kind].burst}); next call in {wait:.1f}s",
+                retry_after=wait,
+                code=CLIENT_THROTTLED,
+            )
+
+    def hold(self, key: ScaleSetKey, kind: BudgetKind, seconds: float) -> None:
+        """Azure said 429 with ``Retry-After: seconds``: no call of this kind before then."""
+        self._bucket(key, kind).hold(self.clock(), seconds)
+
+    def available(self, key: ScaleSetKey, kind: BudgetKind) -> float:
+        bucket = self._bucket(key, kind)
+        bucket.refill(self.clock())
+        return bucket.tokens

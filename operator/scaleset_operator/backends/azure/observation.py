@@ -1,0 +1,160 @@
+"""SDK scale set + VM list (instance view expanded) -> ``ObservedScaleSet``.
+
+One observation is exactly two calls: the scale set GET and the VM list with
+``$expand=instanceView``. Everything per instance comes from that list, never from per-VM GETs:
+
+- image actually on the OS disk: ``storageProfile.imageReference.exactVersion`` (the model says
+  'latest'; the VM says which version it got), gallery images reduced to their definition ID;
+- data disks: ``storageProfile.dataDisks[].diskSizeGB`` of the VM (the real disks, which keep their
+  old size after a model change until reimage-all);
+- provisioning and power state: the instance view's ``ProvisioningState/*`` and ``PowerState/*``
+  statuses (falling back to ``properties.provisioningState``);
+- health: ``instanceView.vmHealth.status.code`` (``HealthState/healthy`` ...), which Azure fills in
+  only when the scale set has a health probe or the Application Health extension; without one the
+  health is ``Unknown``, which the planner treats as unhealthy (as Azure's rolling upgrade does);
+- ``latestModelApplied`` and the protection policy as Azure reports them.
+
+The OS profile fingerprint is None: Azure never returns the password or custom data, so it cannot
+tell which OS profile an instance was built with; the planner then reports no OS profile drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from azure.mgmt.compute import models as sdk
+
+from scaleset_operator.backends.azure.mapping import SETTINGS_HASH_TAG
+from scaleset_operator.cloud.desired import MODEL_HASH_TAG
+from scaleset_operator.cloud.observed import (
+    HealthState,
+    ObservedImage,
+    ObservedInstance,
+    ObservedScaleSet,
+    PowerState,
+    ProvisioningState,
+)
+
+UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+"""``created_at`` when Azure does not report ``timeCreated`` (only the OldestVM/NewestVM order uses it)."""
+
+_PROVISIONING: dict[str, ProvisioningState] = {
+    "creating": "Creating",
+    "updating": "Updating",
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "deleting": "Deleting",
+    "canceled": "Failed",
+    "migrating": "Updating",
+}
+_POWER: dict[str, PowerState] = {
+    "starting": "starting",
+    "running": "running",
+    "stopping": "stopping",
+    "stopped": "stopped",
+    "deallocating": "stopping",
+    "deallocated": "deallocated",
+}
+_HEALTH: dict[str, HealthState] = {
+    "healthy": "Healthy",
+    "unhealthy": "Unhealthy",
+    "initializing": "Initializing",
+    "unknown": "Unknown",
+}
+
+
+def provisioning_state(value: str | None, default: ProvisioningState = "Updating") -> ProvisioningState:
+    """Azure's provisioning state names (any case); an unfamiliar one counts as busy."""
+    if value is None:
+        return default
+    return _PROVISIONING.get(value.lower(), default)
+
+
+def observe_scale_set(
+    vmss: sdk.VirtualMachineScaleSet, vms: Iterable[sdk.VirtualMachineScaleSetVM]
+) -> ObservedScaleSet:
+    tags = vmss.tags or {}
+    props = vmss.properties
+    return ObservedScaleSet(
+        name=vmss.name or "",
+        location=vmss.location,
+        capacity=int(vmss.sku.capacity or 0) if vmss.sku is not None else 0,
+        model_hash=tags.get(MODEL_HASH_TAG),
+        settings_hash=tags.get(SETTINGS_HASH_TAG),
+        provisioning_state=provisioning_state(props.provisioning_state if props else None, "Succeeded"),
+        instances=tuple(sorted((observe_instance(vm) for vm in vms), key=_id_order)),
+        etag=vmss.etag,
+    )
+
+
+def _id_order(instance: ObservedInstance) -> tuple[int, str]:
+    return (int(instance.instance_id), "") if instance.instance_id.isdigit() else (0, instance.instance_id)
+
+
+def observe_instance(vm: sdk.VirtualMachineScaleSetVM) -> ObservedInstance:
+    props = vm.properties or sdk.VirtualMachineScaleSetVMProperties()
+    view = props.instance_view or sdk.VirtualMachineScaleSetVMInstanceView()
+    provisioning, power = _states(view.statuses or [], props.provisioning_state)
+    protection = props.protection_policy
+    instance_id = vm.instance_id or (vm.name or "").rsplit("_", 1)[-1]
+    computer_name = view.computer_name or (props.os_profile.computer_name if props.os_profile else None)
+    return ObservedInstance(
+        instance_id=instance_id,
+        name=computer_name or vm.name or instance_id,
+        zone=vm.zones[0] if vm.zones else None,
+        fault_domain=int(view.platform_fault_domain or 0),
+        update_domain=int(view.platform_update_domain or 0),
+        latest_model_applied=bool(props.latest_model_applied),
+        image=observed_image(props.storage_profile),
+        data_disks=_data_disks(props.storage_profile),
+        os_profile_fingerprint=None,
+        provisioning_state=provisioning,
+        power_state=power,
+        health_state=health_state(view.vm_health),
+        created_at=props.time_created or UNKNOWN_TIME,
+        protect_from_scale_in=bool(protection.protect_from_scale_in) if protection else False,
+        protect_from_scale_set_actions=bool(protection.protect_from_scale_set_actions) if protection else False,
+    )
+
+
+def _states(statuses: Iterable[sdk.InstanceViewStatus], fallback: str | None) -> tuple[ProvisioningState, PowerState]:
+    provisioning: ProvisioningState | None = None
+    power: PowerState = "running"
+    for status in statuses:
+        kind, _, value = (status.code or "").partition("/")
+        if kind == "ProvisioningState":
+            # "ProvisioningState/failed/<error code>" keeps only the state.
+            provisioning = provisioning_state(value.split("/", 1)[0])
+        elif kind == "PowerState":
+            power = _POWER.get(value.lower(), "running")
+    return provisioning or provisioning_state(fallback, "Succeeded"), power
+
+
+def health_state(health: sdk.VirtualMachineHealthStatus | None) -> HealthState:
+    code = health.status.code if health is not None and health.status is not None else None
+    if not code:
+        return "Unknown"
+    return _HEALTH.get(code.partition("/")[2].lower(), "Unknown")
+
+
+def observed_image(storage: sdk.StorageProfile | None) -> ObservedImage:
+    ref = storage.image_reference if storage is not None else None
+    if ref is None:
+        return ObservedImage(version="unknown")
+    gallery_id = ref.id or ref.shared_gallery_image_id or ref.community_gallery_image_id
+    version = ref.exact_version
+    if gallery_id and "/versions/" in gallery_id:
+        gallery_id, _, pinned = gallery_id.partition("/versions/")
+        version = version or pinned
+    if version is None and ref.version and ref.version != "latest":
+        version = ref.version
+    if gallery_id:
+        return ObservedImage(version=version or "unknown", gallery_image_id=gallery_id)
+    return ObservedImage(version=version or "unknown", publisher=ref.publisher, offer=ref.offer, sku=ref.sku)
+
+
+def _data_disks(storage: sdk.StorageProfile | None) -> dict[int, int]:
+    if storage is None or not storage.data_disks:
+        return {}
+    return {int(d.lun): int(d.disk_size_gb or 0) for d in storage.data_disks}
