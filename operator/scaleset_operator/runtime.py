@@ -34,6 +34,15 @@ class OperatorConfig:
     peering: str | None = None
     priority: int = 0
     liveness_port: int | None = None
+    azure_base_url: str | None = None
+    """Azure only: ARM endpoint (None: Azure public cloud); the simulator's URL for a local run."""
+    azure_ca_bundle: str | None = None
+    """Azure only: CA bundle to trust for ``azure_base_url`` (the simulator prints its path)."""
+    azure_credential: str | None = None
+    """Azure only: default|secret|certificate|managed-identity|static (None: $SCALESET_AZURE_CREDENTIAL,
+    else default); secrets come from the AZURE_* environment variables."""
+    azure_subscription_id: str | None = None
+    """Azure only: subscription for listing platform image versions (None: $AZURE_SUBSCRIPTION_ID)."""
 
 
 async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Any, float]:
@@ -51,11 +60,35 @@ async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backen
     return FakeBackend(cloud), clock.now, config.speed
 
 
+async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Any, float]:
+    import os
+
+    from scaleset_operator.backends.azure import AzureBackend, AzureConfig, CredentialConfig
+
+    try:
+        azure = AzureConfig(
+            base_url=config.azure_base_url,
+            ca_bundle=config.azure_ca_bundle,
+            credential=CredentialConfig.from_env(kind=config.azure_credential),
+            default_subscription_id=config.azure_subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID") or None,
+        )
+        backend = AzureBackend.from_config(azure)
+    except ValueError as exc:
+        raise SystemExit(f"--backend azure: {exc}") from None
+    memo.azure_stats = backend.stats
+    # azure-core logs every request's headers at INFO; the backend counts calls instead.
+    logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
+    log.info("Azure backend: %s (credential %s)", azure.base_url or "Azure public cloud", azure.credential.kind)
+    return backend, lambda: datetime.now(UTC), 1.0
+
+
 async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconciler:
     if config.backend == "fake":
         backend, now, scale = await _fake_backend(config, memo)
+    elif config.backend == "azure":
+        backend, now, scale = await _azure_backend(config, memo)
     else:
-        raise SystemExit(f"unknown backend {config.backend!r}: use fake")
+        raise SystemExit(f"unknown backend {config.backend!r}: use fake or azure")
     kube.load_config(config.kubeconfig)
     return Reconciler(backend=backend, kube=kube.KubeGateway(), clock=now, time_scale=scale)
 

@@ -18,6 +18,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--peering", help="kopf peering name for active/standby replicas")
     parser.add_argument("--priority", type=int, default=0, help="kopf peering priority (distinct per replica)")
     parser.add_argument("--liveness-port", type=int, help="serve kopf's /healthz on this port")
+    parser.add_argument("--azure-base-url", help="azure: ARM endpoint (default Azure public cloud)")
+    parser.add_argument("--azure-ca-bundle", help="azure: CA bundle for --azure-base-url (the simulator's ca.pem)")
+    parser.add_argument(
+        "--azure-credential",
+        choices=["default", "secret", "certificate", "managed-identity", "static"],
+        help="azure: credential kind (default $SCALESET_AZURE_CREDENTIAL, else default); secrets from AZURE_* env",
+    )
+    parser.add_argument("--azure-subscription-id", help="azure: subscription for listing platform image versions")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.set_defaults(func=run)
 
@@ -41,5 +49,9 @@ def run(args: argparse.Namespace) -> int:
         peering=args.peering,
         priority=args.priority,
         liveness_port=args.liveness_port,
+        azure_base_url=args.azure_base_url,
+        azure_ca_bundle=args.azure_ca_bundle,
+        azure_credential=args.azure_credential,
+        azure_subscription_id=args.azure_subscription_id,
     )
     return run_operator(config)
