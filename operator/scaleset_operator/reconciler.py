@@ -207,7 +207,7 @@ class Reconciler:
                 writes = await self._write(body, mem, status)
                 if writes:
                     emit("Warning", "SecretNotFound", message)
-                return PassResult(requeue_after=30.0, status_writes=writes)
+                return PassResult(requeue_after=self._real_seconds(30.0), status_writes=writes)
 
         desired = desired_model(spec, password)
         key = scale_set_key(spec, meta["name"])
