@@ -45,6 +45,12 @@ def test_example_applies_and_converges(
         assert condition(get(kubectl, ns, scaleset), "AutomaticOSUpgrade")["status"] == "True"
     if name == "manual-batch-tier":
         op = kubectl.json("get", "scalesetoperation", "batch-upgrade-0-1", "-n", ns)
-        kubectl.ok("wait", "scalesetoperation/batch-upgrade-0-1", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded",
-                   "--timeout=60s")
+        kubectl.ok(
+            "wait",
+            "scalesetoperation/batch-upgrade-0-1",
+            "-n",
+            ns,
+            "--for=jsonpath={.status.phase}=Succeeded",
+            "--timeout=60s",
+        )
         assert op["spec"]["action"] == "UpgradeInstances"

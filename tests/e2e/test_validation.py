@@ -37,33 +37,72 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     ("capacity-too-large", {"sku.capacity": 1001}, ["spec.sku.capacity", "1000"]),
     ("capacity-negative", {"sku.capacity": -1}, ["spec.sku.capacity"]),
     ("unknown-mode", {"upgradePolicy.mode": "Sometimes"}, ["spec.upgradePolicy.mode", "Automatic"]),
-    ("batch-too-small", {"upgradePolicy.rollingUpgradePolicy.maxBatchInstancePercent": 4},
-     ["maxBatchInstancePercent", "5"]),
-    ("unhealthy-too-large", {"upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent": 101},
-     ["maxUnhealthyInstancePercent"]),
-    ("upgraded-negative", {"upgradePolicy.rollingUpgradePolicy.maxUnhealthyUpgradedInstancePercent": -1},
-     ["maxUnhealthyUpgradedInstancePercent"]),
-    ("pause-not-iso", {"upgradePolicy.rollingUpgradePolicy.pauseTimeBetweenBatches": "5 minutes"},
-     ["pauseTimeBetweenBatches"]),
-    ("prefix-too-long", {"virtualMachineProfile.osProfile.computerNamePrefix": "a-very-long-prefix"},
-     ["computerNamePrefix", "15"]),
-    ("duplicate-lun", {"virtualMachineProfile.storageProfile.dataDisks": [{"lun": 0, "diskSizeGB": 32},
-                                                                          {"lun": 0, "diskSizeGB": 64}]},
-     ["dataDisks[1]", "Duplicate value"]),
-    ("inline-password", {"virtualMachineProfile.osProfile.adminPassword": "hunter2"},
-     ["adminPassword", "unknown field"]),
-    ("password-without-user", {"virtualMachineProfile.osProfile.adminUsername": None,
-                               "virtualMachineProfile.osProfile.adminPasswordSecretRef": {"name": "s", "key": "k"}},
-     ["adminPasswordSecretRef needs adminUsername"]),
-    ("image-both-forms", {"virtualMachineProfile.storageProfile.imageReference.id": GALLERY},
-     ["either id (gallery image) or publisher"]),
+    (
+        "batch-too-small",
+        {"upgradePolicy.rollingUpgradePolicy.maxBatchInstancePercent": 4},
+        ["maxBatchInstancePercent", "5"],
+    ),
+    (
+        "unhealthy-too-large",
+        {"upgradePolicy.rollingUpgradePolicy.maxUnhealthyInstancePercent": 101},
+        ["maxUnhealthyInstancePercent"],
+    ),
+    (
+        "upgraded-negative",
+        {"upgradePolicy.rollingUpgradePolicy.maxUnhealthyUpgradedInstancePercent": -1},
+        ["maxUnhealthyUpgradedInstancePercent"],
+    ),
+    (
+        "pause-not-iso",
+        {"upgradePolicy.rollingUpgradePolicy.pauseTimeBetweenBatches": "5 minutes"},
+        ["pauseTimeBetweenBatches"],
+    ),
+    (
+        "prefix-too-long",
+        {"virtualMachineProfile.osProfile.computerNamePrefix": "a-very-long-prefix"},
+        ["computerNamePrefix", "15"],
+    ),
+    (
+        "duplicate-lun",
+        {
+            "virtualMachineProfile.storageProfile.dataDisks": [
+                {"lun": 0, "diskSizeGB": 32},
+                {"lun": 0, "diskSizeGB": 64},
+            ]
+        },
+        ["dataDisks[1]", "Duplicate value"],
+    ),
+    (
+        "inline-password",
+        {"virtualMachineProfile.osProfile.adminPassword": "hunter2"},
+        ["adminPassword", "unknown field"],
+    ),
+    (
+        "password-without-user",
+        {
+            "virtualMachineProfile.osProfile.adminUsername": None,
+            "virtualMachineProfile.osProfile.adminPasswordSecretRef": {"name": "s", "key": "k"},
+        },
+        ["adminPasswordSecretRef needs adminUsername"],
+    ),
+    (
+        "image-both-forms",
+        {"virtualMachineProfile.storageProfile.imageReference.id": GALLERY},
+        ["either id (gallery image) or publisher"],
+    ),
     ("bad-zone", {"zones": ["4"]}, ["spec.zones[0]"]),
     ("bad-subscription", {"azure.subscriptionId": "not-a-guid"}, ["spec.azure.subscriptionId"]),
     ("bad-deletion-policy", {"deletionPolicy": "Keep"}, ["spec.deletionPolicy"]),
-    ("windows-config-on-linux", {"virtualMachineProfile.osProfile.windowsConfiguration": {
-        "enableAutomaticUpdates": False}}, ["windowsConfiguration needs storageProfile.osDisk.osType: Windows"]),
-    ("no-ssh-key", {"virtualMachineProfile.osProfile.linuxConfiguration": {"disablePasswordAuthentication": True}},
-     ["disablePasswordAuthentication needs at least one ssh.publicKeys entry"]),
+    (
+        "windows-config-on-linux",
+        {"virtualMachineProfile.osProfile.windowsConfiguration": {"enableAutomaticUpdates": False}},
+        ["windowsConfiguration needs storageProfile.osDisk.osType: Windows"],
+    ),
+    (
+        "no-ssh-key",
+        {"virtualMachineProfile.osProfile.linuxConfiguration": {"disablePasswordAuthentication": True}},
+        ["disablePasswordAuthentication needs at least one ssh.publicKeys entry"],
+    ),
     ("fault-domains", {"platformFaultDomainCount": 6}, ["spec.platformFaultDomainCount"]),
     ("missing-sku", {"sku": None}, ["spec.sku", "Required value"]),
 ]
@@ -83,10 +122,16 @@ def test_invalid_manifest_is_refused_naming_the_field(
 IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
     ("location", {"location": "northeurope"}, "location cannot change after creation"),
     ("coordinates", {"azure.resourceGroup": "rg-other"}, "azure (subscriptionId, resourceGroup, name) cannot change"),
-    ("publisher", {"virtualMachineProfile.storageProfile.imageReference.publisher": "Debian"},
-     "imageReference.publisher cannot change"),
-    ("offer", {"virtualMachineProfile.storageProfile.imageReference.offer": "debian-12"},
-     "imageReference.offer cannot change"),
+    (
+        "publisher",
+        {"virtualMachineProfile.storageProfile.imageReference.publisher": "Debian"},
+        "imageReference.publisher cannot change",
+    ),
+    (
+        "offer",
+        {"virtualMachineProfile.storageProfile.imageReference.offer": "debian-12"},
+        "imageReference.offer cannot change",
+    ),
     ("fault-domains", {"platformFaultDomainCount": 2}, "platformFaultDomainCount cannot change after creation"),
     ("prefix", {"virtualMachineProfile.osProfile.computerNamePrefix": "api"}, "computerNamePrefix cannot change"),
 ]
@@ -127,7 +172,10 @@ def test_operation_spec_is_immutable_and_targets_are_checked(
     neither = {**op, "metadata": {"name": "no-targets"}, "spec": {"scaleSetName": "web", "action": "Restart"}}
     result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(neither))
     assert "set exactly one of instanceIds (non-empty) or allInstances" in result.stderr
-    bad_id = {**op, "metadata": {"name": "bad-id"}, "spec": {"scaleSetName": "web", "action": "Restart",
-                                                              "instanceIds": ["web000001"]}}
+    bad_id = {
+        **op,
+        "metadata": {"name": "bad-id"},
+        "spec": {"scaleSetName": "web", "action": "Restart", "instanceIds": ["web000001"]},
+    }
     result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(bad_id))
     assert "spec.instanceIds[0]" in result.stderr

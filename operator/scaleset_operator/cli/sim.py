@@ -284,6 +284,13 @@ def cmd_protect(client: AdminClient, args: argparse.Namespace) -> int:
 
 
 def cmd_calls(client: AdminClient, args: argparse.Namespace) -> int:
+    if args.log:
+        log = client.call("GET", "/calls/log")
+        lines = [
+            (c["seq"], c["at"], c["operation"], c["scaleSet"], ",".join(c["instanceIds"]) or None, c["error"])
+            for c in log["writes"]
+        ]
+        return _emit(args, log, table(("SEQ", "AT", "OPERATION", "SCALE-SET", "INSTANCES", "ERROR"), lines))
     data = client.call("GET", "/calls")
     rows: list[tuple[object, ...]] = []
     for scope, counts in (("(total)", data["total"]), *data["byScaleSet"].items()):
@@ -393,7 +400,8 @@ def register(subparsers: Any) -> None:
         "--scale-set-actions", action=argparse.BooleanOptionalAction, help="protect from scale set actions"
     )
 
-    add("calls", cmd_calls, "show backend call counts (reads/writes, per scale set)")
+    sub = add("calls", cmd_calls, "show backend call counts (reads/writes, per scale set)")
+    sub.add_argument("--log", action="store_true", help="list every write call with its instance IDs")
     sub = add("clock", cmd_clock, "show the simulated clock")
     sub.add_argument("--advance", type=float, metavar="SECONDS", help="jump simulated time forward")
 

@@ -18,6 +18,7 @@ Routes:
 - ``GET /scalesets``: ``{"scaleSets": [summary...]}`` (name, resourceGroup, subscriptionId,
   location, capacity, instances, ready, upToDate, provisioningState, modelHash, image, etag).
 - ``GET /scalesets/{name}``: one summary.
+- ``GET /calls/log``: every write call in order with its instance IDs.
 - ``DELETE /scalesets/{name}``: remove a scale set at once, as if deleted outside the operator.
 - ``GET /scalesets/{name}/instances``: ``{"instances": [...]}``: the instance view plus what only the
   simulator knows (operation in flight, transitionAt, healthAt, healthOverride, surplus).
@@ -125,6 +126,7 @@ def create_app(cloud: SimulatedCloud) -> web.Application:
             web.get("/durations", _durations),
             web.post("/durations", _set_durations),
             web.get("/calls", _calls),
+            web.get("/calls/log", _calls_log),
         ]
     )
     return app
@@ -453,3 +455,24 @@ async def _set_durations(request: web.Request) -> web.Response:
 
 async def _calls(request: web.Request) -> web.Response:
     return web.json_response(_cloud(request).calls.snapshot())
+
+
+async def _calls_log(request: web.Request) -> web.Response:
+    """Every write call in order, with its instance IDs (to check that no instance is acted on twice)."""
+    calls = _cloud(request).calls.since(0)
+    return web.json_response(
+        {
+            "writes": [
+                {
+                    "seq": c.seq,
+                    "at": _time(c.at),
+                    "operation": c.kind,
+                    "scaleSet": c.key.name if c.key else None,
+                    "instanceIds": list(c.instance_ids),
+                    "error": c.error,
+                }
+                for c in calls
+                if c.write
+            ]
+        }
+    )

@@ -1,0 +1,170 @@
+"""Upgrade journeys with kubectl: the reimage lab (seed 002), Manual mode, rolling batches, operations."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import yaml
+
+from scaleset_operator.localcp import Kubectl
+from tests.e2e.journeys import condition, eventually, events, example, get, instances, wait_ready, with_name
+from tests.fixtures.operator import OperatorProcess
+
+EXTENSION = {
+    "name": "RollingUpgradeTest",
+    "properties": {
+        "publisher": "Microsoft.Azure.Extensions",
+        "type": "CustomScript",
+        "typeHandlerVersion": "2.1",
+        "settings": {"commandToExecute": "echo 'Rolling upgrade applied' > /tmp/rolling-upgrade-marker.txt"},
+    },
+}
+
+
+def patch(kubectl: Kubectl, ns: str, name: str, spec: dict[str, Any]) -> None:
+    kubectl.ok("patch", "vmss", name, "-n", ns, "--type=merge", "-p", json.dumps({"spec": spec}))
+
+
+def operation(kubectl: Kubectl, ns: str, name: str, **spec: Any) -> dict[str, Any]:
+    manifest = {
+        "apiVersion": "scaleset.dev/v1alpha1",
+        "kind": "ScaleSetOperation",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
+    kubectl.ok("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(manifest))
+    kubectl.ok(
+        "wait", f"scalesetoperation/{name}", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=60s"
+    )
+    result: dict[str, Any] = kubectl.json("get", "scalesetoperation", name, "-n", ns)
+    return result
+
+
+def settled(generation: int) -> Any:
+    def check(obj: dict[str, Any]) -> bool:
+        status = obj.get("status", {})
+        return status.get("observedGeneration") == generation and condition(obj, "Reconciling").get("status") == "False"
+
+    return check
+
+
+def test_reimage_lab_as_a_user_journey(
+    kubectl: Kubectl, scaleset_operator: OperatorProcess, operator_namespace: str
+) -> None:
+    """Rolling policy; adding an extension propagates by itself; resizing the data disk 32 -> 64 GB
+    leaves the disks at 32 with latestModelApplied true; a ReimageAll operation brings them to 64."""
+    ns = operator_namespace
+    kubectl.apply(with_name(example("rolling-web-tier"), "lab", **{"sku.capacity": 2}), namespace=ns)
+    wait_ready(kubectl, ns, "lab")
+
+    patch(kubectl, ns, "lab", {"virtualMachineProfile": {"extensionProfile": {"extensions": [EXTENSION]}}})
+    obj = eventually(lambda: get(kubectl, ns, "lab"), settled(2))
+    assert obj["status"]["rollingUpgrade"]["runningStatus"]["code"] == "Completed"
+    assert obj["status"]["rollingUpgrade"]["progress"]["successfulInstanceCount"] == 2
+    assert all(i["latestModelApplied"] for i in instances(obj))
+
+    patch(
+        kubectl,
+        ns,
+        "lab",
+        {"virtualMachineProfile": {"storageProfile": {"dataDisks": [{"lun": 0, "diskSizeGB": 64}]}}},
+    )
+    obj = eventually(lambda: get(kubectl, ns, "lab"), settled(3))
+    assert all(i["latestModelApplied"] for i in instances(obj))
+    assert [d["diskSizeGB"] for i in instances(obj) for d in i["dataDisks"]] == [32, 32]
+    assert all(
+        "dataDisks[lun=0].diskSizeGB: 32 != 64 (needs ReimageAll)" in i["differsFromModel"] for i in instances(obj)
+    )
+    drift = condition(obj, "ReimageRequired")
+    assert drift["status"] == "True" and drift["message"].startswith("2 instances need a reimage")
+
+    op = operation(kubectl, ns, "lab-reimage-all", scaleSetName="lab", action="ReimageAll", allInstances=True)
+    assert op["status"]["affectedInstances"] == ["0", "1"]
+    obj = eventually(
+        lambda: get(kubectl, ns, "lab"), lambda o: condition(o, "ReimageRequired").get("status") == "False"
+    )
+    assert [d["diskSizeGB"] for i in instances(obj) for d in i["dataDisks"]] == [64, 64]
+    warnings = [e for e in events(kubectl, ns, "lab") if e["reason"] == "DataDisksErased"]
+    assert warnings and "data on the data disks of 0, 1 is lost" in warnings[0]["message"]
+    crd = kubectl.json("get", "crd", "scalesetoperations.scaleset.dev")
+    description = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["action"]
+    assert "DATA ON DATA DISKS IS LOST" in description["description"]
+
+
+def test_manual_mode_and_an_upgrade_instances_operation_on_two_instances(
+    kubectl: Kubectl, scaleset_operator: OperatorProcess, operator_namespace: str
+) -> None:
+    ns = operator_namespace
+    kubectl.apply(
+        with_name(example("rolling-web-tier"), "manual", **{"upgradePolicy.mode": "Manual", "sku.capacity": 4}),
+        namespace=ns,
+    )
+    wait_ready(kubectl, ns, "manual")
+    patch(kubectl, ns, "manual", {"sku": {"name": "Standard_D4s_v5"}})
+    obj = eventually(lambda: get(kubectl, ns, "manual"), settled(2))
+    assert obj["status"]["updatedReplicas"] == 0
+
+    op = operation(kubectl, ns, "upgrade-two", scaleSetName="manual", action="UpgradeInstances", instanceIds=["1", "3"])
+    assert op["status"]["affectedInstances"] == ["1", "3"]
+    assert op["status"]["startTime"] and op["status"]["completionTime"]
+    obj = eventually(lambda: get(kubectl, ns, "manual"), lambda o: o["status"]["updatedReplicas"] == 2)
+    assert {i["instanceId"]: i["latestModelApplied"] for i in instances(obj)} == {
+        "0": False,
+        "1": True,
+        "2": False,
+        "3": True,
+    }
+    table = kubectl.ok("get", "scalesetoperation", "-n", ns).stdout.splitlines()
+    assert table[0].split()[:4] == ["NAME", "SCALESET", "ACTION", "PHASE"]
+    assert any(line.split()[:4] == ["upgrade-two", "manual", "UpgradeInstances", "Succeeded"] for line in table[1:])
+
+
+def test_rolling_upgrade_batches_are_visible_and_bounded(
+    kubectl: Kubectl, scaleset_operator: OperatorProcess, operator_namespace: str
+) -> None:
+    ns = operator_namespace
+    kubectl.apply(with_name(example("rolling-web-tier"), "roll", **{"sku.capacity": 10}), namespace=ns)
+    wait_ready(kubectl, ns, "roll")
+    patch(kubectl, ns, "roll", {"sku": {"name": "Standard_D4s_v5"}})
+    obj = eventually(lambda: get(kubectl, ns, "roll"), settled(2), timeout=120)
+    assert obj["status"]["updatedReplicas"] == 10
+    upgrades = [
+        c
+        for c in json.loads(scaleset_operator.sim("--json", "calls", "--log").stdout)["writes"]
+        if c["scaleSet"] == "roll" and c["operation"] == "upgrade"
+    ]
+    assert [len(c["instanceIds"]) for c in upgrades] == [2, 2, 2, 2, 2]
+    assert Counter(i for c in upgrades for i in c["instanceIds"]).most_common(1)[0][1] == 1
+    started = [e for e in events(kubectl, ns, "roll") if e["reason"] == "BatchStarted"]
+    assert len(started) == 5
+
+
+def test_operations_fail_clearly_for_unknown_targets(
+    kubectl: Kubectl, scaleset_operator: OperatorProcess, operator_namespace: str
+) -> None:
+    ns = operator_namespace
+    kubectl.apply(with_name(example("rolling-web-tier"), "target", **{"sku.capacity": 2}), namespace=ns)
+    wait_ready(kubectl, ns, "target")
+    for name, spec in (
+        ("no-such-instance", {"scaleSetName": "target", "action": "Restart", "instanceIds": ["9"]}),
+        ("no-such-scaleset", {"scaleSetName": "ghost", "action": "Restart", "allInstances": True}),
+    ):
+        manifest = {
+            "apiVersion": "scaleset.dev/v1alpha1",
+            "kind": "ScaleSetOperation",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+        kubectl.ok("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(manifest))
+    kubectl.ok(
+        "wait", "scalesetoperation/no-such-instance", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "--timeout=30s"
+    )
+    message = kubectl.json("get", "scalesetoperation", "no-such-instance", "-n", ns)["status"]["message"]
+    assert "instance IDs 9 not found in the scale set (it has: 0, 1)" == message
+    kubectl.ok(
+        "wait", "scalesetoperation/no-such-scaleset", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "--timeout=60s"
+    )
+    message = kubectl.json("get", "scalesetoperation", "no-such-scaleset", "-n", ns)["status"]["message"]
+    assert message == f"ScaleSet 'ghost' not found in namespace {ns}"
