@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from scaleset_operator.localcp import Kubectl
-from tests.e2e.journeys import condition, eventually, events, example, get, instances, wait_ready, with_name
+from tests.e2e.journeys import condition, events, eventually, example, get, instances, wait_ready, with_name
 from tests.fixtures.operator import OperatorProcess
 
 EXTENSION = {
@@ -162,7 +162,7 @@ def test_operations_fail_clearly_for_unknown_targets(
         "wait", "scalesetoperation/no-such-instance", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "--timeout=30s"
     )
     message = kubectl.json("get", "scalesetoperation", "no-such-instance", "-n", ns)["status"]["message"]
-    assert "instance IDs 9 not found in the scale set (it has: 0, 1)" == message
+    assert message == "instance IDs 9 not found in the scale set (it has: 0, 1)"
     kubectl.ok(
         "wait", "scalesetoperation/no-such-scaleset", "-n", ns, "--for=jsonpath={.status.phase}=Failed", "--timeout=60s"
     )
