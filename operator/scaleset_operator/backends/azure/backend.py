@@ -100,13 +100,16 @@ class AzureBackend:
                 key.resource_group, key.name, expand=EXPAND_INSTANCE_VIEW
             ).by_page()
             vms: list[sdk.VirtualMachineScaleSetVM] = []
+            fetched = False
             try:
                 while True:
-                    self._take(key, "high_cost_get", "get")
+                    if not fetched or getattr(pages, "continuation_token", None) is not None:
+                        self._take(key, "high_cost_get", "get")  # each page is one request
                     try:
                         page = await pages.__anext__()
                     except StopAsyncIteration:
                         break
+                    fetched = True
                     vms.extend([vm async for vm in page])
             except ResourceNotFoundError:
                 return None  # deleted between the two calls

@@ -15,6 +15,7 @@ The clock is injectable (monotonic seconds) so tests can run the budget on simul
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from scaleset_operator.cloud.errors import Throttled
 
 BudgetKind = Literal["put", "update", "high_cost_get", "low_cost_get"]
 CLIENT_THROTTLED = "ClientThrottled"
+_EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,11 @@ class TokenBucket:
         self.refill(now)
         if now < self.closed_until:
             return self.closed_until - now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        if self.tokens >= 1.0 - _EPSILON:
+            self.tokens = max(0.0, self.tokens - 1.0)
             return 0.0
-        return (1.0 - self.tokens) * 60.0 / self.rate.per_minute
+        # Rounded up to the millisecond: waiting exactly this long always yields a token.
+        return math.ceil((1.0 - self.tokens) * 60_000.0 / self.rate.per_minute) / 1000.0
 
     def hold(self, now: float, seconds: float) -> None:
         self.refill(now)

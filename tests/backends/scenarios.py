@@ -1,0 +1,335 @@
+"""Behavioural scenarios over the ``Backend`` protocol, shared by every backend.
+
+The async counterpart of ``tests/planner/convergence.py``: instead of calling the engine directly,
+each pass is the operator's real ``Reconciler`` (observe -> plan -> intent record -> act) talking to a
+``Backend``: the in-process ``FakeBackend``, or the real SDK-backed ``AzureBackend`` over HTTPS to the
+ARM-compatible endpoint. Both sit in front of one ``SimulatedCloud`` with a manual clock, and the
+harness requeues exactly as kopf would: it advances simulated time by the pass's ``requeue_after``
+(throttling included), so a reconcile loop that tight-loops shows up as a call count.
+
+Each scenario function drives a ``World`` to convergence and asserts the outcome; the tests
+parametrize them over both backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from scaleset_operator.api.scaleset import ScaleSetSpec
+from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.cloud.desired import ScaleSetKey, scale_set_key
+from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.reconciler import PassResult, Reconciler
+from scaleset_operator.simulator.arm.state import ArmState
+from scaleset_operator.simulator.catalog import UBUNTU_JAMMY
+from scaleset_operator.simulator.clock import ManualClock
+from scaleset_operator.simulator.engine import SimulatedCloud
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+PROBE = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Network/loadBalancers/lb/probes/http"
+JAMMY = {"publisher": UBUNTU_JAMMY[0], "offer": UBUNTU_JAMMY[1], "sku": UBUNTU_JAMMY[2]}
+
+BASE_SPEC: dict[str, Any] = {
+    "location": "westeurope",
+    "azure": {"subscriptionId": SUBSCRIPTION, "resourceGroup": "rg-web"},
+    "sku": {"name": "Standard_D2s_v5", "capacity": 3},
+    "upgradePolicy": {"mode": "Rolling"},
+    "virtualMachineProfile": {
+        "osProfile": {"computerNamePrefix": "web", "adminUsername": "azureuser"},
+        "storageProfile": {"imageReference": dict(JAMMY), "dataDisks": [{"lun": 0, "diskSizeGB": 32}]},
+        "networkProfile": {"healthProbe": {"id": PROBE}},
+    },
+}
+
+
+def make_spec(**overrides: Any) -> ScaleSetSpec:
+    """``make_spec(**{"sku.capacity": 5, "upgradePolicy.mode": "Manual"})``."""
+    data = copy.deepcopy(BASE_SPEC)
+    for path, value in overrides.items():
+        node = data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return ScaleSetSpec.model_validate(data)
+
+
+def changed(spec: ScaleSetSpec, **overrides: Any) -> ScaleSetSpec:
+    data = spec.model_dump(mode="json", exclude_none=True)
+    for path, value in overrides.items():
+        node = data
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return ScaleSetSpec.model_validate(data)
+
+
+@dataclass
+class World:
+    """One engine, the backend in front of it, and the clock that drives both."""
+
+    name: str
+    cloud: SimulatedCloud
+    clock: ManualClock
+    backend: Backend
+    arm: ArmState | None = None
+    """The ARM endpoint's state (request log, auth, slow responses) when the backend is Azure."""
+
+    async def settle(self) -> None:
+        """Give background work (the Azure backend's LRO pollers) a chance to run."""
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
+class MemoryKube:
+    """The reconciler's view of Kubernetes: status patches and Secrets, in memory."""
+
+    def __init__(self, secrets: dict[tuple[str, str, str], str] | None = None) -> None:
+        self.statuses: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.secrets = dict(secrets or {})
+        self.patches = 0
+
+    async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+        self.patches += 1
+        current = self.statuses.setdefault((plural, namespace, name), {})
+        for key, value in status.items():
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = value
+
+    async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None:
+        return self.secrets.get((namespace, name, key))
+
+
+Check = Callable[["Run", PassResult], None]
+
+
+@dataclass
+class Run:
+    world: World
+    spec: ScaleSetSpec
+    name: str = "web"
+    namespace: str = "default"
+    generation: int = 1
+    kube: MemoryKube = field(default_factory=MemoryKube)
+    passes: list[PassResult] = field(default_factory=list)
+    events: list[tuple[str, str, str]] = field(default_factory=list)
+    reconciler: Reconciler = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reconciler = Reconciler(
+            backend=self.world.backend, kube=self.kube, clock=self.world.cloud.clock.now, time_scale=1.0
+        )
+
+    @property
+    def key(self) -> ScaleSetKey:
+        return scale_set_key(self.spec, self.name)
+
+    @property
+    def status(self) -> ScaleSetStatus:
+        raw = self.kube.statuses.get(("scalesets", self.namespace, self.name), {})
+        return ScaleSetStatus.model_validate(raw)
+
+    def condition(self, kind: str) -> tuple[str, str, str] | None:
+        found = next((c for c in self.status.conditions if c.type == kind), None)
+        return (found.status, found.reason, found.message) if found else None
+
+    def set_spec(self, spec: ScaleSetSpec) -> None:
+        self.spec = spec
+        self.generation += 1
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "uid": f"uid-{self.name}",
+                "generation": self.generation,
+            },
+            "spec": self.spec.model_dump(mode="json", exclude_none=True),
+            "status": self.kube.statuses.get(("scalesets", self.namespace, self.name), {}),
+        }
+
+    async def step(self) -> PassResult:
+        result = await self.reconciler.reconcile(self.body(), lambda *event: self.events.append(event))
+        self.passes.append(result)
+        return result
+
+    async def converge(
+        self,
+        *,
+        max_steps: int = 400,
+        check: Check | None = None,
+        until: Callable[[Run], bool] | None = None,
+    ) -> int:
+        """Pass after pass, requeued as kopf would, until converged (or ``until``); returns the steps."""
+        for n in range(max_steps):
+            result = await self.step()
+            if check is not None:
+                check(self, result)
+            if until(self) if until is not None else converged(result):
+                return n
+            self.world.clock.advance(result.requeue_after)
+            await self.world.settle()
+        raise AssertionError(f"{self.world.name}: did not converge in {max_steps} steps: {self.status.conditions}")
+
+    async def observe(self) -> ObservedScaleSet:
+        observed = self.world.cloud.snapshot(self.key)
+        assert observed is not None, "the scale set does not exist"
+        return observed
+
+
+def converged(result: PassResult) -> bool:
+    plan = result.plan
+    if plan is None or plan.actions:
+        return False
+    conditions = {c.type: c.status for c in plan.status.conditions}
+    return conditions.get("Ready") == "True" and conditions.get("Reconciling") == "False"
+
+
+def max_busy(run: Run, result: PassResult, seen: list[int]) -> None:
+    """Record how many instances were being upgraded or reimaged at once (rolling invariant)."""
+    observed = run.world.cloud.snapshot(run.key)
+    if observed is not None:
+        seen.append(sum(1 for i in observed.instances if i.provisioning_state == "Updating"))
+
+
+# == scenarios ========================================================================================
+# Each returns a summary that is identical for every backend (tests compare them across backends).
+
+
+def summary(observed: ObservedScaleSet) -> list[tuple[str, bool, str, dict[int, int], str]]:
+    return [
+        (i.instance_id, i.latest_model_applied, i.image.version, dict(i.data_disks), i.health_state)
+        for i in observed.instances
+    ]
+
+
+async def create(world: World) -> Run:
+    run = Run(world, make_spec(**{"sku.capacity": 3}))
+    await run.converge()
+    observed = await run.observe()
+    assert [(i.name, i.provisioning_state, i.health_state) for i in observed.instances] == [
+        ("web000000", "Succeeded", "Healthy"),
+        ("web000001", "Succeeded", "Healthy"),
+        ("web000002", "Succeeded", "Healthy"),
+    ]
+    status = run.status
+    assert (status.replicas, status.readyReplicas, status.updatedReplicas) == (3, 3, 3)
+    assert run.condition("Ready") is not None and run.condition("Ready")[0] == "True"  # type: ignore[index]
+    return run
+
+
+async def scale_out_and_in(world: World) -> Run:
+    """Out 2 -> 5 adds new IDs; in 5 -> 2 removes by the OldestVM policy (the newest survive)."""
+    run = Run(world, make_spec(**{"sku.capacity": 2, "scaleInPolicy": {"rules": ["OldestVM"]}}))
+    await run.converge()
+    world.clock.advance(60)  # later instances are measurably newer
+    run.set_spec(changed(run.spec, **{"sku.capacity": 5}))
+    await run.converge()
+    assert sorted((await run.observe()).ids, key=int) == ["0", "1", "2", "3", "4"]
+    run.set_spec(changed(run.spec, **{"sku.capacity": 2}))
+    await run.converge()
+    observed = await run.observe()
+    # 0 and 1 are the oldest; 2, 3, 4 were created together and the lowest ID goes first.
+    assert sorted(observed.ids, key=int) == ["3", "4"]
+    assert observed.capacity == 2
+    return run
+
+
+async def rolling_model_upgrade(world: World) -> Run:
+    """A model change in Rolling mode reaches every instance in batches of 20% (here 1 of 5)."""
+    run = Run(world, make_spec(**{"sku.capacity": 5}))
+    await run.converge()
+    marker = world.cloud.calls.marker()
+    busy: list[int] = []
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    await run.converge(check=lambda r, p: max_busy(r, p, busy))
+    observed = await run.observe()
+    assert all(i.latest_model_applied for i in observed.instances)
+    assert max(busy) == 1, f"a batch exceeded 20% of 5 instances: {busy}"
+    kinds = [c.kind for c in world.cloud.calls.since(marker, run.key) if c.write]
+    assert kinds == ["apply"] + ["upgrade"] * 5, kinds
+    return run
+
+
+async def manual_mode_stays_stale(world: World) -> Run:
+    run = Run(world, make_spec(**{"sku.capacity": 3, "upgradePolicy.mode": "Manual"}))
+    await run.converge()
+    marker = world.cloud.calls.marker()
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    await run.converge()
+    for _ in range(5):  # and stays so
+        world.clock.advance(60)
+        await run.step()
+    observed = await run.observe()
+    assert [i.latest_model_applied for i in observed.instances] == [False, False, False]
+    kinds = [c.kind for c in world.cloud.calls.since(marker, run.key) if c.write]
+    assert kinds == ["apply"], kinds
+    assert run.status.updatedReplicas == 0
+    return run
+
+
+async def reimage_all_disk_lab(world: World) -> Run:
+    """32 -> 64 GB: the model changes, the rolling upgrade marks instances up to date with 32 GB disks,
+    and reimage-all (opted in) recreates the disks at 64 GB."""
+    run = Run(world, make_spec(**{"sku.capacity": 3, "rolloutPolicy": {"reimageAllOnDiskDrift": True}}))
+    await run.converge()
+    run.set_spec(
+        changed(run.spec, **{"virtualMachineProfile.storageProfile.dataDisks": [{"lun": 0, "diskSizeGB": 64}]})
+    )
+    await run.converge()
+    observed = await run.observe()
+    assert [(i.latest_model_applied, i.data_disks) for i in observed.instances] == [(True, {0: 64})] * 3
+    kinds = {c.kind for c in world.cloud.calls.since(0, run.key) if c.write}
+    assert "reimage_all" in kinds and "upgrade" in kinds, kinds
+    return run
+
+
+async def os_upgrade_to_new_image(world: World) -> Run:
+    """Automatic OS upgrade: a newly published platform image version reaches every instance."""
+    run = Run(
+        world,
+        make_spec(
+            **{
+                "sku.capacity": 5,
+                "upgradePolicy.automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True},
+            }
+        ),
+    )
+    await run.converge()
+    assert {i.image.version for i in (await run.observe()).instances} == {"2024.02.15"}
+    world.cloud.catalog.publish_platform(*UBUNTU_JAMMY, "2024.03.01")
+    world.clock.advance(120)  # past osImageCheckInterval
+    await run.converge(until=lambda r: _all_on(r, "2024.03.01"))
+    await run.converge()
+    observed = await run.observe()
+    assert {i.image.version for i in observed.instances} == {"2024.03.01"}
+    assert run.status.osUpgradeHistory, "the OS upgrade is recorded"
+    return run
+
+
+def _all_on(run: Run, version: str) -> bool:
+    observed = run.world.cloud.snapshot(run.key)
+    return observed is not None and all(
+        i.image.version == version and i.provisioning_state == "Succeeded" for i in observed.instances
+    )
+
+
+SCENARIOS: dict[str, Callable[[World], Awaitable[Run]]] = {
+    "create": create,
+    "scale_out_and_in": scale_out_and_in,
+    "rolling_model_upgrade": rolling_model_upgrade,
+    "manual_mode_stays_stale": manual_mode_stays_stale,
+    "reimage_all_disk_lab": reimage_all_disk_lab,
+    "os_upgrade_to_new_image": os_upgrade_to_new_image,
+}
+
+__all__ = ["SCENARIOS", "MemoryKube", "Run", "World", "changed", "converged", "make_spec", "summary"]
