@@ -161,11 +161,19 @@ def local_cluster_status(state_dir: Path | None = None) -> LocalClusterStatus:
 
 
 def _stop_recorded(state: LocalClusterState) -> dict[str, int]:
-    """Stop whichever recorded processes are still ours; API server first. Returns what was stopped."""
+    """Stop whichever recorded processes are still ours; API server first. Returns what was stopped.
+
+    The processes are not our children (``up`` has exited), so once dead they linger as zombies
+    until init reaps them; we wait for that once, for both, at the end -- so ``pgrep`` right after
+    ``down`` shows nothing -- rather than after each.
+    """
     live = _live_pids(state)
     for name in ("kube-apiserver", "etcd"):
         if name in live:
-            terminate_process_group(live[name], wait_reaped=True)
+            terminate_process_group(live[name])
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in live.values()):
+        time.sleep(0.05)
     return live
 
 
