@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup venv binaries test unit lint crds demo clean
+.PHONY: setup venv binaries tools test unit lint crds demo clean
 
-setup: venv binaries ## virtualenv + pinned kube-apiserver/etcd (cached)
+setup: venv binaries tools ## virtualenv + pinned kube-apiserver/etcd + helm/kstatus-check (cached)
 
 venv: $(VENV)/.installed
 
@@ -20,6 +20,9 @@ $(VENV)/.installed: pyproject.toml
 
 binaries: venv
 	hack/build-control-plane.sh
+
+tools: ## pinned helm + kstatus-check built from their Go modules into .cache/ (cached)
+	hack/build-go-tools.sh
 
 lint: venv
 	$(BIN)/ruff check operator tests bench

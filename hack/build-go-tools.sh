@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Produce the pinned Go tools the chart and GitOps tests use: helm and kstatus-check.
+# Called by `make tools` (and so by `make setup`). Usage: hack/build-go-tools.sh [helm|kstatus-check]...
+#
+# Like hack/build-control-plane.sh, everything is built from Go modules through the module proxy
+# (the machines reach package registries only) by wrapper modules in tools/, with -mod=readonly
+# against the committed go.sum: a build never resolves anything other than what was reviewed.
+#
+#   tools/helm           `tool helm.sh/helm/v4/cmd/helm`: upstream's main package, built with the
+#                        dependency versions of helm's own go.mod (the wrapper adds nothing). The pin
+#                        is the `helm.sh/helm/v4 vX.Y.Z` line of tools/helm/go.mod.
+#   tools/kstatus-check  our small program over sigs.k8s.io/cli-utils/pkg/kstatus/status (the library
+#                        Flux's health checks and `kubectl wait` semantics come from). The pin is the
+#                        `sigs.k8s.io/cli-utils vX.Y.Z` line of tools/kstatus-check/go.mod.
+#
+# Output (git-ignored):
+#   .cache/tools/helm-<version>/helm
+#   .cache/tools/kstatus-check-<cli-utils version>-<hash of the module's files>/kstatus-check
+#   .cache/bin/<tool> -> the binary for the current pin (what the tests and the Makefile run)
+# The directory names carry the pin, so a build happens only when the pin (or, for kstatus-check,
+# its source) changes; otherwise the cached binary is checked and reused.
+# A `helm` already on PATH is used instead of building when it reports exactly the pinned version.
+#
+# A cold helm build downloads ~120 modules and compiles client-go: a few minutes on 2 cores; Go's
+# build cache makes a rebuild after a pin bump much faster.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="$ROOT/.cache"
+BIN="$CACHE/bin"
+
+log() { printf 'build-go-tools: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+command -v go >/dev/null || die "go is not on PATH; helm and kstatus-check are built with Go (see tools/)"
+mkdir -p "$BIN" "$CACHE/tools"
+
+# Two `make setup`s at once would otherwise race on the same output.
+exec 9>"$CACHE/tools/.lock"
+if ! flock -n 9; then
+    log "another build holds $CACHE/tools/.lock; waiting for it"
+    flock 9
+fi
+
+# pin MODULE_DIR MODULE_PATH -> the version the wrapper's go.mod requires
+pin() {
+    local version
+    version="$(awk -v mod="$2" '$1 == mod && $2 ~ /^v/ {print $2; exit} $1 == "require" && $2 == mod {print $3; exit}' \
+        "$1/go.mod")"
+    [[ -n "$version" ]] || die "$1/go.mod does not require $2"
+    printf '%s' "$version"
+}
+
+# link NAME TARGET: .cache/bin/NAME -> TARGET (replaced atomically)
+link() {
+    ln -sfn "$2" "$BIN/.$1.tmp.$$"
+    mv -Tf "$BIN/.$1.tmp.$$" "$BIN/$1"
+}
+
+# go_build MODULE_DIR PACKAGE OUT LDFLAGS CHECK: build into OUT atomically; CHECK (a function
+# called with the fresh binary's path) must pass before the binary is put in place.
+go_build() {
+    local module="$1" package="$2" out="$3" ldflags="$4" check="$5"
+    local tmp="$out.tmp.$$" start=$SECONDS
+    mkdir -p "$(dirname "$out")"
+    trap 'rm -f "$tmp"' EXIT
+    (cd "$module" && CGO_ENABLED=0 go build -mod=readonly -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tmp" "$package")
+    "$check" "$tmp" || die "$out: the fresh build failed its version check"
+    mv -f "$tmp" "$out"     # atomic: an interrupted build never leaves a half-written binary
+    trap - EXIT
+    log "built $out in $((SECONDS - start))s"
+}
+
+helm_version_of() { "$1" version --template '{{.Version}}' 2>/dev/null || true; }
+helm_matches() { [[ "$(helm_version_of "$1")" == "$HELM_VERSION" ]]; }
+
+build_helm() {
+    HELM_VERSION="$(pin "$ROOT/tools/helm" helm.sh/helm/v4)"
+    local out="$CACHE/tools/helm-$HELM_VERSION/helm"
+    local on_path
+    on_path="$(command -v helm || true)"
+    if [[ -n "$on_path" && "$on_path" != "$BIN/helm" && "$(readlink -f "$on_path")" != "$(readlink -f "$out")" ]]; then
+        if [[ "$(helm_version_of "$on_path")" == "$HELM_VERSION" ]]; then
+            link helm "$on_path"
+            log "helm: using $on_path from PATH (reports the pinned $HELM_VERSION)"
+            return
+        fi
+        log "helm: ignoring $on_path from PATH: it reports '$(helm_version_of "$on_path")', the pin is $HELM_VERSION"
+    fi
+    if helm_matches "$out"; then
+        log "helm: reused $out ($HELM_VERSION)"
+    else
+        log "helm: building $HELM_VERSION from tools/helm (a cold build takes minutes, a warm one seconds)"
+        go_build "$ROOT/tools/helm" helm.sh/helm/v4/cmd/helm "$out" \
+            "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" helm_matches
+    fi
+    link helm "$out"
+}
+
+build_kstatus_check() {
+    local module="$ROOT/tools/kstatus-check" version hash out
+    version="$(pin "$module" sigs.k8s.io/cli-utils)"
+    hash="$(cat "$module/go.mod" "$module/go.sum" "$module"/*.go | sha256sum | cut -c1-12)"
+    out="$CACHE/tools/kstatus-check-$version-$hash/kstatus-check"
+    KSTATUS_VERSION="$version"
+    if [[ -x "$out" ]] && kstatus_matches "$out"; then
+        log "kstatus-check: reused $out (cli-utils $version)"
+    else
+        log "kstatus-check: building against sigs.k8s.io/cli-utils $version"
+        go_build "$module" . "$out" "-s -w" kstatus_matches
+    fi
+    link kstatus-check "$out"
+}
+kstatus_matches() { [[ "$("$1" --version 2>/dev/null)" == "sigs.k8s.io/cli-utils $KSTATUS_VERSION" ]]; }
+
+tools=("$@")
+[[ ${#tools[@]} -gt 0 ]] || tools=(helm kstatus-check)
+total_start=$SECONDS
+for tool in "${tools[@]}"; do
+    case "$tool" in
+        helm) build_helm ;;
+        kstatus-check) build_kstatus_check ;;
+        *) die "unknown tool '$tool' (helm, kstatus-check)" ;;
+    esac
+done
+log "tools ready in $BIN ($((SECONDS - total_start))s): ${tools[*]}"
