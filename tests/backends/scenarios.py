@@ -21,6 +21,7 @@ from typing import Any
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.backends.azure import AzureBackend
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
@@ -85,6 +86,11 @@ class World:
         """Give background work (the Azure backend's LRO pollers) a chance to run."""
         for _ in range(3):
             await asyncio.sleep(0)
+
+    async def finish_operations(self, limit: float = 10.0) -> None:
+        """Wait for the Azure backend's LRO pollers to finish (the operator never waits for them)."""
+        if isinstance(self.backend, AzureBackend):
+            await asyncio.wait_for(self.backend.operations.wait(), limit)
 
 
 class MemoryKube:
@@ -321,6 +327,65 @@ def _all_on(run: Run, version: str) -> bool:
     return observed is not None and all(
         i.image.version == version and i.provisioning_state == "Succeeded" for i in observed.instances
     )
+
+
+@dataclass
+class RolloutCalls:
+    """What one Rolling model rollout cost, measured on both sides of the wire."""
+
+    instances: int
+    batch_percent: int
+    passes: int
+    simulated_seconds: float
+    batches: int
+    engine_reads: int
+    engine_writes: int
+    http: dict[str, int]
+    """ARM requests by operation (empty for the fake backend)."""
+    client_throttled: int
+
+
+async def rolling_rollout_calls(world: World, instances: int = 20, percent: int = 20) -> RolloutCalls:
+    """Create ``instances``, then change the model in Rolling mode and count every call until the
+    rollout has converged (and its LRO pollers have finished)."""
+    spec = make_spec(
+        **{"sku.capacity": instances, "upgradePolicy.rollingUpgradePolicy": {"maxBatchInstancePercent": percent}}
+    )
+    run = Run(world, spec)
+    await run.converge()
+    await world.finish_operations()
+    http_marker = world.arm.requests.marker() if world.arm is not None else 0
+    engine_marker = world.cloud.calls.marker()
+    throttled_before = _client_throttled(world)
+    started, first_pass = world.clock.now(), len(run.passes)
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    await run.converge()
+    await world.finish_operations()
+    observed = await run.observe()
+    assert all(i.latest_model_applied for i in observed.instances)
+    batches = sum(
+        1
+        for p in run.passes[first_pass:]
+        for a in (p.plan.actions if p.plan else [])
+        if type(a).__name__ == "UpgradeInstances"
+    )
+    return RolloutCalls(
+        instances=instances,
+        batch_percent=percent,
+        passes=len(run.passes) - first_pass,
+        simulated_seconds=(world.clock.now() - started).total_seconds(),
+        batches=batches,
+        engine_reads=world.cloud.calls.reads_since(engine_marker, run.key),
+        engine_writes=world.cloud.calls.writes_since(engine_marker, run.key),
+        http=world.arm.requests.counts(http_marker) if world.arm is not None else {},
+        client_throttled=_client_throttled(world) - throttled_before,
+    )
+
+
+def _client_throttled(world: World) -> int:
+    if isinstance(world.backend, AzureBackend):
+        return world.backend.stats.count(outcome="client_throttled")
+    return 0
 
 
 SCENARIOS: dict[str, Callable[[World], Awaitable[Run]]] = {

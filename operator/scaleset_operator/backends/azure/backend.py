@@ -88,7 +88,7 @@ class AzureBackend:
     # -- reads ----------------------------------------------------------------------------------
 
     async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
-        async with self._call("get", key, "low_cost_get"):
+        async with self._call("get", key, "low_cost_get", "high_cost_get"):
             client = self._client(key)
             try:
                 vmss = await client.virtual_machine_scale_sets.get(key.resource_group, key.name)
@@ -103,8 +103,8 @@ class AzureBackend:
             fetched = False
             try:
                 while True:
-                    if not fetched or getattr(pages, "continuation_token", None) is not None:
-                        self._take(key, "high_cost_get", "get")  # each page is one request
+                    if fetched and getattr(pages, "continuation_token", None) is not None:
+                        self._take(key, ("high_cost_get",), "get")  # every further page is a request
                     try:
                         page = await pages.__anext__()
                     except StopAsyncIteration:
@@ -116,7 +116,7 @@ class AzureBackend:
             return observe_scale_set(vmss, vms)
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
-        async with self._call("latest_image_version", None, None):
+        async with self._call("latest_image_version", None):
             if image.id is not None:
                 subscription = images.gallery_coordinates(image.id)[0]
                 return await images.latest_gallery_version(self.clients.for_subscription(subscription), location, image)
@@ -206,19 +206,19 @@ class AzureBackend:
             )
         return self.clients.for_subscription(subscription)
 
-    def _take(self, key: ScaleSetKey, kind: BudgetKind, operation: str) -> None:
+    def _take(self, key: ScaleSetKey, kinds: tuple[BudgetKind, ...], operation: str) -> None:
         try:
-            self.budget.take(key, kind)
+            self.budget.take(key, *kinds)
         except Throttled as exc:
             self.stats.record_throttle(operation, exc.retry_after, "client")
             raise
 
     @asynccontextmanager
-    async def _call(self, operation: str, key: ScaleSetKey | None, kind: BudgetKind | None) -> AsyncIterator[None]:
+    async def _call(self, operation: str, key: ScaleSetKey | None, *kinds: BudgetKind) -> AsyncIterator[None]:
         """Budget first, then the call; every outcome is counted, every SDK error translated."""
         try:
-            if key is not None and kind is not None:
-                self._take(key, kind, operation)
+            if key is not None and kinds:
+                self._take(key, kinds, operation)
             yield
         except BackendError as exc:
             self.stats.record(operation, outcome(exc))
@@ -231,8 +231,9 @@ class AzureBackend:
             self.stats.record(operation, outcome(error))
             if isinstance(error, Throttled):
                 self.stats.record_throttle(operation, error.retry_after, "server")
-                if key is not None and kind is not None:
-                    self.budget.hold(key, kind, error.retry_after)
+                if key is not None:
+                    for kind in kinds:
+                        self.budget.hold(key, kind, error.retry_after)
             raise error from exc
         else:
             self.stats.record(operation, "ok")

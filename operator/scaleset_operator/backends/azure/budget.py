@@ -50,23 +50,29 @@ class TokenBucket:
         self.rate = rate
         self.tokens = float(rate.burst)
         self.updated = now
-        self.closed_until = now
+        self.closed_until = float("-inf")
 
     def refill(self, now: float) -> None:
         elapsed = max(0.0, now - self.updated)
         self.tokens = min(float(self.rate.burst), self.tokens + elapsed * self.rate.per_minute / 60.0)
         self.updated = max(self.updated, now)
 
-    def take(self, now: float) -> float:
-        """Take a token and return 0, or return the seconds until one is available (taking nothing)."""
+    def wait(self, now: float) -> float:
+        """Seconds until a token is available (0: one is available now)."""
         self.refill(now)
         if now < self.closed_until:
             return self.closed_until - now
         if self.tokens >= 1.0 - _EPSILON:
-            self.tokens = max(0.0, self.tokens - 1.0)
             return 0.0
         # Rounded up to the millisecond: waiting exactly this long always yields a token.
         return math.ceil((1.0 - self.tokens) * 60_000.0 / self.rate.per_minute) / 1000.0
+
+    def take(self, now: float) -> float:
+        """Take a token and return 0, or return the seconds until one is available (taking nothing)."""
+        wait = self.wait(now)
+        if wait == 0:
+            self.tokens = max(0.0, self.tokens - 1.0)
+        return wait
 
     def hold(self, now: float, seconds: float) -> None:
         self.refill(now)
@@ -91,9 +97,13 @@ class CallBudget:
             bucket = self._buckets[(key, kind)] = TokenBucket(self.limits[kind], self.clock())
         return bucket
 
-    def take(self, key: ScaleSetKey, kind: BudgetKind) -> None:
-        """Spend one call of ``kind`` on ``key``, or raise ``Throttled`` without calling Azure."""
-        wait = self._bucket(key, kind).take(self.clock())
+    def take(self, key: ScaleSetKey, *kinds: BudgetKind) -> None:
+        """Spend one call of each of ``kinds`` on ``key`` (all or none), or raise ``Throttled``
+        without calling Azure. Taking the calls of an observation together means a refused VM list
+        never wastes the scale set GET before it."""
+        now = self.clock()
+        waits = {kind: self._bucket(key, kind).wait(now) for kind in kinds}
+        kind, wait = max(waits.items(), key=lambda item: item[1])
         if wait > 0:
             raise Throttled(
                 f"client-side budget for {kind.replace('_', '-')} calls on scale set {key.name} is spent "
@@ -101,6 +111,8 @@ class CallBudget:
                 retry_after=wait,
                 code=CLIENT_THROTTLED,
             )
+        for kind in kinds:
+            self._bucket(key, kind).take(now)
 
     def hold(self, key: ScaleSetKey, kind: BudgetKind, seconds: float) -> None:
         """Azure said 429 with ``Retry-After: seconds``: no call of this kind before then."""
