@@ -30,6 +30,8 @@ class Situation:
     os_upgrade: tuple[bool, str, str] | None = None
     """(ok, reason, message) when automatic OS upgrades are enabled."""
     ready_message: str = "the scale set matches the model"
+    degraded: tuple[str, str] | None = None
+    """(reason, message) when nothing is in progress but instances are settled and unhealthy."""
 
 
 def _condition(
@@ -58,6 +60,8 @@ def ready(s: Situation, previous: list[Condition], now: datetime) -> Condition:
         return _condition("Ready", "False", s.stalled[0], s.stalled[1], s.generation, previous, now)
     if s.progressing is not None:
         return _condition("Ready", "False", s.progressing[0], s.progressing[1], s.generation, previous, now)
+    if s.degraded is not None:
+        return _condition("Ready", "False", s.degraded[0], s.degraded[1], s.generation, previous, now)
     return _condition("Ready", "True", "Converged", s.ready_message, s.generation, previous, now)
 
 

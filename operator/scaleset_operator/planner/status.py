@@ -24,7 +24,7 @@ from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.planner import conditions, os_upgrade, rollouts
 from scaleset_operator.planner.conditions import Situation
 from scaleset_operator.planner.events import PlannedEvent
-from scaleset_operator.planner.health import is_healthy, is_running
+from scaleset_operator.planner.health import is_healthy, is_running, is_unhealthy
 from scaleset_operator.planner.inputs import PlanInputs
 from scaleset_operator.planner.instance_view import instance_status, needs_reimage
 from scaleset_operator.planner.rollout import Step, pending_instances, progress_deadline_exceeded
@@ -225,10 +225,11 @@ def _situation(
         ready_message = (
             f"{len(stale)} instances await a manual upgrade (Manual mode: use an UpgradeInstances operation)"
         )
-    elif observed is not None and signal:
-        unhealthy = [i.name for i in observed.instances if not is_healthy(i, signal)]
+    degraded: tuple[str, str] | None = None
+    if observed is not None:
+        unhealthy = [i.name for i in observed.instances if is_unhealthy(i, signal)]
         if unhealthy:
-            ready_message = f"{len(unhealthy)} instances are unhealthy: {', '.join(unhealthy[:5])}"
+            degraded = ("InstancesUnhealthy", f"{len(unhealthy)} instances are unhealthy: {', '.join(unhealthy[:5])}")
     return Situation(
         generation=inputs.generation,
         progressing=progressing,
@@ -237,6 +238,7 @@ def _situation(
         reimage_required=reimage,
         os_upgrade=os_info,
         ready_message=ready_message,
+        degraded=degraded,
     )
 
 
