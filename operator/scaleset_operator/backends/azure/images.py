@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import models as sdk
 from azure.mgmt.compute.aio import ComputeManagementClient
 
@@ -73,7 +74,11 @@ def usable_in(version: sdk.GalleryImageVersion, location: str) -> bool:
 
 
 async def latest_gallery_version(client: ComputeManagementClient, location: str, image: ImageReference) -> str | None:
+    """None also when the image definition does not exist (yet): no usable version, like the fake."""
     assert image.id is not None
     _, resource_group, gallery, definition = gallery_coordinates(image.id)
     versions = client.gallery_image_versions.list_by_gallery_image(resource_group, gallery, definition)
-    return newest([v.name async for v in versions if v.name and usable_in(v, location)])
+    try:
+        return newest([v.name async for v in versions if v.name and usable_in(v, location)])
+    except ResourceNotFoundError:
+        return None
