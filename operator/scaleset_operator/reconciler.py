@@ -11,6 +11,7 @@ The only module that performs I/O on purpose, and the only one that decides *whe
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from scaleset_operator import metrics
 from scaleset_operator.api import operation as operation_api
 from scaleset_operator.api import scaleset as scaleset_api
 from scaleset_operator.api.durations import parse_duration
@@ -126,6 +128,7 @@ class Reconciler:
             return 0
         meta = body["metadata"]
         await self.kube.patch_status(scaleset_api.PLURAL, meta["namespace"], meta["name"], patch)
+        metrics.STATUS_WRITES.labels(scaleset_api.KIND).inc()
         mem.written = new
         return 1
 
@@ -173,11 +176,29 @@ class Reconciler:
         if not patch:
             return 0
         await self.kube.patch_status(operation_api.PLURAL, raw["metadata"]["namespace"], name, patch)
+        metrics.STATUS_WRITES.labels(operation_api.KIND).inc()
         mem.operations[name] = new
         return 1
 
     async def reconcile(
         self, body: Mapping[str, Any], emit: EventSink, operations: list[Mapping[str, Any]] | None = None
+    ) -> PassResult:
+        started = time.perf_counter()
+        result_label = "error"
+        try:
+            result = await self._reconcile(body, emit, operations)
+            result_label = "acted" if result.plan is not None and result.plan.actions else "observed"
+            if result.plan is not None:
+                meta = body["metadata"]
+                spec = body.get("spec") or {}
+                desired = int((spec.get("sku") or {}).get("capacity") or 0)
+                metrics.observe_status(meta["namespace"], meta["name"], desired, result.plan.status)
+            return result
+        finally:
+            metrics.RECONCILE_SECONDS.labels(result_label).observe(time.perf_counter() - started)
+
+    async def _reconcile(
+        self, body: Mapping[str, Any], emit: EventSink, operations: list[Mapping[str, Any]] | None
     ) -> PassResult:
         meta = body["metadata"]
         uid = meta.get("uid") or f"{meta['namespace']}/{meta['name']}"
@@ -258,6 +279,8 @@ class Reconciler:
         mem.failures += 1
         backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** min(mem.failures, 9))
         delay = exc.retry_after if isinstance(exc, Throttled) else backoff
+        if isinstance(exc, Throttled):
+            metrics.THROTTLE_WAIT_SECONDS.labels(exc.code).inc(delay)
         failure = BackendFailure(
             code=exc.code,
             message=exc.message,
@@ -300,6 +323,7 @@ class Reconciler:
         """Deletion: True once the resource may go (Orphan, or the cloud scale set is gone)."""
         meta = body["metadata"]
         self.memory.pop(meta.get("uid") or "", None)
+        metrics.forget(meta["namespace"], meta["name"])
         try:
             spec = ScaleSetSpec.model_validate(body.get("spec") or {})
         except ValidationError:

@@ -13,7 +13,8 @@ from typing import Any
 
 import kopf
 
-from scaleset_operator import kube
+from scaleset_operator import kube, metrics
+from scaleset_operator.backends.metered import MeteredBackend
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.reconciler import Reconciler
 
@@ -34,6 +35,8 @@ class OperatorConfig:
     peering: str | None = None
     priority: int = 0
     liveness_port: int | None = None
+    metrics_port: int | None = None
+    """Serve Prometheus metrics on this port (docs/metrics.md)."""
     azure_base_url: str | None = None
     """Azure only: ARM endpoint (None: Azure public cloud); the simulator's URL for a local run."""
     azure_ca_bundle: str | None = None
@@ -90,7 +93,10 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
     else:
         raise SystemExit(f"unknown backend {config.backend!r}: use fake or azure")
     kube.load_config(config.kubeconfig)
-    return Reconciler(backend=backend, kube=kube.KubeGateway(), clock=now, time_scale=scale)
+    if config.metrics_port:
+        metrics.serve(config.metrics_port)
+        log.info("metrics on :%d/metrics", config.metrics_port)
+    return Reconciler(backend=MeteredBackend(backend), kube=kube.KubeGateway(), clock=now, time_scale=scale)
 
 
 def run(config: OperatorConfig) -> int:

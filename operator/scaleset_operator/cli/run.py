@@ -18,6 +18,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--peering", help="kopf peering name for active/standby replicas")
     parser.add_argument("--priority", type=int, default=0, help="kopf peering priority (distinct per replica)")
     parser.add_argument("--liveness-port", type=int, help="serve kopf's /healthz on this port")
+    parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)")
     parser.add_argument("--azure-base-url", help="azure: ARM endpoint (default Azure public cloud)")
     parser.add_argument("--azure-ca-bundle", help="azure: CA bundle for --azure-base-url (the simulator's ca.pem)")
     parser.add_argument(
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         peering=args.peering,
         priority=args.priority,
         liveness_port=args.liveness_port,
+        metrics_port=args.metrics_port,
         azure_base_url=args.azure_base_url,
         azure_ca_bundle=args.azure_ca_bundle,
         azure_credential=args.azure_credential,

@@ -1,0 +1,112 @@
+"""Prometheus metrics: what the operator does, how long it takes, and what it sees.
+
+All names start with ``scaleset_``; see docs/metrics.md. Recording is imperative-shell work: the
+reconciler and the metered backend call these, the planner never does.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from scaleset_operator.api.status import ScaleSetStatus
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+RECONCILE_SECONDS = Histogram(
+    "scaleset_reconcile_duration_seconds",
+    "Duration of one reconcile pass (observe, plan, write status, act).",
+    ["result"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+BACKEND_CALLS = Counter(
+    "scaleset_backend_calls_total",
+    "Backend calls by backend, operation and outcome (ok or the error code).",
+    ["backend", "operation", "outcome"],
+    registry=REGISTRY,
+)
+BACKEND_SECONDS = Histogram(
+    "scaleset_backend_call_duration_seconds",
+    "Duration of backend calls.",
+    ["backend", "operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+THROTTLE_WAIT_SECONDS = Counter(
+    "scaleset_throttle_wait_seconds_total",
+    "Seconds the operator waited because of throttling (Azure 429 Retry-After, or its own budget).",
+    ["code"],
+    registry=REGISTRY,
+)
+STATUS_WRITES = Counter(
+    "scaleset_status_writes_total", "Status patches sent to the API server.", ["kind"], registry=REGISTRY
+)
+ROLLOUT_PROGRESS = Gauge(
+    "scaleset_rollout_instances",
+    "Instances of the current (or last) rollout by progress state.",
+    ["namespace", "name", "kind", "state"],
+    registry=REGISTRY,
+)
+ROLLOUT_ACTIVE = Gauge(
+    "scaleset_rollout_active", "1 while a rollout is in progress.", ["namespace", "name"], registry=REGISTRY
+)
+INSTANCES = Gauge(
+    "scaleset_instances",
+    "Instances by provisioning state, health state and whether they run the latest model.",
+    ["namespace", "name", "provisioning_state", "health_state", "latest_model"],
+    registry=REGISTRY,
+)
+REPLICAS = Gauge(
+    "scaleset_replicas",
+    "Desired, current, ready and up-to-date replicas.",
+    ["namespace", "name", "kind"],
+    registry=REGISTRY,
+)
+
+
+def serve(port: int, host: str = "0.0.0.0") -> None:  # a metrics port is meant to be scraped
+    start_http_server(port, addr=host, registry=REGISTRY)
+
+
+def observe_status(namespace: str, name: str, desired: int, status: ScaleSetStatus) -> None:
+    """Refresh the per-ScaleSet gauges from the status just computed."""
+    for kind, value in (
+        ("desired", desired),
+        ("current", status.replicas),
+        ("ready", status.readyReplicas),
+        ("updated", status.updatedReplicas),
+    ):
+        REPLICAS.labels(namespace, name, kind).set(value)
+    forget_instances(namespace, name)
+    counts: dict[tuple[str, str, str], int] = {}
+    for instance in status.instances:
+        key = (instance.provisioningState, instance.healthState, str(instance.latestModelApplied).lower())
+        counts[key] = counts.get(key, 0) + 1
+    for (provisioning, health, latest), count in counts.items():
+        INSTANCES.labels(namespace, name, provisioning, health, latest).set(count)
+    rolling = status.rollingUpgrade
+    ROLLOUT_ACTIVE.labels(namespace, name).set(1 if status.rollout is not None else 0)
+    if rolling is not None:
+        p = rolling.progress
+        for state, value in (
+            ("successful", p.successfulInstanceCount),
+            ("failed", p.failedInstanceCount),
+            ("inProgress", p.inProgressInstanceCount),
+            ("pending", p.pendingInstanceCount),
+        ):
+            ROLLOUT_PROGRESS.labels(namespace, name, rolling.kind, state).set(value)
+
+
+def forget_instances(namespace: str, name: str) -> None:
+    for labels in list(INSTANCES._metrics):  # prometheus_client has no public "remove matching"
+        if labels[0] == namespace and labels[1] == name:
+            INSTANCES.remove(*labels)
+
+
+def forget(namespace: str, name: str) -> None:
+    """A deleted ScaleSet leaves no stale series behind."""
+    forget_instances(namespace, name)
+    for gauge in (ROLLOUT_PROGRESS, REPLICAS, ROLLOUT_ACTIVE):
+        for labels in list(gauge._metrics):
+            if labels[0] == namespace and labels[1] == name:
+                gauge.remove(*labels)
