@@ -184,6 +184,7 @@ def up(args: argparse.Namespace) -> int:
         )
         watch(kubectl, env, "rolling upgrade", lambda o: _ready(o, generation + 1) and _rolled(o))
     sim = f"{BIN / 'scaleset-operator'} sim --url http://127.0.0.1:{args.admin_port}"
+    image = "--publisher Canonical --offer 0001-com-ubuntu-server-jammy --sku 22_04-lts-gen2"
     print(f"""
 {GREEN}It is running.{RESET} Try:
 
@@ -193,7 +194,7 @@ def up(args: argparse.Namespace) -> int:
   kubectl get vmss web -o jsonpath='{{.status.instances[*].differsFromModel}}'
   kubectl scale vmss/web --replicas=8
   kubectl apply -f examples/automatic-os-upgrade.yaml          # then publish a newer image:
-  {sim} publish-image --publisher Canonical --offer 0001-com-ubuntu-server-jammy --sku 22_04-lts-gen2 --version 2024.03.01
+  {sim} publish-image {image} --version 2024.03.01
   {sim} set-health web 0 Unhealthy                              # see Ready turn False
   {sim} instances web
   curl -s localhost:{args.metrics_port}/metrics | grep ^scaleset_
