@@ -1,0 +1,116 @@
+-- Argo CD health check for scaleset.dev/ScaleSet (argocd-cm key
+-- resource.customizations.health.scaleset.dev_ScaleSet). Plain Lua 5.1, as Argo CD runs it.
+--
+-- Reads what the operator writes: status.observedGeneration and the kstatus conditions Ready,
+-- Reconciling and Stalled, plus RolloutProgressing for a held rollout. In order:
+--   being deleted                                   -> Progressing (the finalizer deletes the cloud scale set)
+--   no status yet                                   -> Progressing
+--   generation != status.observedGeneration        -> Progressing (the status describes an older spec)
+--   Stalled=True                                    -> Degraded (needs a person; the reason says why)
+--   spec.paused, or RolloutProgressing=False with
+--   reason Paused or OutsideMaintenanceWindow       -> Suspended
+--   Reconciling=True                                -> Progressing
+--   Ready=True                                      -> Healthy
+--   anything else                                   -> Progressing
+local hs = {}
+
+local function find(conditions, kind)
+  if conditions == nil then
+    return nil
+  end
+  for _, c in ipairs(conditions) do
+    if c.type == kind then
+      return c
+    end
+  end
+  return nil
+end
+
+local function is_true(c)
+  return c ~= nil and c.status == "True"
+end
+
+-- "Reason: message", or the fallback when the condition says nothing.
+local function describe(c, fallback)
+  if c == nil then
+    return fallback
+  end
+  local text = c.reason or ""
+  if c.message ~= nil and c.message ~= "" then
+    if text ~= "" then
+      text = text .. ": "
+    end
+    text = text .. c.message
+  end
+  if text == "" then
+    return fallback
+  end
+  return text
+end
+
+local function counts(status)
+  return tostring(status.readyReplicas or 0) .. "/" .. tostring(status.replicas or 0) .. " ready"
+end
+
+local meta = obj.metadata or {}
+local spec = obj.spec or {}
+local status = obj.status
+
+if meta.deletionTimestamp ~= nil then
+  hs.status = "Progressing"
+  hs.message = "Deleting: waiting for the operator to delete the cloud scale set (finalizer)"
+  return hs
+end
+
+if status == nil then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the operator to report status"
+  return hs
+end
+
+if status.observedGeneration == nil or (meta.generation ~= nil and status.observedGeneration ~= meta.generation) then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the operator to observe generation " .. tostring(meta.generation)
+    .. " (status is for " .. tostring(status.observedGeneration) .. ")"
+  return hs
+end
+
+local conditions = status.conditions
+local stalled = find(conditions, "Stalled")
+if is_true(stalled) then
+  hs.status = "Degraded"
+  hs.message = describe(stalled, "Stalled")
+  return hs
+end
+
+local rollout = find(conditions, "RolloutProgressing")
+local held = rollout ~= nil and rollout.status == "False"
+  and (rollout.reason == "Paused" or rollout.reason == "OutsideMaintenanceWindow")
+if held then
+  hs.status = "Suspended"
+  hs.message = describe(rollout, "rollout held")
+  return hs
+end
+if spec.paused == true then
+  hs.status = "Suspended"
+  hs.message = "Paused: spec.paused is true (no rollout is in progress)"
+  return hs
+end
+
+local reconciling = find(conditions, "Reconciling")
+if is_true(reconciling) then
+  hs.status = "Progressing"
+  hs.message = describe(reconciling, "Reconciling")
+  return hs
+end
+
+local ready = find(conditions, "Ready")
+if is_true(ready) then
+  hs.status = "Healthy"
+  hs.message = counts(status) .. ": " .. describe(ready, "Ready")
+  return hs
+end
+
+hs.status = "Progressing"
+hs.message = describe(ready, "Waiting for the Ready condition")
+return hs
