@@ -1,0 +1,283 @@
+"""``helm install`` on the local control plane, then the operator run as the chart's identity.
+
+The control plane has no kubelet, so the chart's pods never start. What the chart decides is still
+exercised for real: helm installs it (CRDs, ServiceAccount, RBAC, workload, peering objects); the
+operator process then runs locally with exactly the container args the chart rendered, authenticated
+with a token of the chart's ServiceAccount (``kubectl create token``), and must reconcile a ScaleSet
+to Ready with nothing but the chart's RBAC, while requests outside its role are Forbidden.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from scaleset_operator.localcp import ControlPlane, Kubectl
+from scaleset_operator.localcp.controlplane import allocate_ports
+from tests.fixtures.operator import OperatorProcess, operator_command, run_operator
+from tests.helm.conftest import CHART, REPO_ROOT, Helm, Manifest, find
+
+pytestmark = pytest.mark.controlplane
+
+SCALESETS = "scalesets.scaleset.dev"
+# What kopf logs when RBAC keeps it from something it needs (it degrades instead of failing).
+RBAC_TROUBLE = ("Forbidden", "status=403", "Not enough permissions", "Unauthorized")
+
+
+def cli_supports(flag: str) -> bool:
+    help_text = subprocess.run([*operator_command(), "run", "--help"], capture_output=True, text=True, check=True)
+    return flag in help_text.stdout
+
+
+def web_scale_set(capacity: int = 2) -> dict[str, Any]:
+    manifest: dict[str, Any] = yaml.safe_load((REPO_ROOT / "examples" / "rolling-web-tier.yaml").read_text())
+    manifest["spec"]["sku"]["capacity"] = capacity
+    return manifest
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def container_args(manifests: list[Manifest], kind: str) -> list[str]:
+    workload = find(manifests, kind)
+    args: list[str] = workload["spec"]["template"]["spec"]["containers"][0]["args"]
+    return args
+
+
+def with_port(args: list[str], flag: str, port: int) -> list[str]:
+    """Replace ``--flag=N`` (two replicas in pods have their own network namespaces; two local
+    processes do not, so each gets its own port -- the only change made to the chart's args)."""
+    return [f"{flag}={port}" if a.startswith(f"{flag}=") else a for a in args]
+
+
+def arg_value(args: list[str], flag: str) -> int:
+    return int(next(a.split("=", 1)[1] for a in args if a.startswith(f"{flag}=")))
+
+
+class Release:
+    """One helm release on the control plane, uninstalled (and its namespaces dropped) at the end."""
+
+    def __init__(self, helm: Helm, kubectl: Kubectl, name: str, namespace: str) -> None:
+        self.helm, self.kubectl, self.name, self.namespace = helm, kubectl, name, namespace
+        self.manifests: list[Manifest] = []
+
+    def install(self, values: dict[str, Any]) -> None:
+        values_file = self.helm.values_file(values)
+        self.helm.ok("install", self.name, str(CHART), "--namespace", self.namespace, "-f", str(values_file))
+        status = json.loads(self.helm.ok("status", self.name, "--namespace", self.namespace, "-o", "json").stdout)
+        assert status["info"]["status"] == "deployed", status["info"]
+        manifest = self.helm.ok("get", "manifest", self.name, "--namespace", self.namespace).stdout
+        self.manifests = [d for d in yaml.safe_load_all(manifest) if d]
+
+    @property
+    def service_account(self) -> str:
+        name: str = find(self.manifests, "ServiceAccount")["metadata"]["name"]
+        return name
+
+    @property
+    def subject(self) -> str:
+        return f"system:serviceaccount:{self.namespace}:{self.service_account}"
+
+    def token_kubeconfig(self, control_plane: ControlPlane) -> Path:
+        """A kubeconfig with a TokenRequest token of the chart's ServiceAccount, as a pod would have."""
+        token = self.kubectl.ok(
+            "create", "token", self.service_account, "-n", self.namespace, "--duration=1h"
+        ).stdout.strip()
+        return control_plane.token_kubeconfig(token, user=self.subject)
+
+
+@pytest.fixture
+def release(helm: Helm, control_plane: ControlPlane, kubectl: Kubectl) -> Iterator[Callable[..., Release]]:
+    made: list[tuple[Release, list[str]]] = []
+    installer = helm.with_kubeconfig(control_plane.kubeconfig)
+
+    def make(*watched: str) -> Release:
+        ns = unique("ops")
+        for name in (ns, *watched):
+            kubectl.ok("create", "namespace", name)
+        rel = Release(installer, kubectl, unique("rel"), ns)
+        made.append((rel, [ns, *watched]))
+        return rel
+
+    yield make
+    for rel, namespaces in made:
+        installer("uninstall", rel.name, "--namespace", rel.namespace, "--wait=false")
+        for ns in namespaces:
+            kubectl("delete", "namespace", ns, "--wait=false")
+
+
+def assert_no_rbac_trouble(*operators: OperatorProcess) -> None:
+    for op in operators:
+        log = op.log_file.read_text(errors="replace")
+        trouble = [line for line in log.splitlines() if any(word in line for word in RBAC_TROUBLE)]
+        assert not trouble, f"{op.log_file} shows RBAC trouble:\n" + "\n".join(trouble[:20])
+
+
+def test_install_then_run_as_the_chart_service_account(
+    release: Callable[..., Release],
+    control_plane: ControlPlane,
+    kubectl: Kubectl,
+    tmp_path: Path,
+) -> None:
+    watched, elsewhere = unique("team"), unique("other")
+    rel = release(watched, elsewhere)
+    liveness, admin, metrics = allocate_ports(3)
+    metrics_supported = cli_supports("--metrics-port")
+    rel.install(
+        {
+            "namespaces": [watched],
+            "livenessPort": liveness,
+            "simulator": {"speed": 50, "adminPort": admin},
+            "metrics": {"enabled": metrics_supported, "port": metrics},
+        }
+    )
+    # What helm created, as the chart promises.
+    assert find(rel.manifests, "Deployment")["metadata"]["namespace"] == rel.namespace
+    kubectl.ok("get", "serviceaccount", rel.service_account, "-n", rel.namespace)
+    kubectl.ok("get", "role,rolebinding", "-n", watched, "-l", f"app.kubernetes.io/instance={rel.name}")
+    kubectl.ok("wait", "--for=condition=Established", f"crd/{SCALESETS}", "crd/scalesetoperations.scaleset.dev")
+
+    args = container_args(rel.manifests, "Deployment")
+    assert f"--namespace={watched}" in args and f"--liveness-port={liveness}" in args
+    sa_kubeconfig = rel.token_kubeconfig(control_plane)
+    as_operator = kubectl.with_kubeconfig(sa_kubeconfig)
+
+    with run_operator(
+        control_plane,
+        args,
+        health_port=liveness,
+        admin_port=admin,
+        kubeconfig=sa_kubeconfig,
+        env={"POD_ID": f"{rel.name}-scaleset-operator-local"},
+        log_dir=tmp_path,
+    ) as op:
+        kubectl.apply(web_scale_set(), namespace=watched)
+        kubectl.ok("wait", "--for=condition=Ready", f"{SCALESETS}/web", "-n", watched, "--timeout=90s")
+        web = kubectl.json("get", SCALESETS, "web", "-n", watched)
+        assert web["status"]["readyReplicas"] == 2
+        # The operator posted its Events with the chart's identity.
+        events = kubectl.json("get", "events", "-n", watched, "--field-selector", "involvedObject.name=web")
+        assert events["items"], "no Events were posted for the ScaleSet"
+        if metrics_supported:
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as response:
+                assert response.status == 200
+        # A ScaleSet outside the watched namespaces is none of its business (and not readable).
+        kubectl.apply(web_scale_set(1), namespace=elsewhere)
+        time.sleep(1.0)
+        assert "status" not in kubectl.json("get", SCALESETS, "web", "-n", elsewhere)
+        assert_no_rbac_trouble(op)
+
+    # Requests outside the role are refused, for real and by `auth can-i`.
+    denied = as_operator.fails("get", "pods", "-n", watched)
+    assert "Forbidden" in denied.stderr, denied.stderr
+    assert "Forbidden" in as_operator.fails("get", SCALESETS, "-n", elsewhere).stderr
+    assert "Forbidden" in as_operator.fails("get", "secrets", "-n", watched).stderr  # list: never granted
+    expectations = {
+        ("get", SCALESETS, watched): "yes",
+        ("patch", SCALESETS, watched): "yes",
+        ("create", SCALESETS, watched): "no",
+        ("delete", SCALESETS, watched): "no",
+        ("list", SCALESETS, elsewhere): "no",
+        ("get", "secrets", watched): "yes",
+        ("list", "secrets", watched): "no",
+        ("watch", "secrets", watched): "no",
+        ("create", "events", watched): "yes",
+        ("list", "pods", watched): "no",
+        ("create", "pods", watched): "no",
+        ("list", "customresourcedefinitions.apiextensions.k8s.io", None): "yes",
+        ("create", "customresourcedefinitions.apiextensions.k8s.io", None): "no",
+        ("list", "namespaces", None): "yes",
+        ("delete", "namespaces", None): "no",
+    }
+    for (verb, resource, ns), expected in expectations.items():
+        where = ["-n", ns] if ns else []
+        got = as_operator("auth", "can-i", verb, resource, *where).stdout.strip()
+        assert got == expected, f"kubectl auth can-i {verb} {resource} {where} as {rel.subject}: {got!r}"
+    got = as_operator("auth", "can-i", "patch", SCALESETS, "--subresource=status", "-n", watched).stdout.strip()
+    assert got == "yes"
+
+
+def test_cluster_wide_install_grants_the_same_verbs_everywhere(
+    release: Callable[..., Release], control_plane: ControlPlane, kubectl: Kubectl
+) -> None:
+    rel = release()
+    rel.install({})
+    as_operator = kubectl.with_kubeconfig(rel.token_kubeconfig(control_plane))
+    expectations = {
+        ("list", SCALESETS, "--all-namespaces"): "yes",
+        ("watch", "scalesetoperations.scaleset.dev", "--all-namespaces"): "yes",
+        ("get", "secrets", "--all-namespaces"): "yes",
+        ("list", "secrets", "--all-namespaces"): "no",
+        ("list", "pods", "--all-namespaces"): "no",
+        ("delete", SCALESETS, "--all-namespaces"): "no",
+        ("patch", "clusterkopfpeerings.kopf.dev", "--all-namespaces"): "no",  # peering is off
+    }
+    for (verb, resource, scope), expected in expectations.items():
+        got = as_operator("auth", "can-i", verb, resource, scope).stdout.strip()
+        assert got == expected, f"kubectl auth can-i {verb} {resource} {scope} as {rel.subject}: {got!r}"
+    assert "Forbidden" in as_operator.fails("get", "pods", "--all-namespaces").stderr
+
+
+def test_peering_replicas_have_distinct_priorities_and_one_is_active(
+    release: Callable[..., Release], control_plane: ControlPlane, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    watched = unique("ha")
+    rel = release(watched)
+    rel.install(
+        {
+            "namespaces": [watched],
+            "replicaCount": 2,
+            "peering": {"enabled": True},
+            "simulator": {"speed": 50},
+            "metrics": {"enabled": False},
+        }
+    )
+    # Helm installed kopf's peering CRDs (the kopf-peering subchart) and the peering object.
+    kubectl.ok("wait", "--for=condition=Established", "crd/kopfpeerings.kopf.dev", "crd/clusterkopfpeerings.kopf.dev")
+    peering_name = f"{rel.name}-scaleset-operator"
+    kubectl.ok("get", "kopfpeerings.kopf.dev", peering_name, "-n", watched)
+
+    args = container_args(rel.manifests, "StatefulSet")
+    assert "--priority=$(POD_INDEX)" in args
+    sa_kubeconfig = rel.token_kubeconfig(control_plane)
+    pod = f"{rel.name}-scaleset-operator"
+
+    def replica(ordinal: int) -> Any:
+        liveness, admin = allocate_ports(2)
+        # What the kubelet does for pod <statefulset>-<ordinal>: $(POD_INDEX) from the pod-index label.
+        replica_args = [a.replace("$(POD_INDEX)", str(ordinal)) for a in args]
+        replica_args = with_port(with_port(replica_args, "--liveness-port", liveness), "--admin-port", admin)
+        return run_operator(
+            control_plane,
+            replica_args,
+            health_port=liveness,
+            admin_port=admin,
+            kubeconfig=sa_kubeconfig,
+            env={"POD_ID": f"{pod}-{ordinal}"},
+            log_dir=tmp_path,
+        )
+
+    with replica(0) as standby, replica(1) as active:
+        deadline = time.monotonic() + 60
+        while "Pausing operations in favour of" not in standby.log_file.read_text():
+            assert time.monotonic() < deadline, f"replica 0 never paused:\n{standby.log_tail()}"
+            time.sleep(0.2)
+        peers = kubectl.json("get", "kopfpeerings.kopf.dev", peering_name, "-n", watched)["status"]
+        assert {peers[f"{pod}-0"]["priority"], peers[f"{pod}-1"]["priority"]} == {0, 1}, peers
+
+        kubectl.apply(web_scale_set(1), namespace=watched)
+        kubectl.ok("wait", "--for=condition=Ready", f"{SCALESETS}/web", "-n", watched, "--timeout=90s")
+        assert "CreateScaleSet" in active.log_file.read_text()
+        assert "CreateScaleSet" not in standby.log_file.read_text(), "the standby acted"
+        assert "Possibly conflicting operators" not in standby.log_file.read_text() + active.log_file.read_text()
+        assert_no_rbac_trouble(standby, active)
