@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Produce the pinned Go tools the chart and GitOps tests use: helm and kstatus-check.
-# Called by `make tools` (and so by `make setup`). Usage: hack/build-go-tools.sh [helm|kstatus-check]...
+# Produce the pinned Go tools the chart and GitOps tests use: helm and kstatus-check (the default),
+# and kind on request (only the kind-* targets need it, and only with Docker).
+# Called by `make tools` (and so by `make setup`). Usage: hack/build-go-tools.sh [helm|kstatus-check|kind]...
 #
 # Like hack/build-control-plane.sh, everything is built from Go modules through the module proxy
 # (the machines reach package registries only) by wrapper modules in tools/, with -mod=readonly
@@ -9,17 +10,19 @@
 #   tools/helm           `tool helm.sh/helm/v4/cmd/helm`: upstream's main package, built with the
 #                        dependency versions of helm's own go.mod (the wrapper adds nothing). The pin
 #                        is the `helm.sh/helm/v4 vX.Y.Z` line of tools/helm/go.mod.
+#   tools/kind           `tool sigs.k8s.io/kind`, likewise; pin: `sigs.k8s.io/kind vX.Y.Z`.
 #   tools/kstatus-check  our small program over sigs.k8s.io/cli-utils/pkg/kstatus/status (the library
 #                        Flux's health checks and `kubectl wait` semantics come from). The pin is the
 #                        `sigs.k8s.io/cli-utils vX.Y.Z` line of tools/kstatus-check/go.mod.
 #
 # Output (git-ignored):
-#   .cache/tools/helm-<version>/helm
+#   .cache/tools/helm-<version>/helm, .cache/tools/kind-<version>/kind
 #   .cache/tools/kstatus-check-<cli-utils version>-<hash of the module's files>/kstatus-check
 #   .cache/bin/<tool> -> the binary for the current pin (what the tests and the Makefile run)
 # The directory names carry the pin, so a build happens only when the pin (or, for kstatus-check,
 # its source) changes; otherwise the cached binary is checked and reused.
-# A `helm` already on PATH is used instead of building when it reports exactly the pinned version.
+# A `helm` (or `kind`) already on PATH is used instead of building when it reports exactly the
+# pinned version.
 #
 # A cold helm build downloads ~120 modules and compiles client-go: a few minutes on 2 cores; Go's
 # build cache makes a rebuild after a pin bump much faster.
@@ -71,31 +74,41 @@ go_build() {
     log "built $out in $((SECONDS - start))s"
 }
 
-helm_version_of() { "$1" version --template '{{.Version}}' 2>/dev/null || true; }
-helm_matches() { [[ "$(helm_version_of "$1")" == "$HELM_VERSION" ]]; }
+# The version a binary reports, in the form the pin is written in (v1.2.3).
+version_of() { # NAME BINARY
+    case "$1" in
+        helm) "$2" version --template '{{.Version}}' 2>/dev/null || true ;;
+        kind) "$2" version 2>/dev/null | awk '{print $2}' || true ;;
+    esac
+}
 
-build_helm() {
-    HELM_VERSION="$(pin "$ROOT/tools/helm" helm.sh/helm/v4)"
-    local out="$CACHE/tools/helm-$HELM_VERSION/helm"
-    local on_path
-    on_path="$(command -v helm || true)"
-    if [[ -n "$on_path" && "$on_path" != "$BIN/helm" && "$(readlink -f "$on_path")" != "$(readlink -f "$out")" ]]; then
-        if [[ "$(helm_version_of "$on_path")" == "$HELM_VERSION" ]]; then
-            link helm "$on_path"
-            log "helm: using $on_path from PATH (reports the pinned $HELM_VERSION)"
+# build_pinned NAME MODULE PACKAGE LDFLAGS: a third-party command at the version tools/NAME/go.mod
+# requires. A NAME on PATH reporting exactly that version is used as is; otherwise the cached
+# build for the pin, or a fresh one.
+build_pinned() {
+    local name="$1" module="$2" package="$3" ldflags="$4"
+    local version out on_path
+    version="$(pin "$ROOT/tools/$name" "$module")"
+    out="$CACHE/tools/$name-$version/$name"
+    on_path="$(command -v "$name" || true)"
+    if [[ -n "$on_path" && "$on_path" != "$BIN/$name" && "$(readlink -f "$on_path")" != "$(readlink -f "$out")" ]]; then
+        if [[ "$(version_of "$name" "$on_path")" == "$version" ]]; then
+            link "$name" "$on_path"
+            log "$name: using $on_path from PATH (reports the pinned $version)"
             return
         fi
-        log "helm: ignoring $on_path from PATH: it reports '$(helm_version_of "$on_path")', the pin is $HELM_VERSION"
+        log "$name: ignoring $on_path from PATH: it reports '$(version_of "$name" "$on_path")', the pin is $version"
     fi
-    if helm_matches "$out"; then
-        log "helm: reused $out ($HELM_VERSION)"
+    PINNED_NAME="$name" PINNED_VERSION="$version"
+    if pinned_matches "$out"; then
+        log "$name: reused $out ($version)"
     else
-        log "helm: building $HELM_VERSION from tools/helm (a cold build takes minutes, a warm one seconds)"
-        go_build "$ROOT/tools/helm" helm.sh/helm/v4/cmd/helm "$out" \
-            "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" helm_matches
+        log "$name: building $version from tools/$name (a cold build takes minutes, a warm one seconds)"
+        go_build "$ROOT/tools/$name" "$package" "$out" "${ldflags//@VERSION@/$version}" pinned_matches
     fi
-    link helm "$out"
+    link "$name" "$out"
 }
+pinned_matches() { [[ -x "$1" && "$(version_of "$PINNED_NAME" "$1")" == "$PINNED_VERSION" ]]; }
 
 build_kstatus_check() {
     local module="$ROOT/tools/kstatus-check" version hash out
@@ -118,9 +131,11 @@ tools=("$@")
 total_start=$SECONDS
 for tool in "${tools[@]}"; do
     case "$tool" in
-        helm) build_helm ;;
+        helm) build_pinned helm helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm \
+            "-s -w -X helm.sh/helm/v4/internal/version.version=@VERSION@" ;;
+        kind) build_pinned kind sigs.k8s.io/kind sigs.k8s.io/kind "-s -w" ;;
         kstatus-check) build_kstatus_check ;;
-        *) die "unknown tool '$tool' (helm, kstatus-check)" ;;
+        *) die "unknown tool '$tool' (helm, kstatus-check, kind)" ;;
     esac
 done
 log "tools ready in $BIN ($((SECONDS - total_start))s): ${tools[*]}"
