@@ -84,18 +84,16 @@ if is_true(stalled) then
 end
 
 local rollout = find(conditions, "RolloutProgressing")
-if spec.paused == true then
-  hs.status = "Suspended"
-  hs.message = "Paused: spec.paused is true"
-  if rollout ~= nil and rollout.status == "False" then
-    hs.message = hs.message .. "; " .. describe(rollout, "rollout held")
-  end
-  return hs
-end
-if rollout ~= nil and rollout.status == "False"
-  and (rollout.reason == "Paused" or rollout.reason == "OutsideMaintenanceWindow") then
+local held = rollout ~= nil and rollout.status == "False"
+  and (rollout.reason == "Paused" or rollout.reason == "OutsideMaintenanceWindow")
+if held then
   hs.status = "Suspended"
   hs.message = describe(rollout, "rollout held")
+  return hs
+end
+if spec.paused == true then
+  hs.status = "Suspended"
+  hs.message = "Paused: spec.paused is true (no rollout is in progress)"
   return hs
 end
 

@@ -115,6 +115,16 @@ def test_a_rollout_held_outside_the_maintenance_window_is_suspended(
 
 
 @pytest.mark.controlplane
+def test_paused_without_a_rollout_is_suspended_too(gitops_objects: dict[str, dict[str, Any]]) -> None:
+    obj = copy.deepcopy(gitops_objects["ready"])
+    obj["spec"]["paused"] = True
+    assert health(SCALESET_LUA, obj) == {
+        "status": "Suspended",
+        "message": "Paused: spec.paused is true (no rollout is in progress)",
+    }
+
+
+@pytest.mark.controlplane
 def test_stalled_wins_over_paused(gitops_objects: dict[str, dict[str, Any]]) -> None:
     # A person must act on a Stalled object even if it is paused: Degraded, not Suspended.
     obj = copy.deepcopy(gitops_objects["stalled"])
