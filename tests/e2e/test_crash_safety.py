@@ -1,0 +1,143 @@
+"""Crash safety: SIGKILL the operator at several moments of a rolling upgrade and restart it.
+
+The cloud must outlive the operator, so this runs the ARM-compatible simulator endpoint as its own
+process and the operator with ``--backend azure`` against it (the real SDK client). The cloud's own
+write log then proves what the status claims: the rollout completes, no instance is upgraded twice,
+and no batch exceeds the policy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scaleset_operator.localcp import ControlPlane, Kubectl
+from scaleset_operator.localcp.controlplane import allocate_ports, terminate_process_group
+from scaleset_operator.planner.rolling_upgrade import batch_size
+from tests.e2e.journeys import condition, eventually, example, get, wait_ready, with_name
+from tests.fixtures.operator import operator_command, operator_process
+
+SPEED = 20.0
+CAPACITY = 10
+BATCH_PERCENT = 20
+
+
+@pytest.fixture
+def arm_simulator(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """``scaleset-operator simulator`` in its own process: (ARM URL, admin URL, CA bundle)."""
+    port, admin = allocate_ports(2)
+    log = open(tmp_path / "simulator.log", "wb")  # noqa: SIM115 - closed in teardown
+    process = subprocess.Popen(
+        [
+            *operator_command(),
+            "simulator",
+            "--port",
+            str(port),
+            "--admin-port",
+            str(admin),
+            "--state-dir",
+            str(tmp_path / "arm"),
+            "--speed",
+            f"{SPEED:g}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    ca = tmp_path / "arm" / "ca.pem"
+    admin_url = f"http://127.0.0.1:{admin}"
+    try:
+        eventually(lambda: ca.exists() and _ok(f"{admin_url}/healthz"), bool, timeout=30)
+        yield f"https://127.0.0.1:{port}", admin_url, ca
+    finally:
+        terminate_process_group(process.pid)
+        log.close()
+
+
+def _ok(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _writes(admin_url: str, name: str) -> list[dict[str, object]]:
+    out = subprocess.run(
+        [*operator_command(), "sim", "--url", admin_url, "--json", "calls", "--log"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [c for c in json.loads(out)["writes"] if c["scaleSet"] == name and not c["error"]]
+
+
+def test_sigkill_at_several_points_of_a_rollout_never_repeats_or_loses_work(
+    control_plane: ControlPlane,
+    kubectl: Kubectl,
+    scaleset_crds: list[str],
+    namespace: str,
+    arm_simulator: tuple[str, str, Path],
+) -> None:
+    del scaleset_crds
+    arm_url, admin_url, ca = arm_simulator
+    args = [
+        "--azure-base-url",
+        arm_url,
+        "--azure-ca-bundle",
+        str(ca),
+        "--azure-credential",
+        "static",
+        "--azure-subscription-id",
+        "00000000-0000-0000-0000-000000000001",
+    ]
+    env = {"SCALESET_AZURE_TOKEN": "simulator"}
+    manifest = with_name(example("rolling-web-tier"), "crash", **{"sku.capacity": CAPACITY})
+    with operator_process(control_plane, backend="azure", namespaces=[namespace], extra_args=args, env=env):
+        kubectl.apply(manifest, namespace=namespace)
+        wait_ready(kubectl, namespace, "crash", timeout=120)
+    kubectl.ok(
+        "patch", "vmss", "crash", "-n", namespace, "--type=merge", "-p", '{"spec":{"sku":{"name":"Standard_D4s_v5"}}}'
+    )
+
+    kills = 0
+    for delay in (0.3, 1.1, 0.7, 1.9, 0.5, 2.6):  # different moments: recording, sending, waiting on health
+        with operator_process(control_plane, backend="azure", namespaces=[namespace], extra_args=args, env=env) as op:
+            time.sleep(delay)
+            os.killpg(op.pid, signal.SIGKILL)
+            op.process.wait(timeout=10)
+            kills += 1
+        obj = get(kubectl, namespace, "crash")
+        if (obj["status"].get("rollingUpgrade") or {}).get("runningStatus", {}).get("code") == "Completed":
+            break
+    assert kills >= 3, "the rollout finished before the operator could be killed a few times"
+
+    with operator_process(control_plane, backend="azure", namespaces=[namespace], extra_args=args, env=env):
+        obj = eventually(
+            lambda: get(kubectl, namespace, "crash"),
+            lambda o: (
+                (o["status"].get("rollingUpgrade") or {}).get("runningStatus", {}).get("code") == "Completed"
+                and o["status"].get("updatedReplicas") == CAPACITY
+            ),
+            timeout=120,
+        )
+    assert condition(obj, "Stalled")["status"] == "False"
+    upgrades = [c for c in _writes(admin_url, "crash") if c["operation"] == "upgrade"]
+    per_instance = Counter(i for c in upgrades for i in c["instanceIds"])  # type: ignore[attr-defined]
+    assert set(per_instance) == {str(i) for i in range(CAPACITY)}
+    assert max(per_instance.values()) == 1, f"instances upgraded twice: {per_instance}"
+    limit = batch_size(CAPACITY, BATCH_PERCENT)
+    assert all(len(c["instanceIds"]) <= limit for c in upgrades), upgrades  # type: ignore[arg-type]
+    progress = obj["status"]["rollingUpgrade"]["progress"]
+    assert progress["successfulInstanceCount"] == CAPACITY and progress["failedInstanceCount"] == 0
