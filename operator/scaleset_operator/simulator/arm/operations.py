@@ -33,6 +33,8 @@ Mark = tuple[str | None, datetime | None]
 """An instance's (operation in flight, when it completes): identifies one piece of work."""
 
 FAILED_CODE = "InstanceOperationFailed"
+KEEP_FINISHED = 10_000
+"""Finished operations kept for late pollers; older ones are forgotten (a long demo stays bounded)."""
 
 
 def marks(cloud: SimulatedCloud, key: ScaleSetKey) -> dict[str, Mark]:
@@ -92,7 +94,13 @@ class Operations:
             whole_scale_set=whole_scale_set,
         )
         self._operations[operation.id] = operation
+        self._forget_old()
         return self.refresh(operation)
+
+    def _forget_old(self) -> None:
+        finished = [op_id for op_id, op in self._operations.items() if op.status != "InProgress"]
+        for op_id in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self._operations[op_id]
 
     def get(self, operation_id: str) -> Operation | None:
         operation = self._operations.get(operation_id.lower())
