@@ -29,6 +29,7 @@ from tests.planner.specs import EXTENSION, changed, make_spec
     prioritize=st.booleans(),
     crashes=st.sets(st.integers(min_value=0, max_value=80), max_size=30),
     crash_after=st.booleans(),
+    surge=st.booleans(),
     seed=st.integers(min_value=0, max_value=10_000),
 )
 def test_rolling_upgrade_invariants(
@@ -39,6 +40,7 @@ def test_rolling_upgrade_invariants(
     prioritize: bool,
     crashes: set[int],
     crash_after: bool,
+    surge: bool,
     seed: int,
 ) -> None:
     spec = make_spec(
@@ -49,6 +51,7 @@ def test_rolling_upgrade_invariants(
                 "maxUnhealthyInstancePercent": 100,
                 "maxUnhealthyUpgradedInstancePercent": max_unhealthy_upgraded,
                 "prioritizeUnhealthyInstances": prioritize,
+                "maxSurge": surge,
             },
         }
     )
@@ -95,6 +98,8 @@ def _check(
     status = result.status
     record = status.rollout
     for action in result.actions:
+        if isinstance(action, act.ApplyModel) and action.reason == "Surge":
+            assert action.capacity - capacity <= batch_size(capacity, batch_percent), "surge exceeds the policy"
         if isinstance(action, act.UpgradeInstances):
             assert len(action.instance_ids) <= batch_size(capacity, batch_percent), "batch exceeds the policy"
             if executed and record is not None:

@@ -382,3 +382,42 @@ def test_start_os_upgrade_refused_when_image_is_pinned() -> None:
     run.step()
     assert run.operation("start").phase == "Failed"
     assert "version 'latest'" in run.operation("start").message
+
+
+def test_max_surge_replaces_batches_with_new_instances_then_deletes_the_old() -> None:
+    run = converged(capacity=5, **{"upgradePolicy.rollingUpgradePolicy": {"maxSurge": True}})
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    peak = 0
+
+    def watch(r: Run, _: object) -> None:
+        nonlocal peak
+        observed = r.cloud.get(r.key)
+        assert observed is not None
+        peak = max(peak, len(observed.instances))
+        assert len(observed.instances) >= 5 or any(i.busy for i in observed.instances)
+
+    run.converge(check=watch)
+    ids = [i.instanceId for i in run.status.instances]
+    assert len(ids) == 5 and not set(ids) & {"0", "1", "2", "3", "4"}  # every old instance was replaced
+    assert run.status.updatedReplicas == 5 and batches(run) == []  # no in-place upgrade
+    assert peak == 6  # never more than one batch of surge on top of the capacity
+    assert run.status.rollingUpgrade is not None and run.status.rollingUpgrade.progress.successfulInstanceCount == 5
+
+
+def test_max_surge_failed_replacements_are_deleted_and_the_old_instances_kept() -> None:
+    run = converged(
+        capacity=5,
+        **{"upgradePolicy.rollingUpgradePolicy": {"maxSurge": True, "maxUnhealthyUpgradedInstancePercent": 0}},
+    )
+    run.cloud.faults.mark_image_bad("2024.02.15")  # every new instance comes up unhealthy
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    run.converge(
+        until=lambda r: (
+            r.status.rollout is None
+            and r.status.rollingUpgrade is not None
+            and r.status.replicas == 5
+            and not any(i.provisioningState != "Succeeded" for i in r.status.instances)
+        )
+    )
+    assert run.status.rollingUpgrade is not None and run.status.rollingUpgrade.runningStatus.code == "Faulted"
+    assert {i.instanceId for i in run.status.instances} == {"0", "1", "2", "3", "4"}

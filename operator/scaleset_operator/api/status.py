@@ -132,6 +132,13 @@ class RolloutBatch(StatusModel):
     startTime: str
     acted: bool = Field(default=False, description="The backend accepted the batch's call (so it is not sent again).")
     surgeInstanceIds: list[str] = Field(default_factory=list)
+    surgeCapacity: int | None = Field(
+        default=None, description="maxSurge: the capacity while the batch's replacements exist."
+    )
+    deleteSent: bool = Field(default=False, description="maxSurge: the old batch (or failed replacements) is going.")
+    surgeFailed: bool = Field(
+        default=False, description="maxSurge: the replacements were unhealthy; they are deleted, the old batch stays."
+    )
 
 
 class RolloutRecord(StatusModel):

@@ -62,7 +62,10 @@ def plan(inputs: PlanInputs) -> Plan:
         return Plan(actions=actions, status=status, events=events, requeue_after=BUSY_RESYNC_SECONDS)
 
     model_changed = observed.model_hash != desired.model_hash()
-    if model_changed or observed.settings_hash != desired.settings_hash() or observed.capacity != inputs.capacity:
+    # A recorded surge batch owns the capacity, sent or not (after a crash it may already be applied).
+    surging = record is not None and record.batch is not None and record.batch.action == "Surge"
+    capacity_differs = observed.capacity != inputs.capacity and not surging  # a surge batch owns the capacity
+    if model_changed or observed.settings_hash != desired.settings_hash() or capacity_differs:
         reason = "UpdateModel" if model_changed else "Scale"
         if model_changed:
             events.append(normal("ModelUpdated", "pushing the new scale set model"))

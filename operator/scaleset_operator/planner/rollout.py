@@ -25,7 +25,7 @@ from scaleset_operator.api.status import (
     RolloutRecord,
 )
 from scaleset_operator.cloud.observed import ObservedInstance
-from scaleset_operator.planner.actions import Action
+from scaleset_operator.planner.actions import Action, ApplyModel, DeleteInstances
 from scaleset_operator.planner.events import PlannedEvent, normal, warning
 from scaleset_operator.planner.health import is_deciding, is_healthy
 from scaleset_operator.planner.rolling_upgrade import (
@@ -55,6 +55,8 @@ class Strategy:
     rollback: Callable[[RolloutRecord, tuple[str, ...]], list[Action]] | None = None
     hold_reason: tuple[str, str] | None = None
     """(reason, message) when no new batch may start now (paused, outside the maintenance window)."""
+    surge_from: int | None = None
+    """maxSurge: the desired capacity; each batch first adds replacements on top of it."""
 
 
 @dataclass
@@ -101,7 +103,10 @@ def step(
     if batch is not None and not batch.acted:
         return _send(record, batch, by_id, strategy)
     if batch is not None:
-        settled = _settle(record, batch, by_id, strategy, signal, now)
+        if batch.action == "Surge":
+            settled = _settle_surge(record, batch, instances, strategy, signal, now)
+        else:
+            settled = _settle(record, batch, by_id, strategy, signal, now)
         if settled.record is not None and settled.record.batch is not None:
             return settled  # still waiting, or a rollback batch was just recorded
         record = settled.record if settled.record is not None else record
@@ -112,6 +117,9 @@ def step(
 
 
 def _send(record: RolloutRecord, batch: RolloutBatch, by_id: dict[str, ObservedInstance], strategy: Strategy) -> Step:
+    if batch.action == "Surge":
+        assert batch.surgeCapacity is not None
+        return Step(record=record, actions=[ApplyModel(batch.surgeCapacity, reason="Surge")], requeue_after=1.0)
     if batch.action == "Rollback":
         todo = tuple(
             i for i in batch.instanceIds if i in by_id and not by_id[i].busy and i in record.previousImageVersions
@@ -275,11 +283,13 @@ def _next(
     previous = dict(record.previousImageVersions)
     for i in chosen:
         previous.setdefault(i.instance_id, i.image.version)
+    surge = strategy.surge_from is not None
     new_batch = RolloutBatch(
         number=number,
         instanceIds=list(_ids(chosen)),
-        action=strategy.forward_name,
+        action="Surge" if surge else strategy.forward_name,
         startTime=fmt(now),
+        surgeCapacity=(strategy.surge_from or 0) + len(chosen) if surge else None,
     )
     record = record.model_copy(
         update={"batch": new_batch, "previousImageVersions": previous, "lastProgressTime": fmt(now)}
@@ -296,3 +306,76 @@ def progress_deadline_exceeded(record: RolloutRecord, now: datetime, deadline_se
 
 
 __all__ = ["Step", "Strategy", "mark_batch_acted", "pending_instances", "progress_deadline_exceeded", "step"]
+
+
+def _settle_surge(
+    record: RolloutRecord,
+    batch: RolloutBatch,
+    instances: Sequence[ObservedInstance],
+    strategy: Strategy,
+    signal: bool,
+    now: datetime,
+) -> Step:
+    """maxSurge: replacements are created on the new model, then the old batch is deleted once they
+    are healthy; replacements that fail are deleted instead and the old instances stay.
+
+    ``surgeInstanceIds`` holds the replacements; ``surgeFailed`` says whether they are the ones being
+    deleted (unhealthy) or the old batch is; ``deleteSent`` is recorded before that delete."""
+    by_id = {i.instance_id: i for i in instances}
+    old = set(batch.instanceIds)
+    if batch.deleteSent:
+        ok = not batch.surgeFailed
+        going = batch.instanceIds if ok else batch.surgeInstanceIds
+        left = [i for i in going if i in by_id]
+        if left:
+            resend = tuple(i for i in left if by_id[i].provisioning_state != "Deleting")
+            actions: list[Action] = [DeleteInstances(resend)] if resend else []
+            waiting = ("WaitingForBatch", f"batch {batch.number}: deleting {', '.join(left)}")
+            return Step(record=record, actions=actions, waiting=waiting, requeue_after=1.0)
+        done = [*record.done, *batch.instanceIds] if ok else record.done
+        failed = record.failed if ok else [*record.failed, *batch.instanceIds]
+        finished = record.model_copy(
+            update={
+                "done": done,
+                "failed": failed,
+                "batch": None,
+                "batchesCompleted": record.batchesCompleted + 1,
+                "lastBatchEndTime": fmt(now),
+                "lastProgressTime": fmt(now),
+            }
+        )
+        if not ok and exceeds(len(failed), len(done) + len(failed), strategy.policy.max_unhealthy_upgraded_percent):
+            fault = ApiError(
+                code=AFTER_BATCH_CODE,
+                message=f"batch {batch.number}: the replacements for {', '.join(batch.instanceIds)} were unhealthy; "
+                f"{len(failed)} of {len(done) + len(failed)} upgraded instances failed",
+                target=batch.instanceIds[0],
+            )
+            finished = finished.model_copy(update={"fault": fault})
+        verb = "replaced" if ok else "kept (their replacements failed)"
+        return Step(
+            record=finished,
+            events=[normal("BatchCompleted", f"batch {batch.number}: {verb} {', '.join(batch.instanceIds)}")],
+        )
+    started = parse(batch.startTime)
+    surge = [i for i in instances if i.instance_id not in old and i.created_at >= started]
+    timed_out = seconds_since(batch.startTime, now) > strategy.policy.health_timeout.total_seconds()
+    if (len(surge) < len(old) or any(is_deciding(i) for i in surge)) and not timed_out:
+        waiting = ("WaitingForBatch", f"batch {batch.number}: waiting for {len(old)} replacements to become healthy")
+        return Step(record=record, waiting=waiting, requeue_after=2.0)
+    good = [i.instance_id for i in surge if strategy.at_target(i) and is_healthy(i, signal)]
+    ok = len(good) >= len(old)
+    bad = [i.instance_id for i in surge]
+    updated = batch.model_copy(
+        update={"surgeInstanceIds": good if ok else bad, "deleteSent": True, "surgeFailed": not ok}
+    )
+    record = record.model_copy(update={"batch": updated, "lastProgressTime": fmt(now)})
+    if ok:
+        message = f"batch {batch.number}: replacements {', '.join(good)} healthy; deleting {', '.join(old)}"
+        return Step(
+            record=record, actions=[DeleteInstances(tuple(batch.instanceIds))], events=[normal("SurgeHealthy", message)]
+        )
+    message = f"batch {batch.number}: replacements {', '.join(bad) or '(none)'} unhealthy; deleting them"
+    return Step(
+        record=record, actions=[DeleteInstances(tuple(bad))] if bad else [], events=[warning("BatchUnhealthy", message)]
+    )

@@ -161,4 +161,5 @@ def strategy_for(inputs: PlanInputs, record: RolloutRecord) -> Strategy:
         rollback_on_breach=inputs.spec.upgradePolicy.rollingUpgradePolicy.rollbackFailedInstancesOnPolicyBreach,
         rollback=_rollback,
         hold_reason=hold,
+        surge_from=inputs.capacity if inputs.spec.upgradePolicy.rollingUpgradePolicy.maxSurge else None,
     )
