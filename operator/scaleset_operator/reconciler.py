@@ -28,7 +28,7 @@ from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
-from scaleset_operator.cloud.errors import BackendError, Throttled
+from scaleset_operator.cloud.errors import BackendError, Throttled, Unauthorized
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner.inputs import BackendFailure, PlanInputs
 from scaleset_operator.planner.operations import OperationView, failed_status
@@ -108,17 +108,20 @@ class Reconciler:
         kube: StatusWriter,
         clock: Callable[[], datetime],
         time_scale: float = 1.0,
+        min_requeue_seconds: float = 0.2,
     ) -> None:
         self.backend = backend
         self.kube = kube
         self.clock = clock
         self.time_scale = time_scale
+        self.min_requeue_seconds = min_requeue_seconds
+        """Floor for the next pass while busy (Azure: keep VM lists under Compute's read budget)."""
         """Simulated seconds per real second (the simulator's clock may run faster than real time)."""
         self.images = ImageWatch()
         self.memory: dict[str, ObjectMemory] = {}
 
     def _real_seconds(self, simulated: float) -> float:
-        return max(0.2, simulated / self.time_scale)
+        return max(self.min_requeue_seconds, simulated / self.time_scale)
 
     async def _write(self, body: Mapping[str, Any], mem: ObjectMemory, status: ScaleSetStatus) -> int:
         new = status_dict(status)
@@ -277,15 +280,18 @@ class Reconciler:
         self, body: Mapping[str, Any], mem: ObjectMemory, inputs: PlanInputs, exc: BackendError, emit: EventSink
     ) -> PassResult:
         mem.failures += 1
-        backoff = min(MAX_BACKOFF_SECONDS, 2.0 ** min(mem.failures, 9))
-        delay = exc.retry_after if isinstance(exc, Throttled) else backoff
         if isinstance(exc, Throttled):
+            delay = exc.retry_after
             metrics.THROTTLE_WAIT_SECONDS.labels(exc.code).inc(delay)
+        elif exc.retryable:
+            delay = min(MAX_BACKOFF_SECONDS, 2.0 ** min(mem.failures, 9))
+        else:  # needs a person (credentials, a refused model): look again rarely, or on the next spec edit
+            delay = MAX_BACKOFF_SECONDS
+        kind = (
+            "throttled" if isinstance(exc, Throttled) else "unauthorized" if isinstance(exc, Unauthorized) else "error"
+        )
         failure = BackendFailure(
-            code=exc.code,
-            message=exc.message,
-            retryable=exc.retryable,
-            retry_after=delay if exc.retryable else MAX_BACKOFF_SECONDS,
+            code=exc.code, message=exc.message, retryable=exc.retryable, retry_after=delay, kind=kind
         )
         result = plan(replace(inputs, backend_failure=failure))
         writes = await self._write(body, mem, result.status)

@@ -96,7 +96,11 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
     if config.metrics_port:
         metrics.serve(config.metrics_port)
         log.info("metrics on :%d/metrics", config.metrics_port)
-    return Reconciler(backend=MeteredBackend(backend), kube=kube.KubeGateway(), clock=now, time_scale=scale)
+    # Azure: a VM list per pass; Compute allows ~10 a minute per scale set, so re-check a busy one every 6 s.
+    floor = 6.0 if config.backend == "azure" else 0.2
+    return Reconciler(
+        backend=MeteredBackend(backend), kube=kube.KubeGateway(), clock=now, time_scale=scale, min_requeue_seconds=floor
+    )
 
 
 def run(config: OperatorConfig) -> int:

@@ -23,6 +23,9 @@ class BackendFailure:
     message: str
     retryable: bool
     retry_after: float | None = None
+    kind: str = "error"
+    """``throttled`` (a 429, or the operator's own budget), ``unauthorized`` (401/403, credentials),
+    or ``error``; decides the condition reason."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ def plan(inputs: PlanInputs) -> Plan:
     if inputs.backend_failure is not None:
         failure = inputs.backend_failure
         delay = failure.retry_after if failure.retry_after is not None else 10.0
-        status = build_status(inputs, record, None, None, None, events)
+        waiting = ("BackendError", f"{failure.code}: {failure.message}") if record is not None else None
+        status = build_status(inputs, record, None, waiting, None, events)
         return Plan(actions=[], status=status, events=[], requeue_after=delay)
 
     desired = inputs.desired

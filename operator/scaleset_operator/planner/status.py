@@ -141,14 +141,13 @@ def _situation(
     stalled: tuple[str, str] | None = None
     failure = inputs.backend_failure
     if failure is not None:
-        if failure.retryable:
-            kind = "Throttled" if failure.code in ("TooManyRequests", "Throttled") else "BackendRetrying"
+        if failure.kind == "unauthorized":
+            stalled = ("BackendUnauthorized", f"{failure.code}: {failure.message}")
+        elif failure.retryable:
+            kind = "Throttled" if failure.kind == "throttled" else "BackendRetrying"
             progressing = (kind, f"{failure.code}: {failure.message} (retrying)")
         else:
-            stalled = (
-                "BackendError" if failure.code != "AuthorizationFailed" else "BackendUnauthorized",
-                f"{failure.code}: {failure.message}",
-            )
+            stalled = ("BackendError", f"{failure.code}: {failure.message}")
     rollout_info: tuple[bool, str, str] | None = None
     stale = [i for i in observed.instances if not i.latest_model_applied] if observed else []
     if record is not None:

@@ -130,6 +130,7 @@ async def test_an_expired_credential_stalls_the_scale_set_with_azures_message(az
     assert (error.value.code, error.value.status) == ("ExpiredAuthenticationToken", 401)
     stalled = run.condition("Stalled")
     assert stalled is not None and stalled[0] == "True", run.status.conditions
+    assert stalled[1] == "BackendUnauthorized"
     assert "ExpiredAuthenticationToken" in stalled[2] and "expiry" in stalled[2]
 
 
