@@ -421,3 +421,21 @@ def test_max_surge_failed_replacements_are_deleted_and_the_old_instances_kept() 
     )
     assert run.status.rollingUpgrade is not None and run.status.rollingUpgrade.runningStatus.code == "Faulted"
     assert {i.instanceId for i in run.status.instances} == {"0", "1", "2", "3", "4"}
+
+
+def test_a_rollout_without_progress_is_stalled_after_the_deadline_naming_the_blocker() -> None:
+    run = converged(capacity=5, **{"rolloutPolicy": {"healthTimeout": "PT2H", "progressDeadline": "PT10M"}})
+    run.cloud.set_durations(upgrade=3 * 3600)  # the batch never finishes within the deadline
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    for _ in range(4):
+        run.step()
+        run.clock.advance(60)
+    moving, reason = conditions(run.status)["RolloutProgressing"]
+    assert (moving, reason) == ("True", "WaitingForBatch")  # a batch in flight is progress, until the deadline
+    assert "waiting for web000000" in next(c.message for c in run.status.conditions if c.type == "RolloutProgressing")
+    assert conditions(run.status)["Stalled"][0] == "False"
+    for _ in range(10):
+        run.step()
+        run.clock.advance(60)
+    assert conditions(run.status)["Stalled"] == ("True", "ProgressDeadlineExceeded")
+    assert "web000000" in next(c.message for c in run.status.conditions if c.type == "Stalled")
