@@ -135,6 +135,20 @@ def _send(record: RolloutRecord, batch: RolloutBatch, by_id: dict[str, ObservedI
     return Step(record=record, actions=actions, requeue_after=1.0)
 
 
+def _batch_done(record: RolloutRecord, good: list[str], bad: list[str], now: datetime) -> RolloutRecord:
+    """The batch in flight is over: its instances join ``done`` or ``failed``."""
+    return record.model_copy(
+        update={
+            "done": [*record.done, *good],
+            "failed": [*record.failed, *bad],
+            "batch": None,
+            "batchesCompleted": record.batchesCompleted + 1,
+            "lastBatchEndTime": fmt(now),
+            "lastProgressTime": fmt(now),
+        }
+    )
+
+
 def mark_batch_acted(record: RolloutRecord) -> RolloutRecord:
     """Called once the backend accepted the batch's call, so it is never sent again."""
     if record.batch is None:
@@ -180,18 +194,8 @@ def _settle(
     good = [i.instance_id for i in members if strategy.at_target(i) and is_healthy(i, signal)]
     # Healthy but not at the target (the target moved while the batch ran): pending again, not failed.
     bad = [i.instance_id for i in members if not is_healthy(i, signal)]
-    done = [*record.done, *good]
-    failed = [*record.failed, *bad]
-    record = record.model_copy(
-        update={
-            "done": done,
-            "failed": failed,
-            "batch": None,
-            "batchesCompleted": record.batchesCompleted + 1,
-            "lastBatchEndTime": fmt(now),
-            "lastProgressTime": fmt(now),
-        }
-    )
+    record = _batch_done(record, good, bad, now)
+    done, failed = record.done, record.failed
     events = [normal("BatchCompleted", f"batch {batch.number}: {len(good)} upgraded, {len(bad)} unhealthy")]
     breach = exceeds(len(failed), len(done) + len(failed), strategy.policy.max_unhealthy_upgraded_percent)
     if bad:
@@ -332,18 +336,8 @@ def _settle_surge(
             actions: list[Action] = [DeleteInstances(resend)] if resend else []
             waiting = ("WaitingForBatch", f"batch {batch.number}: deleting {', '.join(left)}")
             return Step(record=record, actions=actions, waiting=waiting, requeue_after=1.0)
-        done = [*record.done, *batch.instanceIds] if ok else record.done
-        failed = record.failed if ok else [*record.failed, *batch.instanceIds]
-        finished = record.model_copy(
-            update={
-                "done": done,
-                "failed": failed,
-                "batch": None,
-                "batchesCompleted": record.batchesCompleted + 1,
-                "lastBatchEndTime": fmt(now),
-                "lastProgressTime": fmt(now),
-            }
-        )
+        finished = _batch_done(record, batch.instanceIds if ok else [], [] if ok else batch.instanceIds, now)
+        done, failed = finished.done, finished.failed
         if not ok and exceeds(len(failed), len(done) + len(failed), strategy.policy.max_unhealthy_upgraded_percent):
             fault = ApiError(
                 code=AFTER_BATCH_CODE,

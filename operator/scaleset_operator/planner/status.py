@@ -48,6 +48,16 @@ def _progress(record: RolloutRecord, inputs: PlanInputs) -> RollingUpgradeProgre
     )
 
 
+def _ended(record: RolloutRecord, outcome: str | None, inputs: PlanInputs) -> RollingUpgradeRunningStatus:
+    return RollingUpgradeRunningStatus(
+        code=outcome,
+        startTime=record.startTime,
+        lastAction="Cancel" if record.cancelRequested else "Start",
+        lastActionTime=record.startTime,
+        endTime=fmt(inputs.now),
+    )
+
+
 def _rolling_status(
     inputs: PlanInputs, record: RolloutRecord | None, finished: Step | None
 ) -> RollingUpgradeStatus | None:
@@ -68,13 +78,7 @@ def _rolling_status(
         return RollingUpgradeStatus(
             kind=done.kind,
             target=done.target,
-            runningStatus=RollingUpgradeRunningStatus(
-                code=finished.outcome,
-                startTime=done.startTime,
-                lastAction="Cancel" if done.cancelRequested else "Start",
-                lastActionTime=done.startTime,
-                endTime=fmt(inputs.now),
-            ),
+            runningStatus=_ended(done, finished.outcome, inputs),
             progress=_progress(done, inputs).model_copy(update={"pendingInstanceCount": 0}),
             error=done.fault,
         )
@@ -88,13 +92,7 @@ def _history(inputs: PlanInputs, finished: Step | None) -> list[OSUpgradeHistory
     done = finished.finished
     image = inputs.spec.virtualMachineProfile.storageProfile.imageReference
     entry = OSUpgradeHistoryEntry(
-        runningStatus=RollingUpgradeRunningStatus(
-            code=finished.outcome,
-            startTime=done.startTime,
-            lastAction="Cancel" if done.cancelRequested else "Start",
-            lastActionTime=done.startTime,
-            endTime=fmt(inputs.now),
-        ),
+        runningStatus=_ended(done, finished.outcome, inputs),
         progress=_progress(done, inputs).model_copy(update={"pendingInstanceCount": 0}),
         startedBy=done.startedBy,
         targetImageReference=ImageReferenceStatus(
