@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from scaleset_operator.api.base import ApiModel, cel, field_rules, with_rules
+from scaleset_operator.api.base import ApiModel, JsonDict, cel, field_rules, with_rules
 from scaleset_operator.api.durations import Duration
 from scaleset_operator.api.status import ScaleSetStatus
 
@@ -287,10 +287,116 @@ class ApiEntityReference(ApiModel):
     id: str = Field(min_length=1)
 
 
+class SubResource(ApiModel):
+    """A reference to another Azure resource by its ARM ID (Azure's SubResource)."""
+
+    id: str = Field(min_length=1, description="ARM resource ID.")
+
+
+_NAME_MAP_LIST: JsonDict = {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}
+_ONE_PRIMARY_IP = "with more than one ipConfigurations entry, exactly one must have properties.primary: true"
+_ONE_PRIMARY_NIC = (
+    "with more than one networkInterfaceConfigurations entry, exactly one must have properties.primary: true"
+)
+
+
+def _one_primary_rule(message: str) -> JsonDict:
+    """CEL on a list of ``{name, properties: {primary?}}``: a single entry needs no flag, several need one."""
+    return cel("size(self) <= 1 || self.exists_one(c, has(c.properties.primary) && c.properties.primary)", message)
+
+
+def _check_names_and_primary(kind: str, entries: list[tuple[str, bool | None]], message: str) -> None:
+    """The pydantic side of the list-map key and the one-primary CEL rule (same outcome, same words)."""
+    names = [name for name, _ in entries]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"{kind}: duplicate name {duplicates}; each entry needs its own name")
+    if len(entries) > 1 and sum(1 for _, primary in entries if primary) != 1:
+        raise ValueError(message)
+
+
+class PublicIPAddressConfigurationProperties(ApiModel):
+    idleTimeoutInMinutes: int | None = Field(default=None, ge=4, le=30, description="Idle timeout (4-30 minutes).")
+
+
+class PublicIPAddressConfiguration(ApiModel):
+    """A public IP address per instance, created by Azure from this configuration."""
+
+    name: str = Field(min_length=1, max_length=80)
+    properties: PublicIPAddressConfigurationProperties = Field(default_factory=PublicIPAddressConfigurationProperties)
+
+
+class IPConfigurationProperties(ApiModel):
+    primary: bool | None = Field(
+        default=None, description="The NIC's primary IP configuration; required (exactly one) when there are several."
+    )
+    subnet: ApiEntityReference = Field(
+        description="The subnet the instances' addresses come from: "
+        "/subscriptions/.../providers/Microsoft.Network/virtualNetworks/VNET/subnets/SUBNET."
+    )
+    privateIPAddressVersion: Literal["IPv4", "IPv6"] = "IPv4"
+    loadBalancerBackendAddressPools: list[SubResource] = Field(
+        default_factory=list,
+        description="Load balancer backend pools (of at most one public and one internal load balancer).",
+    )
+    loadBalancerInboundNatPools: list[SubResource] = Field(default_factory=list)
+    applicationGatewayBackendAddressPools: list[SubResource] = Field(default_factory=list)
+    publicIPAddressConfiguration: PublicIPAddressConfiguration | None = Field(
+        default=None, description="Give each instance a public IP address."
+    )
+
+
+class IPConfiguration(ApiModel):
+    name: str = Field(min_length=1, max_length=80)
+    properties: IPConfigurationProperties
+
+
+class NetworkInterfaceConfigurationProperties(ApiModel):
+    primary: bool | None = Field(
+        default=None, description="The instances' primary NIC; required (exactly one) when there are several NICs."
+    )
+    enableAcceleratedNetworking: bool = Field(default=False, description="Needs a VM size that supports it.")
+    enableIPForwarding: bool = False
+    networkSecurityGroup: SubResource | None = Field(default=None, description="A network security group for the NIC.")
+    ipConfigurations: list[IPConfiguration] = Field(
+        min_length=1,
+        max_length=256,
+        json_schema_extra={**_NAME_MAP_LIST, **field_rules(_one_primary_rule(_ONE_PRIMARY_IP))},
+    )
+
+    @model_validator(mode="after")
+    def _one_primary_ip(self) -> NetworkInterfaceConfigurationProperties:
+        entries = [(ip.name, ip.properties.primary) for ip in self.ipConfigurations]
+        _check_names_and_primary("ipConfigurations", entries, _ONE_PRIMARY_IP)
+        return self
+
+
+class NetworkInterfaceConfiguration(ApiModel):
+    name: str = Field(min_length=1, max_length=80, description="NIC configuration name; unique in the scale set.")
+    properties: NetworkInterfaceConfigurationProperties
+
+
 class NetworkProfile(ApiModel):
     healthProbe: ApiEntityReference | None = Field(
         default=None, description="Load balancer probe that reports instance health."
     )
+    networkInterfaceConfigurations: list[NetworkInterfaceConfiguration] = Field(
+        default_factory=list,
+        max_length=8,
+        # Left out of dumps while empty, so adding this field did not change the model hash (and so
+        # start a rollout) of scale sets that do not use it.
+        exclude_if=lambda configurations: not configurations,
+        description="The instances' network interfaces. Azure requires at least one (with an IP "
+        "configuration in a subnet) to create a scale set; the simulator does not. With more than "
+        "one, exactly one must be primary.",
+        json_schema_extra={**_NAME_MAP_LIST, **field_rules(_one_primary_rule(_ONE_PRIMARY_NIC))},
+    )
+
+    @model_validator(mode="after")
+    def _one_primary_nic(self) -> NetworkProfile:
+        entries = [(nic.name, nic.properties.primary) for nic in self.networkInterfaceConfigurations]
+        _check_names_and_primary("networkInterfaceConfigurations", entries, _ONE_PRIMARY_NIC)
+        return self
 
 
 class ExtensionProperties(ApiModel):

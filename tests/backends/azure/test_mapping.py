@@ -7,13 +7,14 @@ import logging
 from typing import Any
 
 import pytest
+from azure.mgmt.compute import models as sdk
 from azure.mgmt.compute._utils.model_base import SdkJSONEncoder
 
 from scaleset_operator.backends.azure import mapping
 from scaleset_operator.cloud.desired import MODEL_HASH_TAG, desired_model, scale_set_key
 from scaleset_operator.simulator.arm import parse
 
-from ..scenarios import World, changed, make_spec
+from ..scenarios import SUBSCRIPTION, World, changed, make_spec
 
 PASSWORD = "S3cret-Passw0rd!"
 EXTENSION = {
@@ -25,6 +26,53 @@ EXTENSION = {
         "settings": {"protocol": "http", "port": 80, "requestPath": "/health"},
     },
 }
+NETWORK = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-net/providers/Microsoft.Network"
+LB = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Network/loadBalancers/lb"
+NICS = [
+    {
+        "name": "web-nic",
+        "properties": {
+            "primary": True,
+            "enableAcceleratedNetworking": True,
+            "networkSecurityGroup": {"id": f"{NETWORK}/networkSecurityGroups/nsg-web"},
+            "ipConfigurations": [
+                {
+                    "name": "ipv4",
+                    "properties": {
+                        "primary": True,
+                        "subnet": {"id": f"{NETWORK}/virtualNetworks/vnet/subnets/web"},
+                        "loadBalancerBackendAddressPools": [{"id": f"{LB}/backendAddressPools/web"}],
+                        "loadBalancerInboundNatPools": [{"id": f"{LB}/inboundNatPools/ssh"}],
+                        "publicIPAddressConfiguration": {"name": "pip", "properties": {"idleTimeoutInMinutes": 10}},
+                    },
+                },
+                {
+                    "name": "ipv6",
+                    "properties": {
+                        "subnet": {"id": f"{NETWORK}/virtualNetworks/vnet/subnets/web"},
+                        "privateIPAddressVersion": "IPv6",
+                    },
+                },
+            ],
+        },
+    },
+    {
+        "name": "backend-nic",
+        "properties": {
+            "enableIPForwarding": True,
+            "ipConfigurations": [
+                {
+                    "name": "ip",
+                    "properties": {
+                        "subnet": {"id": f"{NETWORK}/virtualNetworks/vnet/subnets/backend"},
+                        "applicationGatewayBackendAddressPools": [{"id": f"{NETWORK}/applicationGateways/agw/pool"}],
+                    },
+                }
+            ],
+        },
+    },
+]
+NICS_PATH = "virtualMachineProfile.networkProfile.networkInterfaceConfigurations"
 
 
 def wire(body: Any) -> dict[str, Any]:
@@ -45,6 +93,7 @@ def full_spec() -> Any:
                 },
             },
             "virtualMachineProfile.extensionProfile": {"extensions": [EXTENSION]},
+            NICS_PATH: NICS,
             "scaleInPolicy": {"rules": ["NewestVM"], "forceDeletion": True},
         },
     )
@@ -95,6 +144,109 @@ def test_the_simulator_reads_back_the_model_the_backend_sent() -> None:
     assert parsed.model_hash() == model.model_hash()
     assert parsed.settings_hash() == model.settings_hash()
     assert parsed.os_profile_fingerprint() == model.os_profile_fingerprint()
+
+
+def test_nic_configurations_are_sent_under_azures_names_next_to_the_health_probe() -> None:
+    body = wire(mapping.scale_set(desired_model(full_spec(), PASSWORD), 4))
+    network = body["properties"]["virtualMachineProfile"]["networkProfile"]
+    assert network["healthProbe"]["id"].endswith("/probes/http")
+    web, backend = network["networkInterfaceConfigurations"]
+    assert web == {
+        "name": "web-nic",
+        "properties": {
+            "primary": True,
+            "enableAcceleratedNetworking": True,
+            "enableIPForwarding": False,
+            "networkSecurityGroup": {"id": f"{NETWORK}/networkSecurityGroups/nsg-web"},
+            "ipConfigurations": [
+                {
+                    "name": "ipv4",
+                    "properties": {
+                        "primary": True,
+                        "subnet": {"id": f"{NETWORK}/virtualNetworks/vnet/subnets/web"},
+                        "privateIPAddressVersion": "IPv4",
+                        "loadBalancerBackendAddressPools": [{"id": f"{LB}/backendAddressPools/web"}],
+                        "loadBalancerInboundNatPools": [{"id": f"{LB}/inboundNatPools/ssh"}],
+                        "applicationGatewayBackendAddressPools": [],
+                        "publicIPAddressConfiguration": {"name": "pip", "properties": {"idleTimeoutInMinutes": 10}},
+                    },
+                },
+                {
+                    "name": "ipv6",
+                    "properties": {
+                        "subnet": {"id": f"{NETWORK}/virtualNetworks/vnet/subnets/web"},
+                        "privateIPAddressVersion": "IPv6",
+                        "loadBalancerBackendAddressPools": [],
+                        "loadBalancerInboundNatPools": [],
+                        "applicationGatewayBackendAddressPools": [],
+                    },
+                },
+            ],
+        },
+    }
+    assert "primary" not in backend["properties"], "an unset primary is not sent (Azure decides)"
+    assert backend["properties"]["enableIPForwarding"] is True
+    assert backend["properties"]["ipConfigurations"][0]["properties"]["applicationGatewayBackendAddressPools"] == [
+        {"id": f"{NETWORK}/applicationGateways/agw/pool"}
+    ]
+
+
+def test_nic_configurations_survive_the_sdks_own_deserialization() -> None:
+    """What the SDK would read back from Azure (the same JSON) holds the same NICs, field for field."""
+    sent = wire(mapping.scale_set(desired_model(full_spec(), PASSWORD), 4))
+    read = sdk.VirtualMachineScaleSet(sent)
+    assert read.properties is not None and read.properties.virtual_machine_profile is not None
+    network = read.properties.virtual_machine_profile.network_profile
+    assert network is not None and network.network_interface_configurations is not None
+    web = network.network_interface_configurations[0]
+    assert (web.name, web.primary, web.enable_accelerated_networking) == ("web-nic", True, True)
+    ip = web.ip_configurations[0]
+    assert ip.subnet.id == f"{NETWORK}/virtualNetworks/vnet/subnets/web"
+    assert [pool.id for pool in ip.load_balancer_backend_address_pools] == [f"{LB}/backendAddressPools/web"]
+    assert ip.public_ip_address_configuration.idle_timeout_in_minutes == 10
+    assert wire(read) == sent
+
+
+def test_without_nics_or_probe_no_network_profile_is_sent() -> None:
+    spec = make_spec(**{"virtualMachineProfile.networkProfile": {}})
+    profile = wire(mapping.scale_set(desired_model(spec), 1))["properties"]["virtualMachineProfile"]
+    assert "networkProfile" not in profile
+
+
+def test_a_nic_only_network_profile_sends_no_health_probe() -> None:
+    spec = make_spec(**{"virtualMachineProfile.networkProfile": {"networkInterfaceConfigurations": NICS[1:]}})
+    network = wire(mapping.scale_set(desired_model(spec), 1))["properties"]["virtualMachineProfile"]["networkProfile"]
+    assert list(network) == ["networkInterfaceConfigurations"]
+
+
+async def test_nic_configurations_round_trip_through_the_endpoint_and_a_nic_change_makes_instances_stale(
+    azure_world: World,
+) -> None:
+    """Real SDK -> HTTPS -> the endpoint's parser -> the engine, and the GET back through the SDK."""
+    spec = full_spec()
+    key = scale_set_key(spec, "web")
+    model = desired_model(spec, PASSWORD)
+    await azure_world.backend.apply(key, model, 2)
+    stored = azure_world.cloud.model(key)
+    assert stored is not None
+    assert stored.profile == model.profile
+    assert stored.model_hash() == model.model_hash()
+    observed = await azure_world.backend.get(key)
+    assert observed is not None and observed.model_hash == model.model_hash()
+    assert all(i.latest_model_applied for i in observed.instances)
+
+    nics = json.loads(json.dumps(NICS))
+    nics[0]["properties"]["ipConfigurations"][0]["properties"]["loadBalancerBackendAddressPools"].append(
+        {"id": f"{LB}/backendAddressPools/canary"}
+    )
+    moved = desired_model(changed(spec, **{NICS_PATH: nics}), PASSWORD)
+    assert moved.model_hash() != model.model_hash()
+    await azure_world.backend.apply(key, moved, 2)
+    stored = azure_world.cloud.model(key)
+    assert stored is not None and stored.model_hash() == moved.model_hash()
+    observed = await azure_world.backend.get(key)
+    assert observed is not None and observed.instances
+    assert not any(i.latest_model_applied for i in observed.instances), "a NIC change is a model change"
 
 
 def test_a_gallery_image_is_sent_by_id() -> None:

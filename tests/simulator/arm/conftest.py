@@ -23,6 +23,7 @@ COMPUTE = "2026-04-01"
 GALLERY_API = "2026-03-03"
 SUB = "00000000-0000-0000-0000-000000000001"
 VMSS = f"/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Compute/virtualMachineScaleSets/web"
+SUBNET = f"/subscriptions/{SUB}/resourceGroups/rg-web/providers/Microsoft.Network/virtualNetworks/vnet/subnets/web"
 
 
 @dataclass
@@ -88,7 +89,15 @@ def scale_set_body(capacity: int = 2, disk: int = 32, **extra: Any) -> dict[str,
                     "dataDisks": [{"lun": 0, "diskSizeGB": disk, "createOption": "Empty", "caching": "None"}],
                 },
                 "networkProfile": {
-                    "networkInterfaceConfigurations": [{"name": "nic", "properties": {"primary": True}}]
+                    "networkInterfaceConfigurations": [
+                        {
+                            "name": "nic",
+                            "properties": {
+                                "primary": True,
+                                "ipConfigurations": [{"name": "ip", "properties": {"subnet": {"id": SUBNET}}}],
+                            },
+                        }
+                    ]
                 },
             },
         },

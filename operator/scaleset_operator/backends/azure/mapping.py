@@ -59,21 +59,76 @@ def scale_set(
 
 def vm_profile(model: DesiredModel) -> sdk.VirtualMachineScaleSetVMProfile:
     profile = model.profile
-    network = profile.networkProfile
     return sdk.VirtualMachineScaleSetVMProfile(
         os_profile=os_profile(profile.osProfile, model.admin_password),
         storage_profile=storage_profile(profile.storageProfile),
-        network_profile=(
-            sdk.VirtualMachineScaleSetNetworkProfile(health_probe=sdk.ApiEntityReference(id=network.healthProbe.id))
-            if network.healthProbe is not None
-            else None
-        ),
+        network_profile=network_profile(profile.networkProfile),
         extension_profile=(
             sdk.VirtualMachineScaleSetExtensionProfile(
                 extensions=[extension(e) for e in profile.extensionProfile.extensions]
             )
             if profile.extensionProfile.extensions
             else None
+        ),
+    )
+
+
+def network_profile(network: api.NetworkProfile) -> sdk.VirtualMachineScaleSetNetworkProfile | None:
+    """The health probe and the NIC configurations; None (not sent) when the model has neither."""
+    if network.healthProbe is None and not network.networkInterfaceConfigurations:
+        return None
+    return sdk.VirtualMachineScaleSetNetworkProfile(
+        health_probe=sdk.ApiEntityReference(id=network.healthProbe.id) if network.healthProbe is not None else None,
+        network_interface_configurations=(
+            [network_configuration(nic) for nic in network.networkInterfaceConfigurations]
+            if network.networkInterfaceConfigurations
+            else None
+        ),
+    )
+
+
+def _refs(refs: list[api.SubResource]) -> list[sdk.SubResource]:
+    return [sdk.SubResource(id=ref.id) for ref in refs]
+
+
+def network_configuration(nic: api.NetworkInterfaceConfiguration) -> sdk.VirtualMachineScaleSetNetworkConfiguration:
+    props = nic.properties
+    return sdk.VirtualMachineScaleSetNetworkConfiguration(
+        name=nic.name,
+        properties=sdk.VirtualMachineScaleSetNetworkConfigurationProperties(
+            primary=props.primary,
+            enable_accelerated_networking=props.enableAcceleratedNetworking,
+            enable_ip_forwarding=props.enableIPForwarding,
+            network_security_group=(
+                sdk.SubResource(id=props.networkSecurityGroup.id) if props.networkSecurityGroup is not None else None
+            ),
+            ip_configurations=[ip_configuration(ip) for ip in props.ipConfigurations],
+        ),
+    )
+
+
+def ip_configuration(ip: api.IPConfiguration) -> sdk.VirtualMachineScaleSetIPConfiguration:
+    props = ip.properties
+    public = props.publicIPAddressConfiguration
+    return sdk.VirtualMachineScaleSetIPConfiguration(
+        name=ip.name,
+        properties=sdk.VirtualMachineScaleSetIPConfigurationProperties(
+            primary=props.primary,
+            subnet=sdk.ApiEntityReference(id=props.subnet.id),
+            private_ip_address_version=props.privateIPAddressVersion,
+            load_balancer_backend_address_pools=_refs(props.loadBalancerBackendAddressPools),
+            load_balancer_inbound_nat_pools=_refs(props.loadBalancerInboundNatPools),
+            application_gateway_backend_address_pools=_refs(props.applicationGatewayBackendAddressPools),
+            public_ip_address_configuration=(
+                sdk.VirtualMachineScaleSetPublicIPAddressConfiguration(
+                    name=public.name,
+                    properties=sdk.VirtualMachineScaleSetPublicIPAddressConfigurationProperties(
+                        idle_timeout_in_minutes=public.properties.idleTimeoutInMinutes
+                    ),
+                )
+                if public is not None
+                else None
+            ),
         ),
     )
 

@@ -1,9 +1,10 @@
 """ARM request bodies -> the engine's vocabulary (``DesiredModel``, instance ID lists).
 
 The scale set body is read field by field under Azure's names, and only the fields the operator's
-model has (the simulator models those); everything else a client may send (network interface
-configurations, diagnostics ...) is accepted and ignored, like properties ARM passes through. The
-admin password is reduced to its fingerprint at once: the simulator never stores it.
+model has (the simulator models those, network interface configurations included, so a NIC change
+makes instances stale as on Azure); everything else a client may send (diagnostics, a NIC's DNS
+settings ...) is accepted and ignored, like properties ARM passes through. The admin password is
+reduced to its fingerprint at once: the simulator never stores it.
 """
 
 from __future__ import annotations
@@ -84,6 +85,59 @@ def _extensions(raw: JsonObject) -> list[JsonObject]:
     return result
 
 
+def _refs(raw: Any, where: str) -> list[JsonObject]:
+    return [_pick(_obj(ref, where), "id") for ref in raw or []]
+
+
+def _ip_configuration(raw: JsonObject) -> JsonObject:
+    props = _obj(raw.get("properties"), "ipConfigurations[].properties")
+    picked = _pick(props, "primary", "privateIPAddressVersion")
+    subnet = _obj(props.get("subnet"), "ipConfigurations[].properties.subnet")
+    if subnet:
+        picked["subnet"] = _pick(subnet, "id")
+    for pools in (
+        "loadBalancerBackendAddressPools",
+        "loadBalancerInboundNatPools",
+        "applicationGatewayBackendAddressPools",
+    ):
+        picked[pools] = _refs(props.get(pools), f"ipConfigurations[].properties.{pools}[]")
+    public = _obj(
+        props.get("publicIPAddressConfiguration"), "ipConfigurations[].properties.publicIPAddressConfiguration"
+    )
+    if public:
+        public_props = _obj(public.get("properties"), "publicIPAddressConfiguration.properties")
+        picked["publicIPAddressConfiguration"] = {
+            **_pick(public, "name"),
+            "properties": _pick(public_props, "idleTimeoutInMinutes"),
+        }
+    return {**_pick(raw, "name"), "properties": picked}
+
+
+def _network_profile(raw: JsonObject) -> JsonObject:
+    picked: JsonObject = {}
+    probe = _obj(raw.get("healthProbe"), "networkProfile.healthProbe")
+    if probe.get("id"):
+        picked["healthProbe"] = _pick(probe, "id")
+    nics = []
+    for item in raw.get("networkInterfaceConfigurations") or []:
+        nic = _obj(item, "networkProfile.networkInterfaceConfigurations[]")
+        props = _obj(nic.get("properties"), "networkInterfaceConfigurations[].properties")
+        nic_picked = _pick(props, "primary", "enableAcceleratedNetworking", "enableIPForwarding")
+        nsg = _obj(
+            props.get("networkSecurityGroup"), "networkInterfaceConfigurations[].properties.networkSecurityGroup"
+        )
+        if nsg:
+            nic_picked["networkSecurityGroup"] = _pick(nsg, "id")
+        nic_picked["ipConfigurations"] = [
+            _ip_configuration(_obj(ip, "networkInterfaceConfigurations[].properties.ipConfigurations[]"))
+            for ip in props.get("ipConfigurations") or []
+        ]
+        nics.append({**_pick(nic, "name"), "properties": nic_picked})
+    if nics:
+        picked["networkInterfaceConfigurations"] = nics
+    return picked
+
+
 def desired_model(body: JsonObject) -> DesiredModel:
     """The model a scale set PUT describes. Raises ``ArmError`` 400 like ARM's validation does."""
     location = body.get("location")
@@ -97,14 +151,14 @@ def desired_model(body: JsonObject) -> DesiredModel:
     if not profile_raw:
         raise ArmError(400, "InvalidParameter", "Required parameter 'virtualMachineProfile' is missing (null).")
     os_profile, password = _os_profile(_obj(profile_raw.get("osProfile"), "virtualMachineProfile.osProfile"))
-    network = _obj(profile_raw.get("networkProfile"), "virtualMachineProfile.networkProfile")
-    probe = _obj(network.get("healthProbe"), "networkProfile.healthProbe")
     profile: JsonObject = {
         "osProfile": os_profile,
         "storageProfile": _storage_profile(
             _obj(profile_raw.get("storageProfile"), "virtualMachineProfile.storageProfile")
         ),
-        "networkProfile": {"healthProbe": _pick(probe, "id")} if probe.get("id") else {},
+        "networkProfile": _network_profile(
+            _obj(profile_raw.get("networkProfile"), "virtualMachineProfile.networkProfile")
+        ),
         "extensionProfile": {"extensions": _extensions(_obj(profile_raw.get("extensionProfile"), "extensionProfile"))},
     }
     scale_in = _pick(_obj(props.get("scaleInPolicy"), "properties.scaleInPolicy"), "rules", "forceDeletion")
