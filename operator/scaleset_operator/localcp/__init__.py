@@ -21,7 +21,7 @@ from scaleset_operator.localcp.local_cluster import (
     local_cluster_status,
     local_cluster_up,
 )
-from scaleset_operator.localcp.pki import ADMIN_GROUPS, ADMIN_USER, CertificateAuthority, KeyPair
+from scaleset_operator.pki import ADMIN_GROUPS, ADMIN_USER, CertificateAuthority, KeyPair
 
 __all__ = [
     "ADMIN_GROUPS",

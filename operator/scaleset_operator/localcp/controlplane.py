@@ -48,7 +48,7 @@ from typing import IO, Self
 
 from scaleset_operator.localcp.assets import Assets, find_assets
 from scaleset_operator.localcp.kubeconfig import write_kubeconfig
-from scaleset_operator.localcp.pki import (
+from scaleset_operator.pki import (
     ADMIN_GROUPS,
     ADMIN_USER,
     CertificateAuthority,

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from scaleset_operator.localcp.pki import KeyPair
+from scaleset_operator.pki import KeyPair
 
 __all__ = ["write_kubeconfig"]
 

@@ -1,4 +1,7 @@
-"""A throwaway PKI for the local control plane: a CA, the API server's serving cert, client certs.
+"""A throwaway PKI: a CA, serving certificates and client certificates, for loopback servers.
+
+Used by the local control plane (the API server's serving cert, client certs for identities) and by
+the simulator's ARM-compatible HTTPS endpoint (azure-core sends bearer tokens only over TLS).
 
 Why client certificates: they are the one authentication method kube-apiserver supports with no
 extra component (no token file, no OIDC issuer), and the certificate's CN and O fields *are* the
@@ -169,6 +172,7 @@ class CertificateAuthority:
         self,
         hosts: Iterable[str] = ("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"),
         ips: Iterable[str] = ("127.0.0.1", "::1"),
+        common_name: str = "kube-apiserver",
     ) -> KeyPair:
         """A TLS server cert valid for the loopback names and addresses clients will dial.
 
@@ -177,7 +181,7 @@ class CertificateAuthority:
         """
         sans: list[x509.GeneralName] = [x509.DNSName(h) for h in hosts]
         sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")])
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
         return self._issue(subject, ExtendedKeyUsageOID.SERVER_AUTH, sans)
 
     def issue_client_cert(self, user: str, groups: Sequence[str] = ()) -> KeyPair:
