@@ -132,3 +132,34 @@ def test_idle_converged_scale_set_writes_nothing(
     assert len(kubectl.json("get", "events", "-n", ns)["items"]) == events_before
     assert calls_after["writes"] == calls_before["writes"], "an idle ScaleSet must cause no backend writes"
     assert calls_after["reads"] > calls_before["reads"], "the operator should still be observing"
+
+
+def test_scale_subresource_serves_replicas_and_a_selector_for_an_hpa(
+    kubectl: Kubectl, scaleset_operator: OperatorProcess, operator_namespace: str
+) -> None:
+    ns = operator_namespace
+    kubectl.apply(with_name(example("rolling-web-tier"), "hpa", **{"sku.capacity": 2}), namespace=ns)
+    wait_ready(kubectl, ns, "hpa")
+    scale = json.loads(
+        kubectl.ok("get", "--raw", f"/apis/scaleset.dev/v1alpha1/namespaces/{ns}/scalesets/hpa/scale").stdout
+    )
+    assert scale["kind"] == "Scale"
+    assert scale["spec"]["replicas"] == 2 and scale["status"]["replicas"] == 2
+    assert scale["status"]["selector"] == "scaleset.dev/name=hpa"
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "hpa"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "scaleset.dev/v1alpha1", "kind": "ScaleSet", "name": "hpa"},
+            "minReplicas": 2,
+            "maxReplicas": 10,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}},
+                }
+            ],
+        },
+    }
+    kubectl.apply(hpa, namespace=ns)  # the API server accepts a ScaleSet as an HPA target
