@@ -66,13 +66,6 @@ def test_scaleset_phases_conform_to_kstatus(kstatus_check: Path, gitops_objects:
 
 
 @pytest.mark.controlplane
-@pytest.mark.xfail(
-    strict=True,
-    reason="ScaleSetOperation status carries Job-style Complete/Failed conditions only; kstatus reads "
-    "Reconciling/Stalled, so every phase computes Current: Flux neither waits for an operation nor "
-    "reports a Failed one. Fix in the operator: Reconciling=True while Pending/Running, Stalled=True "
-    "when Failed (then drop this xfail; strict, so the fix is noticed).",
-)
 def test_operation_verdicts(kstatus_check: Path, gitops_objects: dict[str, dict[str, Any]]) -> None:
     phases = ["op-running", "op-succeeded", "op-failed"]
     verdicts = dict(zip(phases, compute(kstatus_check, [gitops_objects[p] for p in phases]), strict=True))

@@ -69,13 +69,24 @@ def _finish(
             "message": message,
             "startTime": status.startTime or fmt(now),
             "completionTime": fmt(now),
-            "conditions": [
-                _condition("Complete", ok, reason, message, status.conditions, now),
-                _condition("Failed", not ok, reason, message, status.conditions, now),
-            ],
+            "conditions": _conditions("Succeeded" if ok else "Failed", reason, message, status.conditions, now),
             **extra,
         }
     )
+
+
+def _conditions(phase: str, reason: str, message: str, prev: list[Condition], now: datetime) -> list[Condition]:
+    """Job-style ``Complete``/``Failed`` for people and scripts, and kstatus' ``Ready``/``Reconciling``/
+    ``Stalled`` so Flux waits for a running operation and reports a failed one."""
+    done, failed = phase == "Succeeded", phase == "Failed"
+    running = not done and not failed
+    return [
+        _condition("Complete", done, reason, message, prev, now),
+        _condition("Failed", failed, reason, message, prev, now),
+        _condition("Ready", done, reason, message, prev, now),
+        _condition("Reconciling", running, reason, message, prev, now),
+        _condition("Stalled", failed, reason, message, prev, now),
+    ]
 
 
 def failed_status(
@@ -94,10 +105,7 @@ def _running(op: OperationView, now: datetime, message: str, **extra: object) ->
             "phase": "Running",
             "message": message,
             "startTime": status.startTime or fmt(now),
-            "conditions": [
-                _condition("Complete", False, "Running", message, status.conditions, now),
-                _condition("Failed", False, "Running", message, status.conditions, now),
-            ],
+            "conditions": _conditions("Running", "Running", message, status.conditions, now),
             **extra,
         }
     )
