@@ -36,6 +36,9 @@ def test_apply_example_wait_ready_and_see_the_columns(
     assert row[:5] == ["web", "5", "5", "5", "5"]
     assert row[5].endswith(":2024.02.15") and row[6] == "UpToDate"
 
+    assert kubectl.ok("get", "scaleset", "web", "-n", ns, "-o", "name").stdout.strip() == "scaleset.scaleset.dev/web"
+    assert "scaleset.scaleset.dev/web" in kubectl.ok("get", "scaleset-operator", "-n", ns, "-o", "name").stdout
+
     listed = sim_json(scaleset_operator, "instances", "web")
     assert len(listed["instances"]) == 5
 

@@ -1,6 +1,6 @@
 """The installed chart on a real cluster (kind): ``make kind-up kind-load kind-install kind-e2e``.
 
-Skipped unless ``SCALESET_E2E_KUBECONFIG`` names a kubeconfig for a cluster where the chart is
+Collected only when ``SCALESET_E2E_KUBECONFIG`` names a kubeconfig for a cluster where the chart is
 installed (``make kind-install``; release namespace ``SCALESET_E2E_NAMESPACE``, default
 ``scaleset-system``). Where there is no Docker, ``tests/helm/test_install.py`` checks the same
 chart on the local control plane, running the operator process as the chart's ServiceAccount.
@@ -24,7 +24,6 @@ EXTERNAL = os.environ.get("SCALESET_E2E_KUBECONFIG", "")
 RELEASE_NAMESPACE = os.environ.get("SCALESET_E2E_NAMESPACE", "scaleset-system")
 SELECTOR = "app.kubernetes.io/name=scaleset-operator"
 
-pytestmark = pytest.mark.skipif(not EXTERNAL, reason="SCALESET_E2E_KUBECONFIG is not set (make kind-e2e sets it)")
 
 
 @pytest.fixture(scope="module")

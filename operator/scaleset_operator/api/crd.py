@@ -122,7 +122,7 @@ def _crd(
                 "plural": plural,
                 "singular": kind.lower(),
                 "shortNames": short_names,
-                "categories": ["scaleset"],
+                "categories": ["scaleset-operator"],  # not "scaleset": that is the singular name
             },
             "scope": "Namespaced",
             "versions": [

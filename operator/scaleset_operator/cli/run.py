@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from typing import Any
 
 
@@ -32,6 +33,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.kubeconfig:
+        # Before kopf and the kubernetes client are imported: the client reads $KUBECONFIG at import.
+        os.environ["KUBECONFIG"] = args.kubeconfig
     from scaleset_operator.runtime import OperatorConfig
     from scaleset_operator.runtime import run as run_operator
 
