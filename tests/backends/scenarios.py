@@ -14,7 +14,6 @@ parametrize them over both backends.
 from __future__ import annotations
 
 import asyncio
-import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,8 @@ from scaleset_operator.simulator.arm.state import ArmState
 from scaleset_operator.simulator.catalog import UBUNTU_JAMMY
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
+from tests.overrides import with_overrides
+from tests.planner.specs import changed
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 PROBE = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-web/providers/Microsoft.Network/loadBalancers/lb/probes/http"
@@ -50,25 +51,7 @@ BASE_SPEC: dict[str, Any] = {
 
 def make_spec(**overrides: Any) -> ScaleSetSpec:
     """``make_spec(**{"sku.capacity": 5, "upgradePolicy.mode": "Manual"})``."""
-    data = copy.deepcopy(BASE_SPEC)
-    for path, value in overrides.items():
-        node = data
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return ScaleSetSpec.model_validate(data)
-
-
-def changed(spec: ScaleSetSpec, **overrides: Any) -> ScaleSetSpec:
-    data = spec.model_dump(mode="json", exclude_none=True)
-    for path, value in overrides.items():
-        node = data
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return ScaleSetSpec.model_validate(data)
+    return ScaleSetSpec.model_validate(with_overrides(BASE_SPEC, **overrides))
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from scaleset_operator.localcp import Kubectl
+from tests.overrides import with_overrides
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -22,14 +23,10 @@ def example(name: str) -> dict[str, Any]:
 
 
 def with_name(manifest: dict[str, Any], name: str, **spec: Any) -> dict[str, Any]:
+    """``manifest`` renamed, with dotted-path overrides of its spec (``None`` removes a field)."""
     data = copy.deepcopy(manifest)
     data["metadata"]["name"] = name
-    for path, value in spec.items():
-        node = data["spec"]
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
+    data["spec"] = with_overrides(data["spec"], **spec)
     return data
 
 

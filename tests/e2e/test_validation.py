@@ -20,17 +20,7 @@ GALLERY = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galler
 
 
 def manifest(name: str, **spec: Any) -> dict[str, Any]:
-    data = with_name(example("rolling-web-tier"), name)
-    for path, value in spec.items():
-        node = data["spec"]
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        if value is None:
-            node.pop(leaf, None)
-        else:
-            node[leaf] = value
-    return data
+    return with_name(example("rolling-web-tier"), name, **spec)
 
 
 INVALID: list[tuple[str, dict[str, Any], list[str]]] = [

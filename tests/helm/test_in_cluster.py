@@ -25,7 +25,6 @@ RELEASE_NAMESPACE = os.environ.get("SCALESET_E2E_NAMESPACE", "scaleset-system")
 SELECTOR = "app.kubernetes.io/name=scaleset-operator"
 
 
-
 @pytest.fixture(scope="module")
 def cluster() -> Kubectl:
     return Kubectl(kubeconfig=Path(EXTERNAL), timeout=180)

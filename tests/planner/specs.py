@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
+from tests.overrides import with_overrides
 
 UBUNTU = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2"}
 PROBE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb/probes/http"
@@ -25,17 +25,7 @@ BASE: dict[str, Any] = {
 
 def spec_dict(**overrides: Any) -> dict[str, Any]:
     """``spec_dict(**{"sku.capacity": 10, "upgradePolicy.mode": "Manual"})``."""
-    data = copy.deepcopy(BASE)
-    for path, value in overrides.items():
-        node = data
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        if value is None:
-            node.pop(leaf, None)
-        else:
-            node[leaf] = value
-    return data
+    return with_overrides(BASE, **overrides)
 
 
 def make_spec(**overrides: Any) -> ScaleSetSpec:
@@ -43,14 +33,7 @@ def make_spec(**overrides: Any) -> ScaleSetSpec:
 
 
 def changed(spec: ScaleSetSpec, **overrides: Any) -> ScaleSetSpec:
-    data = spec.model_dump(mode="json", exclude_none=True)
-    for path, value in overrides.items():
-        node = data
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return ScaleSetSpec.model_validate(data)
+    return ScaleSetSpec.model_validate(with_overrides(spec.model_dump(mode="json", exclude_none=True), **overrides))
 
 
 EXTENSION = {
