@@ -57,8 +57,20 @@ def status_dict(status: ScaleSetStatus) -> dict[str, Any]:
 
 
 def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON merge patch turning ``old`` into ``new`` at the top level (lists are replaced whole)."""
-    patch: dict[str, Any] = {key: value for key, value in new.items() if old.get(key) != value}
+    """The JSON merge patch (RFC 7386) turning ``old`` into ``new``.
+
+    Objects are diffed key by key, recursively, with ``null`` for a key that went away: the API
+    server merges nested objects, so a field dropped from a nested object (a finished batch, a
+    cleared error) would otherwise stay stored. Lists are replaced whole."""
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            nested = merge_patch(before, value)
+            if nested:
+                patch[key] = nested
+        elif before != value:
+            patch[key] = value
     patch.update({key: None for key in old if key not in new})
     return patch
 
