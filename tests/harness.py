@@ -319,7 +319,7 @@ class Run:
             await self.world.settle()
 
     def converged(self, result: PassResult | None) -> bool:
-        if result is None or result.plan is None or result.plan.actions:
+        if result is None or result.decision is None or result.actions:
             return False
         conditions = {c.type: c.status for c in self.status.conditions}
         return conditions.get("Ready") == "True" and conditions.get("Reconciling") == "False"

@@ -210,12 +210,7 @@ async def rolling_rollout_calls(world: World, instances: int = 20, percent: int 
     await world.finish_operations()
     observed = await run.observe()
     assert all(i.latest_model_applied for i in observed.instances)
-    batches = sum(
-        1
-        for p in run.passes[first_pass:]
-        for a in (p.plan.actions if p.plan else [])
-        if type(a).__name__ == "UpgradeInstances"
-    )
+    batches = sum(1 for p in run.passes[first_pass:] for a in p.actions if type(a).__name__ == "UpgradeInstances")
     return RolloutCalls(
         instances=instances,
         batch_percent=percent,
