@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scaleset_operator.planner import actions as act
-from scaleset_operator.planner.rollout.rolling_policy import AFTER_BATCH_CODE, batch_size, exceeds
+from scaleset_operator.planner.rolling_policy import AFTER_BATCH_CODE, batch_size, exceeds
 from tests.harness import Crash, Run, new_run
 from tests.planner.specs import EXTENSION, changed, make_spec
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.planner import actions as act
-from scaleset_operator.planner.rollout.rolling_policy import AFTER_BATCH_CODE, BEFORE_BATCH_CODE
+from scaleset_operator.planner.rolling_policy import AFTER_BATCH_CODE, BEFORE_BATCH_CODE
 from tests.harness import Run, new_run
 from tests.planner.specs import EXTENSION, HEALTH_EXTENSION, UBUNTU, changed, make_spec
 

@@ -16,7 +16,7 @@ from scaleset_operator.api.status import RolloutRecord
 from scaleset_operator.planner.decision import OSUpgradeCheck, Reason
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.health import has_health_signal
-from scaleset_operator.planner.rollout.rolling_policy import BEFORE_BATCH_CODE, BatchPolicy, unhealthy_before_batch
+from scaleset_operator.planner.rolling_policy import BEFORE_BATCH_CODE, BatchPolicy, unhealthy_before_batch
 from scaleset_operator.planner.timefmt import fmt
 
 REQUIREMENTS_REASON = "AutomaticOSUpgradeRequirementsNotMet"

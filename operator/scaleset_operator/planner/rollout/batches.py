@@ -33,7 +33,7 @@ from scaleset_operator.planner.rollout.record import (
     instance_errors,
     mark_batch_acted,
 )
-from scaleset_operator.planner.rollout.rolling_policy import (
+from scaleset_operator.planner.rolling_policy import (
     AFTER_BATCH_CODE,
     BEFORE_BATCH_CODE,
     TIMEOUT_CODE,

@@ -21,7 +21,7 @@ from scaleset_operator.planner.actions import Action, ReimageAllInstances, Reima
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.rollout.rolling_policy import BatchPolicy
+from scaleset_operator.planner.rolling_policy import BatchPolicy
 from scaleset_operator.planner.timefmt import fmt
 
 Rollback = Callable[[RolloutRecord, tuple[str, ...]], list[Action]]
