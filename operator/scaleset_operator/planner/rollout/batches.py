@@ -25,14 +25,6 @@ from scaleset_operator.planner.actions import Action, ApplyModel
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.events import PlannedEvent, normal, warning
 from scaleset_operator.planner.health import is_deciding, is_healthy
-from scaleset_operator.planner.rollout import max_surge
-from scaleset_operator.planner.rollout.record import (
-    SEND_REQUEUE_SECONDS,
-    BatchStep,
-    batch_done,
-    instance_errors,
-    mark_batch_acted,
-)
 from scaleset_operator.planner.rolling_policy import (
     AFTER_BATCH_CODE,
     BEFORE_BATCH_CODE,
@@ -40,6 +32,14 @@ from scaleset_operator.planner.rolling_policy import (
     exceeds,
     select_batch,
     unhealthy_before_batch,
+)
+from scaleset_operator.planner.rollout import max_surge
+from scaleset_operator.planner.rollout.record import (
+    SEND_REQUEUE_SECONDS,
+    BatchStep,
+    batch_done,
+    instance_errors,
+    mark_batch_acted,
 )
 from scaleset_operator.planner.rollout.strategies import Strategy
 from scaleset_operator.planner.timefmt import fmt, seconds_since

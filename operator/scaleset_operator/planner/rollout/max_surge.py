@@ -18,8 +18,8 @@ from scaleset_operator.planner.actions import Action, DeleteInstances
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.events import normal, warning
 from scaleset_operator.planner.health import is_deciding, is_healthy
-from scaleset_operator.planner.rollout.record import SEND_REQUEUE_SECONDS, BatchStep, batch_done, instance_errors
 from scaleset_operator.planner.rolling_policy import AFTER_BATCH_CODE, exceeds
+from scaleset_operator.planner.rollout.record import SEND_REQUEUE_SECONDS, BatchStep, batch_done, instance_errors
 from scaleset_operator.planner.rollout.strategies import Strategy
 from scaleset_operator.planner.timefmt import fmt, parse, seconds_since
 
