@@ -28,7 +28,13 @@ from datetime import datetime, timedelta
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, Conflict, InvalidRequest, NotFound
-from scaleset_operator.cloud.observed import HealthState, ObservedImage, ObservedInstance, ObservedScaleSet
+from scaleset_operator.cloud.observed import (
+    HealthState,
+    InstanceError,
+    ObservedImage,
+    ObservedInstance,
+    ObservedScaleSet,
+)
 from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
 from scaleset_operator.simulator.clock import Clock
@@ -519,6 +525,7 @@ class SimulatedCloud:
         instance.health_state = "Initializing"
         instance.health_at = None
         instance.operation = operation
+        instance.error = None
         at = now + self._seconds(duration)
         instance.transition_at = at
 
@@ -529,8 +536,10 @@ class SimulatedCloud:
             instance.transition_at = None
             instance.power_state = "running"
             if fails:
+                assert failure is not None
                 instance.provisioning_state = "Failed"
                 instance.health_state = "Unhealthy"
+                instance.error = InstanceError(failure.code, failure.message, operation)
                 return
             complete(instance, when)
             instance.provisioning_state = "Succeeded"
