@@ -6,8 +6,8 @@ the reconcile pass would hold a ScaleSet for minutes per batch; dropping it woul
 place where Azure explains *why* an operation failed. So each poller runs to completion in its own
 task: the outcome is counted (``<operation>.lro``) and a failure is logged with Azure's error code
 and message, and kept per instance (``failures``) so the next observation can say why an instance
-failed even where its instance view does not. A poll that itself fails (429, network) is counted as ``poll_error`` and dropped:
-the operation goes on in Azure regardless. ``close`` cancels whatever is still polling.
+failed even where its instance view does not. A poll that itself fails (429, network) is counted
+as ``poll_error`` and dropped: the operation goes on in Azure regardless. ``close`` cancels whatever is still polling.
 """
 
 from __future__ import annotations
