@@ -30,7 +30,7 @@ def fields(view: View) -> dict[str, Any]:
         "lastImageCheckTime": previous.lastImageCheckTime,
     }
     scale_set = view.scale_set
-    if scale_set is not None:
+    if scale_set is not None and inputs.problem is None:
         return common | _observed(view, scale_set.instances)
     if isinstance(view.decision.observation, Absent) and inputs.problem is None:
         return common | _observed(view, ())
