@@ -118,7 +118,7 @@ def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:
 def _assemble(
     facts: Facts, effects: Effects, rollout: RolloutStep, operation: OperationStep | None, activity: Reason | None
 ) -> Decision:
-    os_check = os_upgrade.check(facts, rollout.record)
+    os_check = os_upgrade.check(facts, rollout.record, rollout.results)
     progress = tuple(r for r in (activity, instances.converging(facts)) if r is not None)
     blockers = _blockers(facts, rollout)
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS

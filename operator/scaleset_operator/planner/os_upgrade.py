@@ -11,8 +11,10 @@ attempt at a version is not retried automatically (``status.lastRollouts`` says 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from scaleset_operator.api.scaleset import ScaleSetSpec
-from scaleset_operator.api.status import RolloutRecord
+from scaleset_operator.api.status import RolloutRecord, RolloutResult
 from scaleset_operator.planner.decision import OSUpgradeCheck, Reason
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.health import has_health_signal
@@ -65,8 +67,11 @@ def older_instances(facts: Facts, target: str) -> list[str]:
     ]
 
 
-def check(facts: Facts, record: RolloutRecord | None) -> OSUpgradeCheck | None:
-    """Where automatic OS upgrades stand, given the rollout after this pass; None when disabled."""
+def check(
+    facts: Facts, record: RolloutRecord | None, results: Sequence[RolloutResult] | None = None
+) -> OSUpgradeCheck | None:
+    """Where automatic OS upgrades stand, given the rollout and how rollouts ended after this pass
+    (``results``: ``status.lastRollouts`` as this pass leaves it; default as stored); None when disabled."""
     if not enabled(facts.spec):
         return None
     errors = requirement_errors(facts.spec)
@@ -74,10 +79,10 @@ def check(facts: Facts, record: RolloutRecord | None) -> OSUpgradeCheck | None:
         return OSUpgradeCheck("RequirementsNotMet", REQUIREMENTS_REASON, "; ".join(errors))
     if record is not None and record.kind == "OSUpgrade":
         return OSUpgradeCheck("Rolling", "RollingForward", f"upgrading to image {record.target}")
-    return start_check(facts)
+    return start_check(facts, facts.status.lastRollouts if results is None else results)
 
 
-def start_check(facts: Facts) -> OSUpgradeCheck:
+def start_check(facts: Facts, results: Sequence[RolloutResult]) -> OSUpgradeCheck:
     """Whether an automatic OS upgrade may start now (state ``Starting``), and why not."""
     latest = facts.latest_image_version
     if latest is None:
@@ -86,7 +91,7 @@ def start_check(facts: Facts) -> OSUpgradeCheck:
         )
     if not older_instances(facts, latest):
         return OSUpgradeCheck("UpToDate", "UpToDate", f"every instance runs image {latest}")
-    last = facts.last_rollout("OSUpgrade")
+    last = next((r for r in results if r.kind == "OSUpgrade"), None)
     if last is not None and last.target == latest and last.outcome in ("Faulted", "Cancelled"):
         return OSUpgradeCheck(
             "NotRetried",
