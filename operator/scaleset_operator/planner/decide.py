@@ -29,8 +29,9 @@ from scaleset_operator.planner.observation import Absent, Observed, Unknown
 from scaleset_operator.planner.operations import step as operations
 from scaleset_operator.planner.rollout import drive
 
-SPEC_PROBLEM_RESYNC_SECONDS = 300.0
-"""An invalid spec is looked at again on the next edit (which wakes the ScaleSet) or after this."""
+INVALID_SPEC_RESYNC_SECONDS = 300.0
+"""An invalid spec is looked at again on the next edit (which wakes the ScaleSet) or after this; a
+missing Secret every idle interval (creating it does not change the ScaleSet)."""
 
 
 def decide(inputs: DecideInputs) -> Decision:
@@ -64,7 +65,7 @@ def _blocked(inputs: DecideInputs, problem: SpecProblem) -> Decision:
     return Decision(
         observation=inputs.observation,
         events=(event,),
-        requeue_after=SPEC_PROBLEM_RESYNC_SECONDS,
+        requeue_after=INVALID_SPEC_RESYNC_SECONDS if problem.reason == "InvalidSpec" else requeue.IDLE_RESYNC_SECONDS,
         blockers=(Reason(problem.reason, problem.message),),
     )
 
