@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -41,6 +41,16 @@ from scaleset_operator.planner.status import Report, build_status
 from scaleset_operator.planner.status.operation import operation_status
 
 log = logging.getLogger(__name__)
+
+
+def _parse_spec(body: Mapping[str, Any]) -> tuple[ScaleSetSpec | None, SpecProblem | None]:
+    try:
+        return ScaleSetSpec.model_validate(body.get("spec") or {}), None
+    except ValidationError as exc:
+        message = "invalid spec: " + "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        return None, SpecProblem("InvalidSpec", message)
 
 
 def _count_throttling(observation: Observation, wait: float) -> None:
@@ -235,32 +245,25 @@ class Reconciler:
     ) -> Pass:
         """Read the spec and its Secret, then observe the cloud: everything ``decide`` needs."""
         meta = body["metadata"]
-        base = DecideInputs(
-            name=meta["name"],
-            generation=int(meta.get("generation") or 0),
-            now=now,
-            status=self._previous_status(body, mem),
-            problem=SpecProblem("Unchecked", ""),
-        )
-        try:
-            spec = ScaleSetSpec.model_validate(body.get("spec") or {})
-        except ValidationError as exc:
-            message = "invalid spec: " + "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            return Pass(body, replace(base, problem=SpecProblem("InvalidSpec", message)), None, None)
-        password, problem = await self._password(spec, meta["namespace"])
-        if problem is not None:
-            return Pass(body, replace(base, problem=problem), None, None)
-        desired = desired_model(spec, password)
+        common: dict[str, Any] = {
+            "name": meta["name"],
+            "generation": int(meta.get("generation") or 0),
+            "now": now,
+            "status": self._previous_status(body, mem),
+        }
+        spec, problem = _parse_spec(body)
+        password: str | None = None
+        if spec is not None:
+            password, problem = await self._password(spec, meta["namespace"])
+        if spec is None or problem is not None:
+            return Pass(body, DecideInputs(**common, problem=problem), None, None)
         key = scale_set_key(spec, meta["name"])
-        observation, latest = await self._observe(key, spec, base.status, now)
+        observation, latest = await self._observe(key, spec, common["status"], now)
         pending = self._pending_operation(mem, operations)
-        inputs = replace(
-            base,
+        inputs = DecideInputs(
+            **common,
             spec=spec,
-            desired=desired,
-            problem=None,
+            desired=desired_model(spec, password),
             observation=observation,
             latest_image_version=latest,
             operation=pending[1] if pending else None,
