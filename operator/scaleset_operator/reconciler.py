@@ -29,6 +29,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError, Throttled, Unauthorized
+from scaleset_operator.cloud.secrets import SecretError, resolve, secret_refs
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner.inputs import BackendFailure, PlanInputs
 from scaleset_operator.planner.operations import OperationView, failed_status
@@ -92,6 +93,14 @@ class ObjectMemory:
     failures: int = 0
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Operation name -> the status last written for it (the watch may lag behind our writes)."""
+
+
+class SecretProblem(Exception):
+    """A referenced Secret is missing or unusable; ``reason`` is the Stalled reason."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -221,19 +230,16 @@ class Reconciler:
                 emit("Warning", "InvalidSpec", message)
             return PassResult(requeue_after=300.0, status_writes=writes)
 
-        password: str | None = None
-        ref = spec.virtualMachineProfile.osProfile.adminPasswordSecretRef
-        if ref is not None:
-            password = await self.kube.read_secret_value(meta["namespace"], ref.name, ref.key)
-            if password is None:
-                message = f"Secret {ref.name} (key {ref.key}) not found in namespace {meta['namespace']}"
-                status = stalled_status(previous, generation, "SecretNotFound", message, now)
-                writes = await self._write(body, mem, status)
-                if writes:
-                    emit("Warning", "SecretNotFound", message)
-                return PassResult(requeue_after=self._real_seconds(30.0), status_writes=writes)
+        try:
+            secrets = await self._read_secrets(meta["namespace"], spec)
+        except SecretProblem as problem:
+            status = stalled_status(previous, generation, problem.reason, str(problem), now)
+            writes = await self._write(body, mem, status)
+            if writes:
+                emit("Warning", problem.reason, str(problem))
+            return PassResult(requeue_after=self._real_seconds(30.0), status_writes=writes)
 
-        desired = desired_model(spec, password)
+        desired = desired_model(spec, secrets=secrets)
         key = scale_set_key(spec, meta["name"])
         inputs = PlanInputs(
             name=meta["name"],
@@ -275,6 +281,22 @@ class Reconciler:
         if pending is not None:
             writes += await self._write_operation(mem, pending[0], mark_operation_acted(result.operation_status))
         return PassResult(self._real_seconds(result.requeue_after), result, writes)
+
+    async def _read_secrets(self, namespace: str, spec: ScaleSetSpec) -> dict[str, Any]:
+        """Every Secret value the spec references, by target (``cloud/secrets.py``)."""
+        refs = secret_refs(spec)
+        raw: dict[str, str] = {}
+        for ref in refs:
+            value = await self.kube.read_secret_value(namespace, ref.name, ref.key)
+            if value is None:
+                raise SecretProblem(
+                    "SecretNotFound", f"Secret {ref.name} (key {ref.key}) not found in namespace {namespace}"
+                )
+            raw[ref.target] = value
+        try:
+            return resolve(refs, raw)
+        except SecretError as exc:
+            raise SecretProblem("InvalidSecret", str(exc)) from None
 
     async def _failed(
         self, body: Mapping[str, Any], mem: ObjectMemory, inputs: PlanInputs, exc: BackendError, emit: EventSink
