@@ -199,6 +199,7 @@ def _pattern(path: str) -> str:
 
 # -- the comparison ---------------------------------------------------------------------------------
 
+
 def _json(value: Any) -> Any:
     value = value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else value
     return None if value in ([], {}) else value
