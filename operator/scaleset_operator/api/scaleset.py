@@ -544,6 +544,12 @@ class ExtensionProperties(ApiModel):
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
 
+    @model_validator(mode="after")
+    def _one_protected_source(self) -> ExtensionProperties:
+        if self.protectedSettingsSecretRef is not None and self.protectedSettingsFromKeyVault is not None:
+            raise ValueError("set protectedSettingsSecretRef or protectedSettingsFromKeyVault, not both")
+        return self
+
 
 class Extension(ApiModel):
     name: str = Field(min_length=1, max_length=256)
@@ -596,7 +602,9 @@ class VirtualMachineProfile(ApiModel):
     diagnosticsProfile: DiagnosticsProfile | None = optional(description="Boot diagnostics.")
     licenseType: str | None = optional(description="Azure Hybrid Benefit: Windows_Server, RHEL_BYOS, SLES_BYOS ...")
     priority: Literal["Regular", "Low", "Spot", "SpotPlus"] = defaulted(
-        "Regular", description="Regular, or Spot (evictable, cheaper); fixed at creation."
+        "Regular",
+        description="Regular, or Spot (evictable, cheaper); fixed at creation.",
+        json_schema_extra=field_rules(cel(IMMUTABLE, "priority cannot change after creation")),
     )
     evictionPolicy: Literal["Deallocate", "Delete"] | None = optional(description="Spot only; fixed at creation.")
     billingProfile: BillingProfile | None = optional(description="Spot only.")
