@@ -10,7 +10,7 @@ Which of them reach the instances (and so make ``latestModelApplied`` false) is 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -31,8 +31,16 @@ IMMUTABLE = "self == oldSelf"
 IdentityType = Literal["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"]
 
 
+def _no_properties(schema: dict[str, Any]) -> None:
+    """An object with no fields, written without ``properties: {}`` (the API server drops the
+    empty map when it stores the CRD, and server-side apply by another manager then conflicts)."""
+    schema.pop("properties", None)
+
+
 class UserAssignedIdentity(ApiModel):
     """Azure's value for each user-assigned identity: an empty object (Azure fills in the IDs)."""
+
+    model_config = ApiModel.model_config | {"json_schema_extra": _no_properties}
 
 
 class Identity(ApiModel):
