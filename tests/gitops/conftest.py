@@ -11,6 +11,8 @@ Phases (key -> how it is produced):
   converging        a rolling model upgrade in flight
   paused            spec.paused set during that rollout: the rollout holds
   ready             Ready=True
+  settled-unhealthy a converged ScaleSet whose instance then reports Unhealthy: nothing is in
+                    progress (Reconciling=False) and Ready=False, reason InstancesUnhealthy
   stalled           adminPasswordSecretRef names a missing Secret -> Stalled, SecretNotFound
   stale-generation  the spec edited while the operator is down: generation != observedGeneration
   deleting          deleted, held by the finalizer while the simulated delete runs
@@ -157,6 +159,7 @@ def gitops_objects(
             kubectl.apply(
                 scale_set("web", 2),
                 scale_set("db", 1, mode="Manual"),
+                scale_set("sick", 1, mode="Manual"),
                 scale_set("locked", 1, password_secret="missing-admin-password"),
                 operation("orphan-restart", "does-not-exist"),
                 namespace=watched,
@@ -169,6 +172,17 @@ def gitops_objects(
             )
             seen["ready"] = capture.until(SCALESETS, "web", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
             capture.until(SCALESETS, "db", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
+            capture.until(SCALESETS, "sick", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
+            op.sim("set-health", "sick", "0", "Unhealthy")
+            seen["settled-unhealthy"] = capture.until(
+                SCALESETS,
+                "sick",
+                lambda o: (
+                    is_condition(o, "Ready", "False", ("InstancesUnhealthy",))
+                    and is_condition(o, "Reconciling", "False")
+                ),
+                "Ready=False InstancesUnhealthy with nothing in progress",
+            )
 
             # A model change (the SKU) in Rolling mode: batches of one instance, 3 real seconds each.
             kubectl.ok(
