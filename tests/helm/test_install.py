@@ -246,6 +246,12 @@ def test_peering_replicas_have_distinct_priorities_and_one_is_active(
     kubectl.ok("wait", "--for=condition=Established", "crd/kopfpeerings.kopf.dev", "crd/clusterkopfpeerings.kopf.dev")
     peering_name = f"{rel.name}-scaleset-operator"
     kubectl.ok("get", "kopfpeerings.kopf.dev", peering_name, "-n", watched)
+    # The API server accepted the HA objects: one replica at a time may be evicted, and the
+    # StatefulSet's governing Service is headless.
+    pdb = kubectl.json("get", "poddisruptionbudget", peering_name, "-n", rel.namespace)
+    assert pdb["spec"]["maxUnavailable"] == 1
+    headless = kubectl.json("get", "service", f"{peering_name}-headless", "-n", rel.namespace)
+    assert headless["spec"]["clusterIP"] == "None"
 
     args = container_args(rel.manifests, "StatefulSet")
     assert "--priority=$(POD_INDEX)" in args
