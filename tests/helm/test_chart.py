@@ -149,6 +149,7 @@ def test_defaults_render_a_locked_down_single_replica_deployment(helm: Helm) -> 
     assert c["args"] == [
         "--backend=fake",
         "--liveness-port=8080",
+        "--log-format=json",
         "--metrics-port=9090",
         "--speed=1",
         "--admin-port=8089",
@@ -299,6 +300,7 @@ def test_scheduling_image_and_argocd_values_pass_through(helm: Helm) -> None:
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"replicas": 2}, "replicas"),  # a typo of replicaCount: unknown keys are refused
         ({"podDisruptionBudget": {"maxUnavailable": "half"}}, "/podDisruptionBudget/maxUnavailable"),
+        ({"logFormat": "xml"}, "/logFormat"),
         ({"topologySpreadConstraints": [{"topologyKey": "zone"}]}, "/topologySpreadConstraints/0"),
     ],
 )

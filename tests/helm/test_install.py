@@ -116,6 +116,19 @@ def release(helm: Helm, control_plane: ControlPlane, kubectl: Kubectl) -> Iterat
             kubectl("delete", "namespace", ns, "--wait=false")
 
 
+def json_log(path: Path) -> list[dict[str, Any]]:
+    """The records of a ``--log-format json`` log: every line is one, bar the fixture's "--- argv" header."""
+    lines = [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("--- ")]
+    assert lines, f"{path} is empty"
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise AssertionError(f"{path}: not a JSON log line: {line!r}") from None
+    return records
+
+
 def assert_no_rbac_trouble(*operators: OperatorProcess) -> None:
     for op in operators:
         log = op.log_file.read_text(errors="replace")
@@ -165,9 +178,13 @@ def test_install_then_run_as_the_chart_service_account(
         kubectl.ok("wait", "--for=condition=Ready", f"{SCALESETS}/web", "-n", watched, "--timeout=90s")
         web = kubectl.json("get", SCALESETS, "web", "-n", watched)
         assert web["status"]["readyReplicas"] == 2
-        # The operator posted its Events with the chart's identity.
+        # The operator posted its Events with the chart's identity, as scaleset-operator (not "kopf")
+        # and naming the replica (the pod name, POD_ID) that posted them.
         events = kubectl.json("get", "events", "-n", watched, "--field-selector", "involvedObject.name=web")
         assert events["items"], "no Events were posted for the ScaleSet"
+        for event in events["items"]:
+            assert event["source"]["component"] == event["reportingComponent"] == "scaleset-operator", event
+            assert event["reportingInstance"] == f"{rel.name}-scaleset-operator-local", event
         if metrics_supported:
             with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as response:
                 assert response.status == 200
@@ -176,6 +193,13 @@ def test_install_then_run_as_the_chart_service_account(
         time.sleep(1.0)
         assert "status" not in kubectl.json("get", SCALESETS, "web", "-n", elsewhere)
         assert_no_rbac_trouble(op)
+
+    # The chart's default --log-format=json: every line an object; kopf's lines about the ScaleSet
+    # (its daemon stopping with the operator, at the latest) name it.
+    records = json_log(op.log_file)
+    assert {"message", "severity", "timestamp", "logger"} <= set(records[0]), records[0]
+    about_web = [r for r in records if (r.get("object") or {}).get("name") == "web"]
+    assert about_web and about_web[0]["object"]["kind"] == "ScaleSet", records[-5:]
 
     # Requests outside the role are refused, for real and by `auth can-i`.
     denied = as_operator.fails("get", "pods", "-n", watched)

@@ -86,6 +86,7 @@ the kubelet from $(POD_INDEX).
 - --namespace={{ . }}
 {{- end }}
 - --liveness-port={{ .Values.livenessPort }}
+- --log-format={{ .Values.logFormat }}
 {{- if .Values.metrics.enabled }}
 - --metrics-port={{ .Values.metrics.port }}
 {{- end }}
