@@ -380,3 +380,17 @@ def test_a_single_replica_has_no_budget_spread_or_headless_service(helm: Helm) -
         assert not [m for m in manifests if m["kind"] == "PodDisruptionBudget"], values
         assert "topologySpreadConstraints" not in pod_spec(manifests), values
     assert [m["metadata"]["name"] for m in helm.template({}) if m["kind"] == "Service"] == ["t-scaleset-operator"]
+
+
+def test_grafana_dashboard_configmap_for_the_sidecar(helm: Helm) -> None:
+    assert not [m for m in helm.template({}) if m["kind"] == "ConfigMap"], "off by default"
+    values = {
+        "grafana": {
+            "dashboard": {"enabled": True, "namespace": "monitoring", "annotations": {"grafana_folder": "VMSS"}}
+        }
+    }
+    cm = find(helm.template(values), "ConfigMap", name="t-scaleset-operator-grafana-dashboard", namespace="monitoring")
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert cm["metadata"]["annotations"] == {"grafana_folder": "VMSS"}
+    shipped = (CHART / "files" / "grafana" / "scaleset-operator.json").read_text()
+    assert cm["data"] == {"scaleset-operator.json": shipped}
