@@ -39,6 +39,8 @@ CACHE="$ROOT/.cache"
 BIN="$CACHE/bin"
 
 log() { printf 'build-go-tools: %s\n' "$*" >&2; }
+# shellcheck source=hack/lib/progress.sh
+source "$ROOT/hack/lib/progress.sh"
 die() { log "error: $*"; exit 1; }
 
 command -v go >/dev/null || die "go is not on PATH; helm, kstatus-check and argocd-health are built with Go (see tools/)"
@@ -73,14 +75,16 @@ link() {
 # called with the fresh binary's path) must pass before the binary is put in place.
 go_build() {
     local module="$1" package="$2" out="$3" ldflags="$4" check="$5"
-    local tmp="$out.tmp.$$" start=$SECONDS
+    local tmp="$out.tmp.$$" name
+    name="$(basename "$(dirname "$out")" | sed -E 's/-[0-9a-f]{12}$//')"  # helm-v4.3.1, kstatus-check-v0.37.2
     mkdir -p "$(dirname "$out")"
     trap 'rm -f "$tmp"' EXIT
-    (cd "$module" && CGO_ENABLED=0 go build -mod=readonly -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tmp" "$package")
+    run_step "build-go-tools [$STEP/$STEPS] $name" "$CACHE/logs/$(basename "$(dirname "$out")").log" "$module/go.sum" \
+        env -C "$module" CGO_ENABLED=0 go build -v -mod=readonly -trimpath -buildvcs=false -ldflags "$ldflags" \
+        -o "$tmp" "$package" || die "building $name failed (log above)"
     "$check" "$tmp" || die "$out: the fresh build failed its version check"
     mv -f "$tmp" "$out"     # atomic: an interrupted build never leaves a half-written binary
     trap - EXIT
-    log "built $out in $((SECONDS - start))s"
 }
 
 # The version a binary reports, in the form the pin is written in (v1.2.3).
@@ -141,8 +145,9 @@ own_matches() { [[ "$("$1" --version 2>/dev/null)" == "$OWN_VERSION_LINE" ]]; }
 
 tools=("$@")
 [[ ${#tools[@]} -gt 0 ]] || tools=(helm kstatus-check argocd-health)
-total_start=$SECONDS
+total_start=$SECONDS STEPS=${#tools[@]} STEP=0
 for tool in "${tools[@]}"; do
+    STEP=$((STEP + 1))
     case "$tool" in
         helm) build_pinned helm helm.sh/helm/v4 helm.sh/helm/v4/cmd/helm \
             "-s -w -X helm.sh/helm/v4/internal/version.version=@VERSION@" ;;
