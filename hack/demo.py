@@ -55,70 +55,61 @@ def operator_alive(pid_file: Path) -> bool:
     return True
 
 
-def up(args: argparse.Namespace) -> int:
-    state = Path(args.state_dir)
-    state.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "SCALESET_LOCAL_DIR": str(state / "cluster")}
-    cli = [str(BIN / "scaleset-operator")]
-    kubectl = [str(BIN / "kubectl")]
-    print(f"{BOLD}1/4{RESET} local control plane (kube-apiserver + etcd, pinned, no Docker)")
-    sh(*cli, "local", "up", env=env)
-    kubeconfig = state / "cluster" / "kubeconfig"
-    env["KUBECONFIG"] = str(kubeconfig)
-    print(f"{BOLD}2/4{RESET} CRDs from crds/")
-    sh(*kubectl, "apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"), env=env)
-    sh(*kubectl, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", env=env)
+def start_operator(args: argparse.Namespace, state: Path, kubeconfig: Path, env: dict[str, str]) -> Path:
+    """The operator on the simulator in the background (unless it already runs); its log file."""
     pid_file, log_file = state / "operator.pid", state / "operator.log"
     print(f"{BOLD}3/4{RESET} the operator on the simulator (x{args.speed:g} speed, log in {log_file})")
     if not operator_alive(pid_file):
+        command = [str(BIN / "scaleset-operator"), "run", "--backend", "fake", "--speed", str(args.speed),
+                   "--admin-port", str(args.admin_port), "--metrics-port", str(args.metrics_port),
+                   "--kubeconfig", str(kubeconfig)]  # fmt: skip
         with open(log_file, "ab") as log:
             process = subprocess.Popen(
-                [
-                    *cli,
-                    "run",
-                    "--backend",
-                    "fake",
-                    "--speed",
-                    str(args.speed),
-                    "--admin-port",
-                    str(args.admin_port),
-                    "--metrics-port",
-                    str(args.metrics_port),
-                    "--kubeconfig",
-                    str(kubeconfig),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True
             )
         pid_file.write_text(str(process.pid))
         time.sleep(2)
     if not operator_alive(pid_file):
         sys.exit(f"the operator did not start:\n{log_file.read_text()[-3000:]}")
+    return log_file
+
+
+def roll_out(kubectl: list[str], env: dict[str, str], kubeconfig: Path, log_file: Path) -> None:
+    """A model change (the SKU), watched until every instance runs it."""
+    generation = int(
+        json.loads(sh(*kubectl, "get", "vmss", "web", "-o", "json", env=env).stdout)["metadata"]["generation"]
+    )
+    patch = json.dumps({"spec": {"sku": {"name": "Standard_D4s_v5"}}})
+    print(
+        f"\n{BOLD}a model change{RESET}: kubectl patch vmss web --type=merge -p '{patch}'  (Rolling, 20% per batch)\n"
+    )
+    sh(*kubectl, "patch", "vmss", "web", "--type=merge", "-p", patch, env=env)
+    watch(kubeconfig, log_file, "rolling upgrade", lambda o: _ready(o, generation + 1) and _rolled(o))
+
+
+def up(args: argparse.Namespace) -> int:
+    state = Path(args.state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SCALESET_LOCAL_DIR": str(state / "cluster")}
+    kubectl = [str(BIN / "kubectl")]
+    print(f"{BOLD}1/4{RESET} local control plane (kube-apiserver + etcd, pinned, no Docker)")
+    sh(str(BIN / "scaleset-operator"), "local", "up", env=env)
+    kubeconfig = state / "cluster" / "kubeconfig"
+    env["KUBECONFIG"] = str(kubeconfig)
+    print(f"{BOLD}2/4{RESET} CRDs from crds/")
+    sh(*kubectl, "apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"), env=env)
+    sh(*kubectl, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", env=env)
+    log_file = start_operator(args, state, kubeconfig, env)
     print(f"{BOLD}4/4{RESET} kubectl apply -f examples/rolling-web-tier.yaml\n")
     sh(*kubectl, "apply", "-f", str(EXAMPLE), env=env)
     watch(kubeconfig, log_file, "creating the scale set", lambda o: _ready(o, 1))
     if not args.no_upgrade:
-        generation = int(
-            json.loads(sh(*kubectl, "get", "vmss", "web", "-o", "json", env=env).stdout)["metadata"]["generation"]
-        )
-        print(
-            f"\n{BOLD}a model change{RESET}: kubectl patch vmss web --type=merge -p "
-            '\'{"spec":{"sku":{"name":"Standard_D4s_v5"}}}\'  (Rolling, 20% per batch)\n'
-        )
-        sh(
-            *kubectl,
-            "patch",
-            "vmss",
-            "web",
-            "--type=merge",
-            "-p",
-            json.dumps({"spec": {"sku": {"name": "Standard_D4s_v5"}}}),
-            env=env,
-        )
-        watch(kubeconfig, log_file, "rolling upgrade", lambda o: _ready(o, generation + 1) and _rolled(o))
+        roll_out(kubectl, env, kubeconfig, log_file)
+    print_next_steps(args, kubeconfig)
+    return 0
+
+
+def print_next_steps(args: argparse.Namespace, kubeconfig: Path) -> None:
     sim = f"{BIN / 'scaleset-operator'} sim --url http://127.0.0.1:{args.admin_port}"
     image = "--publisher Canonical --offer 0001-com-ubuntu-server-jammy --sku 22_04-lts-gen2"
     print(f"""
@@ -139,7 +130,6 @@ def up(args: argparse.Namespace) -> int:
 
 Stop it with: make demo-down
 """)
-    return 0
 
 
 def _ready(obj: dict[str, Any], generation: int) -> bool:

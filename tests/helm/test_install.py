@@ -129,6 +129,36 @@ def json_log(path: Path) -> list[dict[str, Any]]:
     return records
 
 
+def namespaced_expectations(watched: str, elsewhere: str) -> dict[tuple[str, str, str | None], str]:
+    """`kubectl auth can-i VERB RESOURCE -n NS` -> what the chart's namespaced role must answer."""
+    return {
+        ("get", SCALESETS, watched): "yes",
+        ("patch", SCALESETS, watched): "yes",
+        ("create", SCALESETS, watched): "no",
+        ("delete", SCALESETS, watched): "no",
+        ("list", SCALESETS, elsewhere): "no",
+        ("get", "secrets", watched): "yes",
+        ("list", "secrets", watched): "no",
+        ("watch", "secrets", watched): "no",
+        ("create", "events", watched): "yes",
+        ("list", "pods", watched): "no",
+        ("create", "pods", watched): "no",
+        ("list", "customresourcedefinitions.apiextensions.k8s.io", None): "yes",
+        ("create", "customresourcedefinitions.apiextensions.k8s.io", None): "no",
+        ("list", "namespaces", None): "yes",
+        ("delete", "namespaces", None): "no",
+    }
+
+
+def assert_events_name_the_operator(kubectl: Kubectl, namespace: str, pod: str) -> None:
+    """Events come from scaleset-operator (not "kopf") and name the replica (POD_ID) that posted them."""
+    events = kubectl.json("get", "events", "-n", namespace, "--field-selector", "involvedObject.name=web")
+    assert events["items"], "no Events were posted for the ScaleSet"
+    for event in events["items"]:
+        assert event["source"]["component"] == event["reportingComponent"] == "scaleset-operator", event
+        assert event["reportingInstance"] == pod, event
+
+
 def assert_no_rbac_trouble(*operators: OperatorProcess) -> None:
     for op in operators:
         log = op.log_file.read_text(errors="replace")
@@ -178,13 +208,7 @@ def test_install_then_run_as_the_chart_service_account(
         kubectl.ok("wait", "--for=condition=Ready", f"{SCALESETS}/web", "-n", watched, "--timeout=90s")
         web = kubectl.json("get", SCALESETS, "web", "-n", watched)
         assert web["status"]["readyReplicas"] == 2
-        # The operator posted its Events with the chart's identity, as scaleset-operator (not "kopf")
-        # and naming the replica (the pod name, POD_ID) that posted them.
-        events = kubectl.json("get", "events", "-n", watched, "--field-selector", "involvedObject.name=web")
-        assert events["items"], "no Events were posted for the ScaleSet"
-        for event in events["items"]:
-            assert event["source"]["component"] == event["reportingComponent"] == "scaleset-operator", event
-            assert event["reportingInstance"] == f"{rel.name}-scaleset-operator-local", event
+        assert_events_name_the_operator(kubectl, watched, f"{rel.name}-scaleset-operator-local")
         if metrics_supported:
             with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as response:
                 assert response.status == 200
@@ -200,33 +224,19 @@ def test_install_then_run_as_the_chart_service_account(
     assert {"message", "severity", "timestamp", "logger"} <= set(records[0]), records[0]
     about_web = [r for r in records if (r.get("object") or {}).get("name") == "web"]
     assert about_web and about_web[0]["object"]["kind"] == "ScaleSet", records[-5:]
+    assert_only_the_role_is_granted(as_operator, rel.subject, watched, elsewhere)
 
-    # Requests outside the role are refused, for real and by `auth can-i`.
+
+def assert_only_the_role_is_granted(as_operator: Kubectl, subject: str, watched: str, elsewhere: str) -> None:
+    """Requests outside the role are refused, for real and by `auth can-i`."""
     denied = as_operator.fails("get", "pods", "-n", watched)
     assert "Forbidden" in denied.stderr, denied.stderr
     assert "Forbidden" in as_operator.fails("get", SCALESETS, "-n", elsewhere).stderr
     assert "Forbidden" in as_operator.fails("get", "secrets", "-n", watched).stderr  # list: never granted
-    expectations = {
-        ("get", SCALESETS, watched): "yes",
-        ("patch", SCALESETS, watched): "yes",
-        ("create", SCALESETS, watched): "no",
-        ("delete", SCALESETS, watched): "no",
-        ("list", SCALESETS, elsewhere): "no",
-        ("get", "secrets", watched): "yes",
-        ("list", "secrets", watched): "no",
-        ("watch", "secrets", watched): "no",
-        ("create", "events", watched): "yes",
-        ("list", "pods", watched): "no",
-        ("create", "pods", watched): "no",
-        ("list", "customresourcedefinitions.apiextensions.k8s.io", None): "yes",
-        ("create", "customresourcedefinitions.apiextensions.k8s.io", None): "no",
-        ("list", "namespaces", None): "yes",
-        ("delete", "namespaces", None): "no",
-    }
-    for (verb, resource, ns), expected in expectations.items():
+    for (verb, resource, ns), expected in namespaced_expectations(watched, elsewhere).items():
         where = ["-n", ns] if ns else []
         got = as_operator("auth", "can-i", verb, resource, *where).stdout.strip()
-        assert got == expected, f"kubectl auth can-i {verb} {resource} {where} as {rel.subject}: {got!r}"
+        assert got == expected, f"kubectl auth can-i {verb} {resource} {where} as {subject}: {got!r}"
     got = as_operator("auth", "can-i", "patch", SCALESETS, "--subresource=status", "-n", watched).stdout.strip()
     assert got == "yes"
 
