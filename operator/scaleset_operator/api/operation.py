@@ -27,7 +27,15 @@ Action = Literal[
     "StartOSUpgrade",
     "CancelRollingUpgrade",
 ]
-InstanceId = Annotated[str, Field(pattern=r"^\d+$", max_length=20, description="A decimal instance ID.")]
+InstanceId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?$",
+        max_length=64,
+        description="An instance ID: a decimal number (Uniform orchestration) or the VM name (Flexible "
+        "orchestration, e.g. web_1a2b3c4d).",
+    ),
+]
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
 
 # Actions that target instances; the others act on the scale set as a whole.

@@ -14,6 +14,7 @@ from typing import Any
 
 from scaleset_operator.api.scaleset import (
     ImageReference,
+    OrchestrationMode,
     ScaleInPolicy,
     ScaleSetSpec,
     VirtualMachineProfile,
@@ -59,6 +60,12 @@ class DesiredModel:
     profile: VirtualMachineProfile
     admin_password: str | None = field(default=None, repr=False, compare=False)
     password_fingerprint: str | None = None
+    orchestration_mode: OrchestrationMode = "Uniform"
+    """Fixed at creation. Flexible instances are virtual machines whose instance ID is their name."""
+
+    @property
+    def flexible(self) -> bool:
+        return self.orchestration_mode == "Flexible"
 
     @property
     def image(self) -> ImageReference:
@@ -84,15 +91,16 @@ class DesiredModel:
 
     def settings_hash(self) -> str:
         """Hash of the scale-set-level settings that do not touch instances."""
-        return _digest(
-            {
-                "scaleIn": self.scale_in_policy.model_dump(mode="json"),
-                "overprovision": self.overprovision,
-                "zones": list(self.zones),
-                "fd": self.platform_fault_domain_count,
-                "location": self.location,
-            }
-        )[:16]
+        settings: dict[str, Any] = {
+            "scaleIn": self.scale_in_policy.model_dump(mode="json"),
+            "overprovision": self.overprovision,
+            "zones": list(self.zones),
+            "fd": self.platform_fault_domain_count,
+            "location": self.location,
+        }
+        if self.flexible:  # only when set: the hash of every Uniform scale set stays what it was
+            settings["orchestrationMode"] = self.orchestration_mode
+        return _digest(settings)[:16]
 
 
 def _digest(value: Any) -> str:
@@ -126,4 +134,5 @@ def desired_model(spec: ScaleSetSpec, admin_password: str | None = None) -> Desi
         profile=spec.virtualMachineProfile,
         admin_password=admin_password,
         password_fingerprint=password_fingerprint(admin_password),
+        orchestration_mode=spec.orchestrationMode,
     )

@@ -13,6 +13,7 @@ from typing import Literal
 ProvisioningState = Literal["Creating", "Updating", "Succeeded", "Failed", "Deleting"]
 PowerState = Literal["starting", "running", "stopping", "stopped", "deallocated"]
 HealthState = Literal["Healthy", "Unhealthy", "Initializing", "Unknown"]
+OrchestrationMode = Literal["Uniform", "Flexible"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class ObservedScaleSet:
     provisioning_state: ProvisioningState
     instances: tuple[ObservedInstance, ...] = field(default_factory=tuple)
     etag: str | None = None
+    orchestration_mode: OrchestrationMode = "Uniform"
+    """Flexible: instance IDs are VM names (``web_1a2b3c4d``), not decimal numbers; never parse them."""
 
     def instance(self, instance_id: str) -> ObservedInstance | None:
         return next((i for i in self.instances if i.instance_id == instance_id), None)

@@ -207,10 +207,15 @@ class Faults:
                 {
                     "operation": f.kind,
                     "remaining": f.remaining,
-                    "instanceIds": sorted(f.instance_ids, key=int) if f.instance_ids is not None else None,
+                    "instanceIds": sorted(f.instance_ids, key=_id_order) if f.instance_ids is not None else None,
                 }
                 for f in self.in_flight
             ],
             "throttle": throttle,
             "badImages": sorted(self.bad_images),
         }
+
+
+def _id_order(instance_id: str) -> tuple[int, str]:
+    """Decimal IDs (Uniform) numerically, VM names (Flexible) by name."""
+    return (int(instance_id), "") if instance_id.isdigit() else (-1, instance_id)

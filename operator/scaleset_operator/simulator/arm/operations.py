@@ -131,7 +131,7 @@ class Operations:
                 for i in snapshot.instances
                 if i.instance_id in operation.targets and i.provisioning_state == "Failed"
             ),
-            key=lambda i: int(i) if i.isdigit() else 0,
+            key=lambda i: (int(i), "") if i.isdigit() else (-1, i),
         )
         if failed:
             self._finish(
