@@ -46,7 +46,8 @@ def scale_set(
         zones=list(model.zones) or None,
         properties=sdk.VirtualMachineScaleSetProperties(
             upgrade_policy=sdk.UpgradePolicy(mode=MANUAL),
-            overprovision=model.overprovision,
+            orchestration_mode=model.orchestration_mode if model.flexible else None,
+            overprovision=None if model.flexible else model.overprovision,  # Flexible has no overprovisioning
             platform_fault_domain_count=model.platform_fault_domain_count,
             scale_in_policy=sdk.ScaleInPolicy(
                 rules=list(model.scale_in_policy.rules),
