@@ -26,6 +26,7 @@ import copy
 import hashlib
 import hmac
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,9 @@ JsonObject = dict[str, Any]
 
 READ_ONLY_TOP = ("id", "name", "type", "etag")
 READ_ONLY_PROPERTIES = ("provisioningState", "uniqueId", "timeCreated")
+IDENTITY_READ_ONLY = ("principalId", "tenantId", "clientId")
+TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+"""The tenant the simulator's identities live in (any fixed GUID would do)."""
 OS_PROFILE = ("properties", "virtualMachineProfile", "osProfile")
 EXTENSIONS = ("properties", "virtualMachineProfile", "extensionProfile", "extensions")
 
@@ -104,6 +108,14 @@ def strip_read_only(body: JsonObject) -> JsonObject:
     """The fields only the server writes, removed (a client doing GET-modify-PUT sends them back)."""
     for name in READ_ONLY_TOP:
         body.pop(name, None)
+    identity = body.get("identity")
+    if isinstance(identity, dict):
+        for name in IDENTITY_READ_ONLY:
+            identity.pop(name, None)
+        for assigned in (identity.get("userAssignedIdentities") or {}).values():
+            if isinstance(assigned, dict):
+                for name in IDENTITY_READ_ONLY:
+                    assigned.pop(name, None)
     props = body.get("properties")
     if isinstance(props, dict):
         for name in READ_ONLY_PROPERTIES:
@@ -165,4 +177,21 @@ def render(
     profile = props.get("virtualMachineProfile")
     if isinstance(profile, dict) and not expand_user_data:
         profile.pop("userData", None)
+    _identity_ids(body, key, flexible=props.get("orchestrationMode") == "Flexible")
     return body
+
+
+def _identity_ids(body: JsonObject, key: ScaleSetKey, *, flexible: bool) -> None:
+    """The IDs Azure adds to managed identities: a system-assigned identity's principal and tenant;
+    a user-assigned one's principal and client ID, which Flexible scale sets do not return (their
+    response only references the identity)."""
+    identity = body.get("identity")
+    if not isinstance(identity, dict):
+        return
+    if "systemassigned" in str(identity.get("type", "")).lower():
+        identity["principalId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, key.resource_id.lower()))
+        identity["tenantId"] = TENANT_ID
+    for resource_id, assigned in (identity.get("userAssignedIdentities") or {}).items():
+        if isinstance(assigned, dict) and not flexible:
+            assigned["principalId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{resource_id.lower()}/principal"))
+            assigned["clientId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{resource_id.lower()}/client"))

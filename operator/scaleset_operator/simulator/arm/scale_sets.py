@@ -121,9 +121,11 @@ async def put_scale_set(call: Call) -> web.StreamResponse:
 
 async def patch_scale_set(call: Call) -> web.StreamResponse:
     """Update: the patch merged into the stored document (the capacity the engine holds, which
-    instance deletes may have lowered, is the base), then applied like a PUT."""
+    instance deletes may have lowered, is the base; ``tags`` are replaced whole), then applied like
+    a PUT."""
     key = scale_set_key(call)
     patch = await json_body(call.request, required=True)
+    assert patch is not None
     observed = call.state.cloud.snapshot(key)
     if observed is None:
         raise not_found(key)
@@ -131,6 +133,8 @@ async def patch_scale_set(call: Call) -> web.StreamResponse:
     stored = stored_document(call.state, key)
     base = copy.deepcopy(stored.body)
     base.setdefault("sku", {})["capacity"] = observed.capacity
+    if "tags" in patch:  # ARM: the tags of a PATCH replace the resource's tags, they do not merge
+        base.pop("tags", None)
     return _write(call, key, documents.merge_patch(base, patch), stored, creating=False)
 
 
