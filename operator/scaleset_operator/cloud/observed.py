@@ -1,7 +1,8 @@
 """What a backend reports: the scale set and, per instance, its model view and instance view.
 
-One observation = one scale set GET plus one VM list with the instance view expanded; the planner
-works only from this snapshot (plus the recorded rollout), never from per-instance calls.
+One observation = one scale set GET plus one VM list with the instance view expanded (Flexible
+orchestration on Azure: two filtered VM lists); the planner works only from this snapshot (plus the
+recorded rollout), never from per-instance calls.
 """
 
 from __future__ import annotations

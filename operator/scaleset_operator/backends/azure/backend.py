@@ -1,13 +1,14 @@
 """``AzureBackend``: the ``Backend`` protocol on azure-mgmt-compute's async client.
 
-Every protocol call is one Azure call (an observation is two: the scale set and the VM list), so
-"one call per batch" holds on the wire. Each call first takes a token from the client-side budget
+Every protocol call is one Azure call where Azure has a batch call (an observation is two: the
+scale set and the VM list; three for Flexible orchestration), so "one call per batch" holds on the
+wire for Uniform scale sets. Each call first takes a token from the client-side budget
 (``budget.py``), is counted in ``stats`` by outcome, and has its SDK exception translated to the
 ``cloud.errors`` vocabulary (``errors.py``). Long-running operations return once Azure accepted
 them; their pollers finish in the background (``lro.py``).
 
 =================  =====================================================  ==============
-protocol           Azure call                                             budget
+protocol           Azure call (Uniform)                                   budget
 =================  =====================================================  ==============
 get                virtualMachineScaleSets.get + VMs.list(instanceView)   low + high GET
 apply              virtualMachineScaleSets.createOrUpdate (PUT, Manual)   put
@@ -19,6 +20,15 @@ delete_instances   virtualMachineScaleSets.deleteInstances                update
 delete             virtualMachineScaleSets.delete (404: already gone)     put
 latest_image_...   virtualMachineImages.list / galleryImageVersions.list  (cached by the reconciler)
 =================  =====================================================  ==============
+
+Flexible orchestration (instance IDs are VM names): ``get`` is the scale set GET, the VM list
+filtered to the scale set (``$filter='virtualMachineScaleSet/id' eq '...'``, instance views
+expanded) and the scale set's VM list filtered to ``latestModelApplied eq false`` (low + 2 high
+GET); manual upgrade and delete keep their batch calls with VM names; ``reimage`` and ``restart``
+are one ``virtualMachines.reimage``/``restart`` per VM (Azure has no batch call for them), sent
+together only when the per-subscription ``vm_update`` budget holds one token per VM, at most
+``VM_CONCURRENCY`` in flight, not polled; ``reimage_all`` is refused without a call (it does not
+apply to Flexible). docs/azure.md ("Flexible orchestration") says why.
 
 Pinned reimage: ``reimage(image_version=...)`` (OS upgrade targets and rollbacks) sends Azure's
 ``exactVersion`` reimage parameter. Azure documents it as "the version the OS disk should be
