@@ -53,11 +53,10 @@ def production_scale_set(mode: str = "Flexible", capacity: int = 2) -> dict[str,
     return {
         "location": "westeurope",
         "tags": {"team": "web", "cost-center": "42"},
-        "identity": (
-            {"type": "UserAssigned", "userAssignedIdentities": {IDENTITY: {}}}
-            if flexible
-            else {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {IDENTITY: {}}}
-        ),
+        "identity": {
+            "type": "UserAssigned" if flexible else "SystemAssigned, UserAssigned",
+            "userAssignedIdentities": {IDENTITY: {}},
+        },
         "zones": ["1", "2", "3"],
         "sku": {"name": "Standard_D2s_v5", "tier": "Standard", "capacity": capacity},
         "properties": {
@@ -68,50 +67,52 @@ def production_scale_set(mode: str = "Flexible", capacity: int = 2) -> dict[str,
             "automaticRepairsPolicy": {"enabled": True, "gracePeriod": "PT30M", "repairAction": "Replace"},
             "scaleInPolicy": {"rules": ["Default"], "forceDeletion": False},
             "spotRestorePolicy": {"enabled": True, "restoreTimeout": "PT1H"},
-            "virtualMachineProfile": {
-                "osProfile": {
-                    "computerNamePrefix": "web",
-                    "adminUsername": "azureuser",
-                    "adminPassword": PASSWORD,
-                    "linuxConfiguration": {"disablePasswordAuthentication": False, "provisionVMAgent": True},
-                },
-                "storageProfile": {
-                    "imageReference": {**JAMMY, "version": "latest"},
-                    "osDisk": {
-                        "createOption": "FromImage",
-                        "caching": "ReadWrite",
-                        "managedDisk": {"storageAccountType": "Premium_LRS"},
-                    },
-                    "dataDisks": [{"lun": 0, "diskSizeGB": 32, "createOption": "Empty", "caching": "None"}],
-                },
-                "networkProfile": {
-                    "networkApiVersion": "2020-11-01",
-                    "networkInterfaceConfigurations": [
-                        {
-                            "name": "nic",
-                            "properties": {
-                                "primary": True,
-                                "ipConfigurations": [{"name": "ip", "properties": {"subnet": {"id": SUBNET}}}],
-                            },
-                        }
-                    ],
-                },
-                "securityProfile": {
-                    "securityType": "TrustedLaunch",
-                    "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
-                    "encryptionAtHost": True,
-                },
-                "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
-                "extensionProfile": {"extensions": [copy.deepcopy(HEALTH_EXTENSION)]},
-                "userData": base64.b64encode(b"#!/bin/sh\necho hello\n").decode(),
-                "priority": "Spot",
-                "evictionPolicy": "Delete",
-                "billingProfile": {"maxPrice": -1},
-                "scheduledEventsProfile": {
-                    "terminateNotificationProfile": {"enable": True, "notBeforeTimeout": "PT10M"}
-                },
-            },
+            "virtualMachineProfile": vm_profile(),
         },
+    }
+
+
+def vm_profile() -> dict[str, Any]:
+    return {
+        "osProfile": {
+            "computerNamePrefix": "web",
+            "adminUsername": "azureuser",
+            "adminPassword": PASSWORD,
+            "linuxConfiguration": {"disablePasswordAuthentication": False, "provisionVMAgent": True},
+        },
+        "storageProfile": {
+            "imageReference": {**JAMMY, "version": "latest"},
+            "osDisk": {
+                "createOption": "FromImage",
+                "caching": "ReadWrite",
+                "managedDisk": {"storageAccountType": "Premium_LRS"},
+            },
+            "dataDisks": [{"lun": 0, "diskSizeGB": 32, "createOption": "Empty", "caching": "None"}],
+        },
+        "networkProfile": {
+            "networkApiVersion": "2020-11-01",
+            "networkInterfaceConfigurations": [
+                {
+                    "name": "nic",
+                    "properties": {
+                        "primary": True,
+                        "ipConfigurations": [{"name": "ip", "properties": {"subnet": {"id": SUBNET}}}],
+                    },
+                }
+            ],
+        },
+        "securityProfile": {
+            "securityType": "TrustedLaunch",
+            "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+            "encryptionAtHost": True,
+        },
+        "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
+        "extensionProfile": {"extensions": [copy.deepcopy(HEALTH_EXTENSION)]},
+        "userData": base64.b64encode(b"#!/bin/sh\necho hello\n").decode(),
+        "priority": "Spot",
+        "evictionPolicy": "Delete",
+        "billingProfile": {"maxPrice": -1},
+        "scheduledEventsProfile": {"terminateNotificationProfile": {"enable": True, "notBeforeTimeout": "PT10M"}},
     }
 
 
