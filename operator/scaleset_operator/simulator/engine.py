@@ -4,7 +4,10 @@ What it models (DESIGN.md section 4): the scale set model vs each instance's mod
 (``latestModelApplied``), new instances getting the model at once while existing ones change only
 through instance operations, OS profile changes reaching only new or reimaged instances, data
 disks keeping their size until reimage-all, scale-in by policy with protection, IDs never reused,
-health that initializes after every boot.
+health that initializes after every boot; Flexible orchestration (instances are VMs whose name is
+their instance ID, no overprovisioning or update domains, no reimage-all); and Azure's own
+Automatic/Rolling modes and OS rolling upgrades when a client other than the operator asks for
+them (``platform_upgrades.py``).
 
 Time: every operation takes simulated time (``Durations``). Nothing runs in the background: each
 call first advances the state to ``clock.now()`` by processing the due transitions in time order,
