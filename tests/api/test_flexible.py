@@ -64,7 +64,9 @@ def test_operations_take_decimal_ids_and_vm_names(instance_id: str) -> None:
     assert parsed.instanceIds == [instance_id]
 
 
-@pytest.mark.parametrize("instance_id", ["", "web 1", "-web", "a" * 65])
+@pytest.mark.parametrize(
+    "instance_id", ["", "web000001", "web 1", "web_1a2b3c4", "-web_1a2b3c4d", "a" * 56 + "_1a2b3c4d"]
+)
 def test_operations_refuse_what_is_neither(instance_id: str) -> None:
     with pytest.raises(ValidationError):
         ScaleSetOperationSpec.model_validate({"scaleSetName": "web", "action": "Restart", "instanceIds": [instance_id]})

@@ -30,10 +30,10 @@ Action = Literal[
 InstanceId = Annotated[
     str,
     Field(
-        pattern=r"^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?$",
+        pattern=r"^([0-9]+|[A-Za-z0-9][A-Za-z0-9._-]{0,54}_[0-9a-fA-F]{8})$",
         max_length=64,
-        description="An instance ID: a decimal number (Uniform orchestration) or the VM name (Flexible "
-        "orchestration, e.g. web_1a2b3c4d).",
+        description="An instance ID: a decimal number (Uniform orchestration) or the VM name Azure gave a "
+        "Flexible scale set's VM, <scale set>_<8 hex> (e.g. web_1a2b3c4d); not a computer name (web000001).",
     ),
 ]
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
