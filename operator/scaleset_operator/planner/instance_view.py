@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from scaleset_operator.api.status import ApiErrorBase, DataDiskStatus, InstanceStatus
+from scaleset_operator.api.status import ApiErrorBase, DataDiskStatus, InstanceStatus, MaintenanceRedeployStatus
 from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance
 from scaleset_operator.planner.drift import differences
@@ -33,4 +33,16 @@ def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: s
         ),
         differsFromModel=[d.render() for d in diffs],
         requiredFixes=sorted({d.fix.value for d in diffs}),
+        maintenanceRedeployStatus=_maintenance(instance),
+    )
+
+
+def _maintenance(instance: ObservedInstance) -> MaintenanceRedeployStatus | None:
+    offer = instance.maintenance
+    if offer is None:
+        return None
+    return MaintenanceRedeployStatus(
+        isCustomerInitiatedMaintenanceAllowed=offer.allowed,
+        preMaintenanceWindowStartTime=fmt(offer.window_start) if offer.window_start else None,
+        preMaintenanceWindowEndTime=fmt(offer.window_end) if offer.window_end else None,
     )

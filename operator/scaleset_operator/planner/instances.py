@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.health import is_healthy, is_running, is_unhealthy
+from scaleset_operator.planner.health import is_healthy, is_running, is_stopped, is_unhealthy
 
 CONVERGED = "the scale set matches the model"
 
@@ -15,10 +15,10 @@ def converging(facts: Facts) -> Reason | None:
     instances = facts.instances
     if len(instances) != facts.capacity:
         return Reason("Scaling", f"{len(instances)} of {facts.capacity} instances exist")
-    not_ready = [i for i in instances if not is_healthy(i, facts.signal)]
+    not_ready = [i for i in instances if not is_healthy(i, facts.signal) and not is_stopped(i)]
     if any(i.busy or not is_running(i) or i.health_state == "Initializing" for i in not_ready):
         names = ", ".join(i.name for i in not_ready[:3])
-        ready = len(instances) - len(not_ready)
+        ready = sum(1 for i in instances if is_healthy(i, facts.signal))
         return Reason("WaitingForInstances", f"{ready}/{facts.capacity} ready; waiting for {names}")
     stale = [i for i in instances if not i.latest_model_applied]
     if facts.spec.upgradePolicy.mode == "Automatic" and stale and not facts.spec.paused:
@@ -36,5 +36,20 @@ def degraded(facts: Facts) -> Reason | None:
 def converged_message(facts: Facts) -> str:
     stale = [i for i in facts.instances if not i.latest_model_applied]
     if stale and facts.spec.upgradePolicy.mode == "Manual":
-        return f"{len(stale)} instances await a manual upgrade (Manual mode: use an UpgradeInstances operation)"
-    return CONVERGED
+        message = f"{len(stale)} instances await a manual upgrade (Manual mode: use an UpgradeInstances operation)"
+    else:
+        message = CONVERGED
+    return message + stopped_note(facts)
+
+
+def stopped_note(facts: Facts) -> str:
+    """Stopped and deallocated instances, said once the rest has converged: not ready, left alone."""
+    stopped = [i for i in facts.instances if is_stopped(i)]
+    if not stopped:
+        return ""
+    listed = ", ".join(f"{i.name} ({i.power_state})" for i in stopped[:5])
+    stale = sum(1 for i in stopped if not i.latest_model_applied)
+    later = ""
+    if stale and facts.spec.upgradePolicy.mode != "Manual":
+        later = f"; {stale} of them get the latest model once started (rollouts leave stopped instances alone)"
+    return f"; {len(stopped)} stopped, not counted as ready: {listed}{later}"

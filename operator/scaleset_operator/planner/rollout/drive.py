@@ -8,7 +8,7 @@ from scaleset_operator.api.status import RolloutRecord, RolloutResult
 from scaleset_operator.planner.decision import Effects, FinishedRollout, Reason, RolloutStep
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.rollout import batches, progress
+from scaleset_operator.planner.rollout import batches, deferral, progress
 from scaleset_operator.planner.rollout.record import BatchStep
 from scaleset_operator.planner.rollout.results import merged
 from scaleset_operator.planner.rollout.starting import disk_target, start_or_retarget
@@ -78,8 +78,9 @@ def summary(step: RolloutStep) -> Reason | None:
 
 
 def _stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reason | None:
-    """No progress within ``progressDeadline`` while waiting."""
-    if waiting is None:
+    """No progress within ``progressDeadline`` while waiting (a wait for a person's approval is a hold,
+    not a lack of progress)."""
+    if waiting is None or waiting.reason == deferral.WAITING_FOR_APPROVAL:
         return None
     deadline = facts.spec.rolloutPolicy.progressDeadline
     last = parse(record.lastProgressTime or record.startTime)

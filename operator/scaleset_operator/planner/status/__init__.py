@@ -19,6 +19,7 @@ from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
     automatic_os_upgrade,
     counts,
+    instance_protection,
     observation,
     ready,
     reconciling,
@@ -37,6 +38,7 @@ CONDITION_SETTERS = (
     reimage_required.condition,
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
+    instance_protection.condition,
 )
 """In the order they are listed in status."""
 
@@ -57,6 +59,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         **counts.fields(view),
         **rollout.fields(view),
         observation=observation.record(view),
+        **instance_protection.fields(view),
     )
     step = decision.operation
     operation = operation_status(step, outcome, inputs.now) if step is not None else None
