@@ -29,8 +29,39 @@ from collections.abc import Sequence
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8089"
-OPERATIONS = ("get", "apply", "upgrade", "reimage", "reimage_all", "restart", "delete_instances", "delete", "image")
-DURATIONS = ("create", "upgrade", "reimage", "restart", "delete", "health_delay")
+IN_FLIGHT = (
+    "apply",
+    "upgrade",
+    "reimage",
+    "reimage_all",
+    "restart",
+    "start",
+    "deallocate",
+    "power_off",
+    "redeploy",
+    "perform_maintenance",
+)
+OPERATIONS = (
+    "get",
+    *IN_FLIGHT,
+    "delete_instances",
+    "delete",
+    "image",
+    "simulate_eviction",
+    "update_instance",
+)
+DURATIONS = (
+    "create",
+    "upgrade",
+    "reimage",
+    "restart",
+    "delete",
+    "start",
+    "stop",
+    "deallocate",
+    "redeploy",
+    "health_delay",
+)
 
 
 class SimError(Exception):
@@ -286,6 +317,15 @@ def cmd_protect(client: AdminClient, args: argparse.Namespace) -> int:
     return _emit(args, data, f"{args.name} instance {args.instance_id}: protection updated")
 
 
+def cmd_maintenance(client: AdminClient, args: argparse.Namespace) -> int:
+    path = f"/scalesets/{_path(args.name)}/instances/{_path(args.instance_id)}/maintenance"
+    body = {"selfServiceSeconds": args.self_service_seconds}
+    data = client.call("POST", path, body, query=_scale_set_query(args))
+    return _emit(
+        args, data, f"{args.name} instance {args.instance_id}: maintenance offered (PerformMaintenance allowed)"
+    )
+
+
 def cmd_calls(client: AdminClient, args: argparse.Namespace) -> int:
     if args.log:
         log = client.call("GET", "/calls/log")
@@ -380,7 +420,7 @@ def register(subparsers: Any) -> None:
     sub.add_argument("--retry-after", type=float, help="seconds, for --status 429")
 
     sub = add("fail-in-flight", cmd_fail_in_flight, "accept the next call of an operation but leave instances Failed")
-    sub.add_argument("operation", choices=("apply", "upgrade", "reimage", "reimage_all", "restart"))
+    sub.add_argument("operation", choices=IN_FLIGHT)
     sub.add_argument("--instances", help="comma-separated instance IDs (default: the whole batch)")
     sub.add_argument("--count", type=int, default=1)
     sub.add_argument("--code", help="Azure error code the instances fail with (default InternalOperationError)")
@@ -403,6 +443,13 @@ def register(subparsers: Any) -> None:
     sub.add_argument("--scale-in", action=argparse.BooleanOptionalAction, help="protect from scale-in")
     sub.add_argument(
         "--scale-set-actions", action=argparse.BooleanOptionalAction, help="protect from scale set actions"
+    )
+
+    sub = add("offer-maintenance", cmd_maintenance, "the platform offers planned maintenance to an instance")
+    scale_set_args(sub)
+    sub.add_argument("instance_id", metavar="ID")
+    sub.add_argument(
+        "--self-service-seconds", type=float, default=86400.0, help="the window PerformMaintenance is allowed in"
     )
 
     sub = add("calls", cmd_calls, "show backend call counts (reads/writes, per scale set)")
