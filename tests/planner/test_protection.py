@@ -13,8 +13,9 @@ from scaleset_operator.planner import actions as act
 from scaleset_operator.planner import protection
 from scaleset_operator.planner.decide import decide
 from scaleset_operator.planner.observation import Observed
+from tests.harness import new_run
 from tests.planner.builders import facts, inputs, instance, scale_set
-from tests.planner.specs import make_spec
+from tests.planner.specs import changed, make_spec
 
 
 def spec(*entries: dict[str, Any], **extra: Any) -> Any:
@@ -110,3 +111,15 @@ def test_protection_goes_first_and_alone_before_a_scale_in() -> None:
     protected = replace(scale_set(5), instances=(*scale_set(4).instances, guarded(4)))
     decision = decide(inputs(Observed(protected), spec=shrink))
     assert [type(a).__name__ for a in decision.actions] == ["ApplyModel"]
+
+
+async def test_a_scale_in_below_the_protected_instances_settles_and_says_so() -> None:
+    run = new_run(spec({"instance": "0"}, {"instance": "1"}, **{"sku.capacity": 3}))
+    await run.converge()
+    run.set_spec(changed(run.spec, **{"sku.capacity": 1}))
+    await run.converge()
+    assert [i.instanceId for i in run.status.instances] == ["0", "1"]
+    ready = run.condition("Ready")
+    assert ready is not None and ready[0] == "True"
+    assert "1 instances above the capacity of 1 are kept: protected from scale-in" in ready[2]
+    assert run.conditions()["Reconciling"] == ("False", "Idle")

@@ -13,7 +13,7 @@ CONVERGED = "the scale set matches the model"
 def converging(facts: Facts) -> Reason | None:
     """Instances still coming: too few or too many, booting, or (Automatic mode) being upgraded."""
     instances = facts.instances
-    if len(instances) != facts.capacity:
+    if len(instances) != facts.capacity and not held_by_protection(facts):
         return Reason("Scaling", f"{len(instances)} of {facts.capacity} instances exist")
     not_ready = [i for i in instances if not is_healthy(i, facts.signal) and not is_stopped(i)]
     if any(i.busy or not is_running(i) or i.health_state == "Initializing" for i in not_ready):
@@ -24,6 +24,16 @@ def converging(facts: Facts) -> Reason | None:
     if facts.spec.upgradePolicy.mode == "Automatic" and stale and not facts.spec.paused:
         return Reason("UpgradingInstances", f"{len(stale)} instances are being brought to the latest model")
     return None
+
+
+def held_by_protection(facts: Facts) -> bool:
+    """More instances than the capacity, none being deleted, and the scale-in left only instances
+    protected from it: a settled state (Azure never removes them), not progress."""
+    instances = facts.instances
+    excess = len(instances) - facts.capacity
+    if excess <= 0 or any(i.provisioning_state == "Deleting" for i in instances):
+        return False
+    return sum(1 for i in instances if not i.protect_from_scale_in) <= facts.capacity
 
 
 def degraded(facts: Facts) -> Reason | None:
@@ -39,6 +49,9 @@ def converged_message(facts: Facts) -> str:
         message = f"{len(stale)} instances await a manual upgrade (Manual mode: use an UpgradeInstances operation)"
     else:
         message = CONVERGED
+    if held_by_protection(facts):
+        extra = len(facts.instances) - facts.capacity
+        message += f"; {extra} instances above the capacity of {facts.capacity} are kept: protected from scale-in"
     return message + stopped_note(facts)
 
 
