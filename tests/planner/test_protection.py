@@ -83,7 +83,7 @@ def test_a_declared_entry_takes_over_protection_set_by_others() -> None:
 
 
 def test_an_entry_naming_no_instance_is_reported_once_not_retried() -> None:
-    given = facts(observed(instance(0)), spec=spec({"instance": "7"}))
+    given = facts(observed(instance(0)), spec=spec({"instance": "7"}, **{"sku.capacity": 1}))
     step, effects = protection.step(given)
     assert not effects.actions
     assert step.not_found is not None and step.not_found.reason == "InstanceNotFound"
@@ -92,6 +92,9 @@ def test_an_entry_naming_no_instance_is_reported_once_not_retried() -> None:
     again = replace(given, status=ScaleSetStatus(instanceProtection=list(step.entries)))
     _, effects = protection.step(again)
     assert not effects.events and not effects.actions and effects.requeue_after is None
+    scaling_out = facts(observed(instance(0)), spec=spec({"instance": "web000001"}, **{"sku.capacity": 2}))
+    _, effects = protection.step(scaling_out)
+    assert not effects.events, "the instance may be on its way: no warning while scaling out"
 
 
 def test_a_busy_instance_is_waited_for() -> None:

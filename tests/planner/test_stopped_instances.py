@@ -120,3 +120,12 @@ async def test_approval_without_a_deferred_upgrade_fails_clearly() -> None:
     refused = await operate(run, "approve", action="ApproveRollingUpgrade", allInstances=True)
     assert (refused.phase, refused.conditions[0].reason) == ("Failed", "NoDeferredUpgrade")
     assert "osRollingUpgradeDeferral: true" in refused.message
+
+
+async def test_automatic_mode_settles_with_a_stale_deallocated_instance() -> None:
+    run = await converged(3, **{"upgradePolicy.mode": "Automatic"})
+    await operate(run, "dealloc", action="Deallocate", instanceIds=["2"])
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    await run.converge()  # converged: Ready True and Reconciling False with instance 2 still stale
+    assert [i.latestModelApplied for i in run.status.instances] == [True, True, False]
+    assert sent(run, act.UpgradeInstances) == [("0", "1")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.health import is_healthy, is_running, is_stopped, is_unhealthy
+from scaleset_operator.planner.health import in_rollouts, is_healthy, is_running, is_stopped, is_unhealthy
 
 CONVERGED = "the scale set matches the model"
 
@@ -20,7 +20,7 @@ def converging(facts: Facts) -> Reason | None:
         names = ", ".join(i.name for i in not_ready[:3])
         ready = sum(1 for i in instances if is_healthy(i, facts.signal))
         return Reason("WaitingForInstances", f"{ready}/{facts.capacity} ready; waiting for {names}")
-    stale = [i for i in instances if not i.latest_model_applied]
+    stale = [i for i in instances if not i.latest_model_applied and in_rollouts(i)]
     if facts.spec.upgradePolicy.mode == "Automatic" and stale and not facts.spec.paused:
         return Reason("UpgradingInstances", f"{len(stale)} instances are being brought to the latest model")
     return None

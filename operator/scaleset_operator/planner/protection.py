@@ -130,7 +130,8 @@ def _step(
         message = f"spec.instanceProtection names no instance of the scale set: {names} (it has: {existing})"
         not_found = Reason("InstanceNotFound", message)
         before = {e.instance for e in facts.status.instanceProtection if e.state == "InstanceNotFound"}
-        if any(e.instance not in before for e in missing):
+        scaling_out = len(facts.instances) < facts.capacity  # the instance may be on its way
+        if not scaling_out and any(e.instance not in before for e in missing):
             events = (warning("ProtectedInstanceNotFound", message),)
     actions = (SetProtection(sent),) if sent else ()
     effects = Effects(actions, events, BUSY_RESYNC_SECONDS if pending else None)
