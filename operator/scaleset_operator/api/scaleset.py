@@ -1,9 +1,10 @@
 """The ``ScaleSet`` resource: the desired scale set model, with Azure's field names and defaults.
 
-Everything under ``spec`` except ``deletionPolicy``, ``paused`` and ``rolloutPolicy`` mirrors the
-Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so Azure documentation applies.
-Those three are the operator's own knobs. Secrets are never inline: the admin password comes from a
-Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
+Everything under ``spec`` except ``deletionPolicy``, ``paused``, ``rolloutPolicy`` and
+``capacityOwner`` mirrors the Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so
+Azure documentation applies. Those four are the operator's own knobs; ``autoscale`` mirrors
+``Microsoft.Insights/autoscaleSettings`` (``api/autoscale.py``). Secrets are never inline: the
+admin password comes from a Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from scaleset_operator.api.autoscale import (
+    CAPACITY_OWNER_DESCRIPTION,
+    CAPACITY_OWNER_RULES,
+    AutoscaleSettings,
+    CapacityOwner,
+    check_capacity_owner,
+)
 from scaleset_operator.api.base import ApiModel, JsonDict, cel, field_rules, with_rules
 from scaleset_operator.api.durations import Duration
 from scaleset_operator.api.status import ScaleSetStatus
@@ -480,6 +488,7 @@ class ScaleSetSpec(ApiModel):
             "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
             field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
         ),
+        *CAPACITY_OWNER_RULES,
     )
 
     location: str = Field(
@@ -516,6 +525,15 @@ class ScaleSetSpec(ApiModel):
     )
     paused: bool = Field(default=False, description="Hold any rollout without losing its progress.")
     rolloutPolicy: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    capacityOwner: CapacityOwner = Field(default="Spec", description=CAPACITY_OWNER_DESCRIPTION)
+    autoscale: AutoscaleSettings | None = Field(
+        default=None, description="Azure's autoscale settings for this scale set (docs/autoscale.md)."
+    )
+
+    @model_validator(mode="after")
+    def _one_capacity_owner(self) -> ScaleSetSpec:
+        check_capacity_owner(self.capacityOwner, self.autoscale)
+        return self
 
     @property
     def is_windows(self) -> bool:
