@@ -29,7 +29,21 @@ from collections.abc import Sequence
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8089"
-OPERATIONS = ("get", "apply", "upgrade", "reimage", "reimage_all", "restart", "delete_instances", "delete", "image")
+OPERATIONS = (
+    "get",
+    "apply",
+    "upgrade",
+    "reimage",
+    "reimage_all",
+    "restart",
+    "delete_instances",
+    "delete",
+    "image",
+    "autoscale_get",
+    "autoscale_apply",
+    "autoscale_delete",
+    "metrics",
+)
 DURATIONS = ("create", "upgrade", "reimage", "restart", "delete", "health_delay")
 
 
