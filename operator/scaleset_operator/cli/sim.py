@@ -14,6 +14,10 @@ Examples::
     scaleset-operator sim set-health web 3 Unhealthy
     scaleset-operator sim fail upgrade --count 2 --status 409 --code OperationNotAllowed
     scaleset-operator sim throttle --seconds 60
+    scaleset-operator sim load web 80                 # every instance at 80% CPU
+    scaleset-operator sim load web 95 --instance 3    # one instance
+    scaleset-operator sim metrics web
+    scaleset-operator sim autoscale web               # what autoscale decided, and why
 """
 
 from __future__ import annotations
@@ -297,6 +301,64 @@ def cmd_protect(client: AdminClient, args: argparse.Namespace) -> int:
     return _emit(args, data, f"{args.name} instance {args.instance_id}: protection updated")
 
 
+def cmd_load(client: AdminClient, args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"percent": args.percent}
+    if args.instance is not None:
+        body["instanceId"] = args.instance
+    data = client.call("POST", f"/scalesets/{_path(args.name)}/load", body, query=_scale_set_query(args))
+    which = f"instance {args.instance}" if args.instance is not None else "every instance"
+    return _emit(args, data, f"{args.name}: {which} at {args.percent:g}% CPU")
+
+
+def cmd_metrics(client: AdminClient, args: argparse.Namespace) -> int:
+    data = client.call("GET", f"/scalesets/{_path(args.name)}/metrics", query=_scale_set_query(args))
+    rows = [
+        (
+            i["instanceId"],
+            f"{i['load']:g}" if i["load"] is not None else f"{data['load']:g} (scale set)",
+            _metric(i, "Percentage CPU", 1),
+            _metric(i, "Network In Total", 1e6),
+            _metric(i, "Network Out Total", 1e6),
+            _metric(i, "Available Memory Bytes", 1024**3),
+        )
+        for i in data["instances"]
+    ]
+    headers = ("ID", "LOAD%", "CPU%", "NET-IN-MB", "NET-OUT-MB", "MEM-AVAILABLE-GIB")
+    title = f"{data['scaleSet']}: load {data['load']:g}%, last sampled {data['sampledAt'] or 'never'}"
+    return _emit(args, data, title + "\n" + table(headers, rows))
+
+
+def _metric(instance: dict[str, Any], name: str, scale: float) -> str | None:
+    value = instance.get(name)
+    return None if value is None else f"{value / scale:.1f}"
+
+
+def cmd_autoscale(client: AdminClient, args: argparse.Namespace) -> int:
+    data = client.call("GET", f"/scalesets/{_path(args.name)}/autoscale", query=_scale_set_query(args))
+    setting = data["setting"]
+    if setting is None:
+        return _emit(args, data, f"{data['scaleSet']}: no autoscale setting targets it")
+    state = "enabled" if setting["enabled"] else "disabled"
+    lines = [f"{data['scaleSet']}: autoscale setting {setting['name']} ({state}, {setting['profiles']} profile(s))"]
+    last = data["lastEvaluation"]
+    if last is not None:
+        lines.append(f"profile: {last['profile'] or '-'} ({last['profileKind'] or '-'})")
+        lines.append(f"last run: {last['reason']}: {last['message']}")
+        if last["nextActionTime"]:
+            lines.append(f"next action allowed at: {last['nextActionTime']}")
+    rows = [
+        (a["time"], a["oldCapacity"], a["newCapacity"], a["reason"], a["profile"], a["metricName"], _value(a))
+        for a in data["actions"]
+    ]
+    if rows:
+        lines.append(table(("TIME", "FROM", "TO", "REASON", "PROFILE", "METRIC", "VALUE"), rows))
+    return _emit(args, data, "\n".join(lines))
+
+
+def _value(action: dict[str, Any]) -> str | None:
+    return None if action["metricValue"] is None else f"{action['metricValue']:g}"
+
+
 def cmd_calls(client: AdminClient, args: argparse.Namespace) -> int:
     if args.log:
         log = client.call("GET", "/calls/log")
@@ -413,6 +475,13 @@ def register(subparsers: Any) -> None:
     sub.add_argument(
         "--scale-set-actions", action=argparse.BooleanOptionalAction, help="protect from scale set actions"
     )
+
+    sub = add("load", cmd_load, "set the load (percent CPU) that drives a scale set's metrics")
+    scale_set_args(sub)
+    sub.add_argument("percent", type=float, metavar="PERCENT", help="0-100")
+    sub.add_argument("--instance", metavar="ID", help="only this instance (default: every instance)")
+    scale_set_args(add("metrics", cmd_metrics, "show the load and the last minute's metrics per instance"))
+    scale_set_args(add("autoscale", cmd_autoscale, "show the autoscale setting's last decision and scale actions"))
 
     sub = add("calls", cmd_calls, "show backend call counts (reads/writes, per scale set)")
     sub.add_argument("--log", action="store_true", help="list every write call with its instance IDs")
