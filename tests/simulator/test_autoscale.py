@@ -9,7 +9,7 @@ import pytest
 
 from scaleset_operator.api.autoscale import AutoscaleSettings
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale
-from scaleset_operator.cloud.errors import Conflict, NotFound, Throttled
+from scaleset_operator.cloud.errors import Conflict, InvalidRequest, NotFound, Throttled
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
 from scaleset_operator.simulator.metrics import MEMORY_BYTES
@@ -62,10 +62,9 @@ def test_load_drives_per_instance_metrics(running: SimulatedCloud, clock: Manual
     running.set_load(KEY, 95, instance_id="1")
     clock.advance(120)
     now = running.now()
-    metrics = running.get_metrics(
-        KEY, ["Percentage CPU", "available memory bytes", "Disk Read Bytes"], now - timedelta(minutes=2), now
-    )
-    assert set(metrics) == {"Percentage CPU", "available memory bytes"}, "unknown metrics have no data"
+    metrics = running.get_metrics(KEY, ["Percentage CPU", "available memory bytes"], now - timedelta(minutes=2), now)
+    with pytest.raises(InvalidRequest, match="Failed to find metric configuration for Disk Read Bytes"):
+        running.get_metrics(KEY, ["Disk Read Bytes"], now - timedelta(minutes=2), now)
     last_minute = [(s.instance_id, s.value) for s in metrics["Percentage CPU"][-2:]]
     assert last_minute == [("0", 80.0), ("1", 95.0)]
     assert metrics["available memory bytes"][-1].value == MEMORY_BYTES * (1 - 0.8 * 0.95)

@@ -35,6 +35,12 @@ class MetricSample:
     value: float
 
 
+def sample_order(sample: MetricSample) -> tuple[datetime, int, str]:
+    """Time, then instance (numeric IDs in numeric order): how samples are listed everywhere."""
+    number = int(sample.instance_id) if sample.instance_id.isdigit() else -1
+    return sample.time, number, sample.instance_id
+
+
 @dataclass(frozen=True)
 class MetricValue:
     value: float

@@ -6,6 +6,10 @@ resource) whose ``targetResourceUri`` is the scale set; the simulator models the
 ``ObservedAutoscale`` is what the cloud holds, which may have been made by someone else, so its
 settings are parsed only when they fit this API (``settings`` is None otherwise, ``enabled`` and the
 identity are always known).
+
+Azure's REST shape (``properties`` of the resource) is read and written here, once, for both the
+Azure backend (through the SDK's models) and the ARM simulator: counts are strings there, durations
+any ISO 8601 spelling, ``metricResourceUri`` required (the scale set itself by default).
 """
 
 from __future__ import annotations
@@ -14,8 +18,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from scaleset_operator.api.autoscale import AutoscaleSettings
+import isodate
+
+from scaleset_operator.api.autoscale import AutoscaleProfile, AutoscaleSettings, canonical_duration
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.cloud.desired import ScaleSetKey, scale_set_key
 
@@ -94,3 +102,109 @@ def desired_autoscale(spec: ScaleSetSpec, resource_name: str) -> DesiredAutoscal
         target=scale_set_key(spec, resource_name),
         settings=spec.autoscale,
     )
+
+
+# -- Azure's REST shape ------------------------------------------------------------------------------
+
+JsonObject = dict[str, Any]
+
+
+def _duration(value: Any, where: str) -> str:
+    try:
+        return canonical_duration(isodate.parse_duration(str(value)))
+    except (isodate.ISO8601Error, ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def _count(value: Any, where: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValueError(f"{where} must be a whole number, not {value!r}") from None
+
+
+def _wall_clock(value: Any) -> str:
+    """A fixedDate time as the wall-clock time it names (the SDK sends naive times with a Z)."""
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _rule_from_rest(raw: JsonObject, target: str | None) -> JsonObject:
+    trigger = {k: v for k, v in (raw.get("metricTrigger") or {}).items() if v is not None}
+    if trigger.pop("dimensions", None) or trigger.pop("Dimensions", None):
+        raise ValueError("metricTrigger.dimensions are not supported")
+    trigger.pop("metricResourceLocation", None)
+    if target is not None and str(trigger.get("metricResourceUri", "")).lower() == target.lower():
+        del trigger["metricResourceUri"]
+    for name in ("timeGrain", "timeWindow"):
+        if name in trigger:
+            trigger[name] = _duration(trigger[name], f"metricTrigger.{name}")
+    action = {k: v for k, v in (raw.get("scaleAction") or {}).items() if v is not None}
+    if "value" in action:
+        action["value"] = _count(action["value"], "scaleAction.value")
+    if "cooldown" in action:
+        action["cooldown"] = _duration(action["cooldown"], "scaleAction.cooldown")
+    return {"metricTrigger": trigger, "scaleAction": action}
+
+
+def _profile_from_rest(raw: JsonObject, target: str | None) -> JsonObject:
+    capacity = raw.get("capacity") or {}
+    profile: JsonObject = {
+        "name": raw.get("name"),
+        "capacity": {k: _count(capacity.get(k), f"capacity.{k}") for k in ("minimum", "maximum", "default")},
+        "rules": [_rule_from_rest(r, target) for r in raw.get("rules") or []],
+    }
+    window = raw.get("fixedDate")
+    if window:
+        profile["fixedDate"] = {
+            "timeZone": window.get("timeZone") or "UTC",
+            "start": _wall_clock(window.get("start")),
+            "end": _wall_clock(window.get("end")),
+        }
+    if raw.get("recurrence"):
+        recurrence = raw["recurrence"]
+        schedule = {k: v for k, v in (recurrence.get("schedule") or {}).items() if v is not None}
+        profile["recurrence"] = {"frequency": recurrence.get("frequency") or "Week", "schedule": schedule}
+    return profile
+
+
+def settings_from_rest(properties: Mapping[str, Any]) -> AutoscaleSettings:
+    """An autoscale setting's REST ``properties`` in this API's terms; ``ValueError`` saying what
+    does not fit (a pydantic ``ValidationError`` is one)."""
+    target = properties.get("targetResourceUri")
+    policy = properties.get("predictiveAutoscalePolicy")
+    raw: JsonObject = {
+        "enabled": bool(properties.get("enabled", False)),
+        "profiles": [_profile_from_rest(p, target) for p in properties.get("profiles") or []],
+    }
+    if policy:
+        policy = {k: v for k, v in policy.items() if v is not None}
+        if "scaleLookAheadTime" in policy:
+            policy["scaleLookAheadTime"] = _duration(policy["scaleLookAheadTime"], "scaleLookAheadTime")
+        raw["predictiveAutoscalePolicy"] = policy
+    return AutoscaleSettings.model_validate(raw)
+
+
+def _profile_to_rest(profile: AutoscaleProfile, target: str) -> JsonObject:
+    body: JsonObject = profile.model_dump(mode="json", exclude_none=True)
+    body["capacity"] = {k: str(v) for k, v in body["capacity"].items()}
+    for rule in body["rules"]:
+        rule["metricTrigger"].setdefault("metricResourceUri", target)
+        rule["scaleAction"]["value"] = str(rule["scaleAction"]["value"])
+    if "fixedDate" in body:
+        body["fixedDate"]["start"] += "Z"
+        body["fixedDate"]["end"] += "Z"
+    return body
+
+
+def rest_properties(settings: AutoscaleSettings, name: str, target: ScaleSetKey, location: str) -> JsonObject:
+    """The REST ``properties`` of an autoscale setting (without notifications, which are not modelled)."""
+    properties: JsonObject = {
+        "profiles": [_profile_to_rest(p, target.resource_id) for p in settings.profiles],
+        "enabled": settings.enabled,
+        "name": name,
+        "targetResourceUri": target.resource_id,
+        "targetResourceLocation": location,
+    }
+    if settings.predictiveAutoscalePolicy is not None:
+        properties["predictiveAutoscalePolicy"] = settings.predictiveAutoscalePolicy.model_dump(exclude_none=True)
+    return properties

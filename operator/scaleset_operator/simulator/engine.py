@@ -43,7 +43,14 @@ from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
 from scaleset_operator.simulator.clock import Clock
 from scaleset_operator.simulator.faults import Faults, InFlightFailure, OperationKind
-from scaleset_operator.simulator.metrics import SAMPLE_INTERVAL, catching_up, check_load, next_sample_time
+from scaleset_operator.simulator.metrics import (
+    METRICS,
+    SAMPLE_INTERVAL,
+    catching_up,
+    check_load,
+    metric_name,
+    next_sample_time,
+)
 from scaleset_operator.simulator.naming import computer_name
 from scaleset_operator.simulator.placement import Slot, place
 from scaleset_operator.simulator.scale_in import ScaleInCandidate, select_for_scale_in
@@ -263,11 +270,20 @@ class SimulatedCloud:
     def get_metrics(
         self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
     ) -> dict[str, list[MetricSample]]:
-        """Per-instance samples of the named metrics in ``[start, end)`` (unknown names are left out)."""
+        """Per-instance samples of the named metrics in ``[start, end)``; an unknown name is refused
+        (400) as Azure's metrics API does."""
         with self._call("metrics", key):
             scale_set = self._scale_sets.get(key)
             if scale_set is None:
                 raise NotFound(f"scale set {key.name} not found (resource group {key.resource_group})")
+            unknown = [name for name in names if metric_name(name) is None]
+            if unknown:
+                raise InvalidRequest(
+                    f"Failed to find metric configuration for {', '.join(unknown)}. "
+                    f"Valid metrics: {', '.join(METRICS)}",
+                    code="BadRequest",
+                    status=400,
+                )
             return scale_set.metrics.samples(names, start, end)
 
     # == admin and test helpers (not counted, no faults) =========================================

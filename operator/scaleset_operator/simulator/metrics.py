@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scaleset_operator.autoscale import MetricSample
+from scaleset_operator.autoscale.metrics import sample_order
 
 DEFAULT_LOAD = 20.0
 SAMPLE_INTERVAL = timedelta(minutes=1)
@@ -74,7 +75,8 @@ class MetricStore:
             if known is None:
                 continue
             value = METRICS[known][1]
-            result[name] = [MetricSample(i, at, value(load)) for at, loads in rows for i, load in sorted(loads.items())]
+            found = [MetricSample(i, at, value(load)) for at, loads in rows for i, load in loads.items()]
+            result[name] = sorted(found, key=sample_order)
         return result
 
     def latest(self) -> tuple[datetime, dict[str, float]] | None:

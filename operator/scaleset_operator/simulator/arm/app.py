@@ -16,6 +16,8 @@ GET        ``/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/
            images/{i}/versions``
 =========  ===============================================================================
 
+Microsoft.Insights (autoscale settings, metrics) is served by ``insights.py``.
+
 Writes are long-running operations as ARM does them: a PUT answers 201 (created) or 200 with the
 resource, POST actions and DELETE answer 202 with no body; all carry ``Azure-AsyncOperation``,
 (POST/DELETE) ``Location`` and ``Retry-After``. The operation's status is ``InProgress`` until the
@@ -30,7 +32,6 @@ Azure would send them. Reimage reads Azure's ``exactVersion`` parameter to pin t
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,11 +44,17 @@ from aiohttp import web
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.simulator.arm import parse, render
+from scaleset_operator.simulator.arm import insights, parse, render
 from scaleset_operator.simulator.arm.errors import ArmError, backend_error_response, error_response
 from scaleset_operator.simulator.arm.operations import Operation, marks
 from scaleset_operator.simulator.arm.render import ResourceMeta
-from scaleset_operator.simulator.arm.state import COMPUTE_API_VERSIONS, GALLERY_API_VERSIONS, ArmState
+from scaleset_operator.simulator.arm.state import (
+    AUTOSCALE_API_VERSIONS,
+    COMPUTE_API_VERSIONS,
+    GALLERY_API_VERSIONS,
+    METRICS_API_VERSIONS,
+    ArmState,
+)
 
 ARM_STATE = web.AppKey("arm_state", ArmState)
 
@@ -55,6 +62,7 @@ _SUB = r"/subscriptions/(?P<sub>[^/]+)"
 _RG = _SUB + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
 _VMSS = _RG + r"/virtualMachineScaleSets/(?P<name>[^/]+)"
 _LOCATION = _SUB + r"/providers/Microsoft\.Compute/locations/(?P<location>[^/]+)"
+_AUTOSCALE = _SUB + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Insights/autoscalesettings"
 
 ACTIONS = {
     "manualupgrade": "upgrade",
@@ -107,23 +115,6 @@ def _key(call: Call) -> ScaleSetKey:
     groups = call.groups
     found = call.state.cloud.find(groups["name"], resource_group=groups["rg"], subscription_id=groups["sub"])
     return found[0] if found else ScaleSetKey(groups["sub"], groups["rg"], groups["name"])
-
-
-async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any] | None:
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid and could not be deserialized."
-            )
-        return None
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ArmError(400, "InvalidRequestContent", f"The request content is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
-    return cast(dict[str, Any], body)
 
 
 def _base(request: web.Request) -> str:
@@ -198,7 +189,7 @@ async def get_scale_set(call: Call) -> web.StreamResponse:
 
 async def put_scale_set(call: Call) -> web.StreamResponse:
     key = call.key = _key(call)
-    body = await _json_body(call.request, required=True)
+    body = await parse.json_body(call.request, required=True)
     assert body is not None
     model = parse.desired_model(body)
     capacity = parse.capacity(body)
@@ -244,7 +235,7 @@ async def scale_set_action(call: Call) -> web.StreamResponse:
     key = call.key = _key(call)
     action = call.groups["action"].lower()
     kind = ACTIONS[action]
-    body = await _json_body(call.request, required=False)
+    body = await parse.json_body(call.request, required=False)
     ids = parse.instance_ids(body, required=kind in ("upgrade", "delete_instances"))
     cloud = call.state.cloud
     if ids is None:
@@ -369,6 +360,23 @@ async def list_gallery_versions(call: Call) -> web.StreamResponse:
 
 
 ROUTES = (
+    _route("GET", _AUTOSCALE + r"/(?P<setting>[^/]+)", "autoscale.get", insights.get_autoscale, AUTOSCALE_API_VERSIONS),
+    _route("PUT", _AUTOSCALE + r"/(?P<setting>[^/]+)", "autoscale.put", insights.put_autoscale, AUTOSCALE_API_VERSIONS),
+    _route(
+        "DELETE",
+        _AUTOSCALE + r"/(?P<setting>[^/]+)",
+        "autoscale.delete",
+        insights.delete_autoscale,
+        AUTOSCALE_API_VERSIONS,
+    ),
+    _route("GET", _AUTOSCALE, "autoscale.list", insights.list_autoscale, AUTOSCALE_API_VERSIONS),
+    _route(
+        "GET",
+        _VMSS + r"/providers/Microsoft\.Insights/metrics",
+        "metrics.list",
+        insights.list_metrics,
+        METRICS_API_VERSIONS,
+    ),
     _route("GET", _VMSS, "vmss.get", get_scale_set, COMPUTE_API_VERSIONS),
     _route("PUT", _VMSS, "vmss.put", put_scale_set, COMPUTE_API_VERSIONS),
     _route("DELETE", _VMSS, "vmss.delete", delete_scale_set, COMPUTE_API_VERSIONS),

@@ -21,7 +21,14 @@ COMPUTE_API_VERSIONS = frozenset({"2026-04-01"})
 GALLERY_API_VERSIONS = frozenset({"2026-03-03"})
 """Gallery API versions served (azure-mgmt-compute 39)."""
 
-READ_OPERATIONS = frozenset({"vmss.get", "vms.list", "images.list", "gallery.versions"})
+AUTOSCALE_API_VERSIONS = frozenset({"2022-10-01"})
+"""Microsoft.Insights autoscale settings (azure-mgmt-monitor 7)."""
+METRICS_API_VERSIONS = frozenset({"2024-02-01"})
+"""Microsoft.Insights metrics (azure-mgmt-monitor 7)."""
+
+READ_OPERATIONS = frozenset(
+    {"vmss.get", "vms.list", "images.list", "gallery.versions", "autoscale.get", "autoscale.list", "metrics.list"}
+)
 POLL_OPERATIONS = frozenset({"operation.status", "operation.result"})
 
 
