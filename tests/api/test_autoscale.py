@@ -8,10 +8,12 @@ accepts.
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from scaleset_operator.api.autoscale import (
@@ -22,9 +24,13 @@ from scaleset_operator.api.autoscale import (
     minutes_duration,
 )
 from scaleset_operator.api.crd import scaleset_crd
-from scaleset_operator.api.scaleset import ScaleSetSpec
+from scaleset_operator.api.scaleset import ScaleSet, ScaleSetSpec
+from scaleset_operator.autoscale import AutoscaleInput, evaluate
+from tests.autoscale.builders import cpu
 from tests.backends.scenarios import BASE_SPEC
 from tests.overrides import with_overrides
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 RULE: dict[str, Any] = {
     "metricTrigger": {"metricName": "Percentage CPU", "operator": "GreaterThan", "threshold": 70},
@@ -179,3 +185,20 @@ def test_the_crd_lists_azure_time_zones_and_keeps_one_owner_rule() -> None:
     assert spec_schema["properties"]["capacityOwner"]["default"] == "Spec"
     messages = [rule["message"] for rule in spec_schema["x-kubernetes-validations"]]
     assert "capacityOwner: Autoscale needs spec.autoscale" in messages
+
+
+def test_the_worked_example_validates_and_its_rules_decide_as_documented() -> None:
+    """examples/autoscale-web-tier.yaml: valid, and the engine scales it as docs/autoscale.md says."""
+    document = yaml.safe_load((REPO_ROOT / "examples" / "autoscale-web-tier.yaml").read_text())
+    scale_set = ScaleSet.model_validate(document)
+    settings = scale_set.spec.autoscale
+    assert scale_set.spec.capacityOwner == "Autoscale" and settings is not None
+    monday = datetime(2027, 11, 22, 12, tzinfo=UTC)
+    busy = evaluate(AutoscaleInput(settings, 2, monday, cpu(80, 2, now=monday)))
+    quiet = evaluate(AutoscaleInput(settings, 4, monday, cpu(10, 4, now=monday)))
+    sale = evaluate(
+        AutoscaleInput(settings, 6, monday.replace(day=26, hour=20), cpu(80, 6, now=monday.replace(day=26, hour=20)))
+    )
+    assert (busy.profile.name, busy.new_capacity) == ("default", 3)  # type: ignore[union-attr]
+    assert (quiet.reason, quiet.new_capacity) == ("ScaleIn", 3)
+    assert (sale.profile.name, sale.new_capacity) == ("black-friday-2027", 9)  # type: ignore[union-attr]
