@@ -8,6 +8,7 @@ accepts.
 from __future__ import annotations
 
 import copy
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,13 @@ def test_the_worked_example_validates_and_its_rules_decide_as_documented() -> No
     assert (busy.profile.name, busy.new_capacity) == ("default", 3)  # type: ignore[union-attr]
     assert (quiet.reason, quiet.new_capacity) == ("ScaleIn", 3)
     assert (sale.profile.name, sale.new_capacity) == ("black-friday-2027", 9)  # type: ignore[union-attr]
+
+
+def test_the_docs_snippets_are_valid() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", (REPO_ROOT / "docs" / "autoscale.md").read_text(), flags=re.DOTALL)
+    documents = [yaml.safe_load(block) for block in blocks]
+    assert len(documents) == 2
+    spec = ScaleSetSpec.model_validate({**BASE_SPEC, **documents[0]["spec"], "sku": documents[0]["spec"]["sku"]})
+    assert spec.autoscale is not None and spec.capacityOwner == "Autoscale"
+    settings = AutoscaleSettings.model_validate(documents[1])
+    assert [p.kind for p in settings.profiles] == ["Recurrence", "Recurrence"]
