@@ -15,7 +15,7 @@ forecast), notifications (stored and returned as sent, never delivered), metrics
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,9 +96,6 @@ class AutoscaleService:
             s for s in self._settings.values() if f"{s.key.subscription_id}/{s.key.resource_group}".lower() == wanted
         ]
         return sorted(found, key=lambda s: s.key.name.lower())
-
-    def all(self) -> Iterable[SimAutoscale]:
-        return list(self._settings.values())
 
     def put(
         self, desired: DesiredAutoscale, now: datetime, tags: Mapping[str, str], extra: Mapping[str, Any]
