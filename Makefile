@@ -30,6 +30,7 @@ lint: venv
 	$(BIN)/ruff format --check operator tests bench hack
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(PY) hack/check_size.py
 
 crds: venv ## regenerate crds/ from the pydantic models
 	$(BIN)/scaleset-operator crds --output-dir crds

@@ -34,7 +34,7 @@ from tests.fixtures.operator import operator_process  # noqa: E402
 
 from scaleset_operator.api.durations import parse_duration  # noqa: E402
 from scaleset_operator.localcp import ControlPlane, Kubectl  # noqa: E402
-from scaleset_operator.planner.rolling_upgrade import batch_size  # noqa: E402
+from scaleset_operator.planner.rolling_policy import batch_size  # noqa: E402
 
 HEALTH_DELAY = 5.0
 

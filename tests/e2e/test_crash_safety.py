@@ -21,7 +21,7 @@ import pytest
 
 from scaleset_operator.localcp import ControlPlane, Kubectl
 from scaleset_operator.localcp.controlplane import allocate_ports, terminate_process_group
-from scaleset_operator.planner.rolling_upgrade import batch_size
+from scaleset_operator.planner.rolling_policy import batch_size
 from tests.e2e.journeys import condition, eventually, example, get, wait_ready, with_name
 from tests.fixtures.operator import operator_command, operator_process
 

@@ -102,7 +102,7 @@ def test_operation_health_in_each_phase(gitops_objects: dict[str, dict[str, Any]
 def test_a_rollout_held_outside_the_maintenance_window_is_suspended(
     gitops_objects: dict[str, dict[str, Any]],
 ) -> None:
-    # The operator's hold reasons come from one function (planner.rollouts.hold_reason): Paused and
+    # The operator's hold reasons come from one function (planner.rollout.strategies.hold_reason): Paused and
     # OutsideMaintenanceWindow. The window case takes a configured window and a clock outside it;
     # the captured paused object, unpaused and re-reasoned, is that status.
     obj = copy.deepcopy(gitops_objects["paused"])

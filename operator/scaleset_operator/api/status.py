@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 ConditionStatus = Literal["True", "False", "Unknown"]
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
 RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
+RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
 
 
 class StatusModel(BaseModel):
@@ -56,6 +57,11 @@ class InstanceStatus(StatusModel):
     protectFromScaleIn: bool = False
     protectFromScaleSetActions: bool = False
     lastUpgradeTime: str | None = None
+    lastOperationError: ApiErrorBase | None = Field(
+        default=None,
+        description="Azure's error code and message of the instance's last failed operation "
+        "(its instance view's ProvisioningState/failed status); target names the operation.",
+    )
     differsFromModel: list[str] = Field(
         default_factory=list,
         description="What still differs from the model and what fixes it, e.g. "
@@ -78,10 +84,17 @@ class RollingUpgradeProgress(StatusModel):
     pendingInstanceCount: int = 0
 
 
-class ApiError(StatusModel):
+class ApiErrorBase(StatusModel):
     code: str
     message: str
     target: str | None = None
+
+
+class ApiError(ApiErrorBase):
+    """Azure's ApiError: a code, a message, and per-target details (e.g. each failed instance's own
+    error from the cloud)."""
+
+    details: list[ApiErrorBase] = Field(default_factory=list)
 
 
 class RollingUpgradeStatus(StatusModel):
@@ -163,6 +176,41 @@ class RolloutRecord(StatusModel):
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
 
 
+class RolloutResult(StatusModel):
+    """How the last rollout of one kind ended: the facts later passes decide from (a Faulted or
+    Cancelled target is not retried automatically), and what ``rollingUpgrade`` is rendered from."""
+
+    kind: RolloutKind
+    target: str
+    outcome: RolloutOutcome
+    startTime: str
+    endTime: str
+    startedBy: Literal["Platform", "User"] = "Platform"
+    cancelRequested: bool = False
+    successful: int = 0
+    failed: int = 0
+    rolledBack: int = 0
+    rollbackFailed: int = 0
+    error: ApiError | None = None
+    operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+
+
+class ObservationStatus(StatusModel):
+    """What the operator could see of the cloud scale set on its last pass."""
+
+    state: Literal["Observed", "Absent", "Unknown"] = Field(
+        description="Observed; Absent (the cloud says it does not exist); Unknown (a call failed: the "
+        "counts and instances in status are the last ones observed, before since)."
+    )
+    since: str = Field(description="When this state began.")
+    phase: Literal["observe", "act"] | None = Field(
+        default=None, description="Unknown only: reading the scale set failed, or a call made on it did."
+    )
+    cause: Literal["throttled", "transient", "unauthorized", "error"] | None = None
+    code: str | None = Field(default=None, description="Azure's error code of the failed call.")
+    message: str | None = None
+
+
 class ScaleSetStatus(StatusModel):
     observedGeneration: int | None = None
     conditions: list[Condition] = Field(
@@ -182,3 +230,10 @@ class ScaleSetStatus(StatusModel):
     rollingUpgrade: RollingUpgradeStatus | None = None
     osUpgradeHistory: list[OSUpgradeHistoryEntry] = Field(default_factory=list, max_length=5)
     rollout: RolloutRecord | None = None
+    lastRollouts: list[RolloutResult] = Field(
+        default_factory=list,
+        max_length=3,
+        description="How the last rollout of each kind ended, most recent first.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind"]},
+    )
+    observation: ObservationStatus | None = None

@@ -249,7 +249,10 @@ def cmd_fail(client: AdminClient, args: argparse.Namespace) -> int:
 
 def cmd_fail_in_flight(client: AdminClient, args: argparse.Namespace) -> int:
     ids = [i.strip() for i in args.instances.split(",") if i.strip()] if args.instances else None
-    body = {"operation": args.operation, "instanceIds": ids, "count": args.count}
+    body: dict[str, Any] = {"operation": args.operation, "instanceIds": ids, "count": args.count}
+    for name, value in (("code", args.code), ("message", args.message)):
+        if value is not None:
+            body[name] = value
     data = client.call("POST", "/faults/fail-in-flight", body)
     which = f"instances {', '.join(ids)}" if ids else "all its instances"
     return _emit(args, data, f"the next {args.operation} will leave {which} Failed")
@@ -485,6 +488,8 @@ def _fault_commands(commands: _Commands) -> None:
     sub.add_argument("operation", choices=("apply", "upgrade", "reimage", "reimage_all", "restart"))
     sub.add_argument("--instances", help="comma-separated instance IDs (default: the whole batch)")
     sub.add_argument("--count", type=int, default=1)
+    sub.add_argument("--code", help="Azure error code the instances fail with (default InternalOperationError)")
+    sub.add_argument("--message", help="the error message")
     sub = commands.add("throttle", cmd_throttle, "answer every backend call with HTTP 429 for a while")
     sub.add_argument("--seconds", type=float, required=True, help="simulated seconds")
     sub.add_argument("--retry-after", type=float, help="Retry-After to report (default: the time left)")

@@ -32,6 +32,16 @@ class ObservedImage:
 
 
 @dataclass(frozen=True)
+class InstanceError:
+    """Azure's own reason an instance's last operation failed (its instance view's
+    ``ProvisioningState/failed/<code>`` status and message)."""
+
+    code: str
+    message: str
+    operation: str | None = None
+
+
+@dataclass(frozen=True)
 class ObservedInstance:
     instance_id: str
     name: str
@@ -51,6 +61,8 @@ class ObservedInstance:
     last_model_update: datetime | None = None
     protect_from_scale_in: bool = False
     protect_from_scale_set_actions: bool = False
+    last_error: InstanceError | None = None
+    """Set while the instance's provisioning state is Failed, when the cloud says why."""
 
     @property
     def busy(self) -> bool:

@@ -510,8 +510,11 @@ async def _fail_in_flight(request: web.Request) -> web.Response:
     ids = body.get("instanceIds")
     if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
         raise _bad("'instanceIds' must be a list of instance ID strings or null")
+    code, message = body.get("code"), body.get("message")
+    if not isinstance(code, str | None) or not isinstance(message, str | None):
+        raise _bad("'code' and 'message' must be strings")
     _cloud(request).faults.fail_in_flight(
-        _str(body, "operation"), instance_ids=ids, count=int(_number(body, "count", 1))
+        _str(body, "operation"), instance_ids=ids, count=int(_number(body, "count", 1)), code=code, message=message
     )
     return _ok()
 

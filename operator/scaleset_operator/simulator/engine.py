@@ -37,7 +37,13 @@ from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, Conflict, InvalidRequest, NotFound
-from scaleset_operator.cloud.observed import HealthState, ObservedImage, ObservedInstance, ObservedScaleSet
+from scaleset_operator.cloud.observed import (
+    HealthState,
+    InstanceError,
+    ObservedImage,
+    ObservedInstance,
+    ObservedScaleSet,
+)
 from scaleset_operator.simulator.autoscale import RUN_OFFSET, AutoscaleService, SimAutoscale, metric_window
 from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
@@ -655,6 +661,7 @@ class SimulatedCloud:
         instance.health_state = "Initializing"
         instance.health_at = None
         instance.operation = operation
+        instance.error = None
         at = now + self._seconds(duration)
         instance.transition_at = at
 
@@ -665,8 +672,10 @@ class SimulatedCloud:
             instance.transition_at = None
             instance.power_state = "running"
             if fails:
+                assert failure is not None
                 instance.provisioning_state = "Failed"
                 instance.health_state = "Unhealthy"
+                instance.error = InstanceError(failure.code, failure.message, operation)
                 return
             complete(instance, when)
             instance.provisioning_state = "Succeeded"

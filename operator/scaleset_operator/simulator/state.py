@@ -13,6 +13,7 @@ from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import (
     HealthState,
+    InstanceError,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
@@ -58,6 +59,8 @@ class SimInstance:
     """An overprovisioned extra: deleted once its batch has finished creating."""
     load: float | None = None
     """This instance's own load (percent CPU); None follows the scale set's."""
+    error: InstanceError | None = None
+    """Why the last operation failed (kept while the instance is Failed, cleared by the next one)."""
 
     @property
     def instance_id(self) -> str:
@@ -94,6 +97,7 @@ class SimInstance:
             last_model_update=self.last_model_update,
             protect_from_scale_in=self.protect_from_scale_in,
             protect_from_scale_set_actions=self.protect_from_scale_set_actions,
+            last_error=self.error if self.provisioning_state == "Failed" else None,
         )
 
 

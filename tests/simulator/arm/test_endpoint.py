@@ -70,17 +70,26 @@ async def test_an_action_answers_202_with_location_and_async_operation(
 async def test_an_operation_that_fails_mid_batch_says_why(
     http: Http, clock: ManualClock, cloud: SimulatedCloud
 ) -> None:
+    """As on Azure: the operation's error and the VM's instance view carry the instance's own code."""
     await created(http, clock)
-    cloud.faults.fail_in_flight("upgrade", instance_ids=["1"])
+    cloud.faults.fail_in_flight("upgrade", instance_ids=["1"], code="VMExtensionProvisioningError", message="boom")
     accepted = await http.call("POST", VMSS + "/manualupgrade", {"instanceIds": ["0", "1"]})
     clock.advance(60)
     status = await http.call("GET", accepted.headers["Azure-AsyncOperation"], absolute=True)
     result = await http.call("GET", accepted.headers["Location"], absolute=True)
+    vms = await http.call("GET", VMSS + "/virtualMachines?$expand=instanceView")
 
     assert status.body["status"] == "Failed"
-    assert status.body["error"]["code"] == "InstanceOperationFailed"
-    assert "instance(s) 1 of scale set web" in status.body["error"]["message"]
-    assert (result.status, result.error[0]) == (500, "InstanceOperationFailed")
+    assert status.body["error"]["code"] == "VMExtensionProvisioningError"
+    assert "instance(s) 1 of scale set web: boom" in status.body["error"]["message"]
+    assert (result.status, result.error[0]) == (500, "VMExtensionProvisioningError")
+    failed = next(vm for vm in vms.body["value"] if vm["instanceId"] == "1")["properties"]["instanceView"]
+    assert failed["statuses"][0] == {
+        "code": "ProvisioningState/failed/VMExtensionProvisioningError",
+        "level": "Error",
+        "displayStatus": "Provisioning failed",
+        "message": "boom",
+    }
 
 
 async def test_the_vm_list_pages_and_expands_the_instance_view(http: Http, clock: ManualClock) -> None:

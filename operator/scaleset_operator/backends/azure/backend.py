@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 from datetime import datetime
 
 from azure.core.credentials_async import AsyncTokenCredential
@@ -125,7 +126,20 @@ class AzureBackend:
                     vms.extend([vm async for vm in page])
             except ResourceNotFoundError:
                 return None  # deleted between the two calls
-            return observe_scale_set(vmss, vms)
+            return self._with_operation_errors(key, observe_scale_set(vmss, vms))
+
+    def _with_operation_errors(self, key: ScaleSetKey, observed: ObservedScaleSet) -> ObservedScaleSet:
+        """A Failed instance whose instance view does not say why gets its failed operation's error."""
+        failures = self.operations.failures
+        instances = []
+        for instance in observed.instances:
+            known = failures.get((key, instance.instance_id))
+            if instance.provisioning_state != "Failed":
+                failures.pop((key, instance.instance_id), None)
+            elif instance.last_error is None and known is not None:
+                instance = replace(instance, last_error=known)
+            instances.append(instance)
+        return replace(observed, instances=tuple(instances))
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         async with self._call("latest_image_version", None):

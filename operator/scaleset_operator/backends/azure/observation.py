@@ -12,7 +12,8 @@ One observation is exactly two calls: the scale set GET and the VM list with
 - health: ``instanceView.vmHealth.status.code`` (``HealthState/healthy`` ...), which Azure fills in
   only when the scale set has a health probe or the Application Health extension; without one the
   health is ``Unknown``, which the planner treats as unhealthy (as Azure's rolling upgrade does);
-- ``latestModelApplied`` and the protection policy as Azure reports them.
+- ``latestModelApplied`` and the protection policy as Azure reports them;
+- why the last operation failed: the ``ProvisioningState/failed/<code>`` status's code and message.
 
 The OS profile fingerprint is None: Azure never returns the password or custom data, so it cannot
 tell which OS profile an instance was built with; the planner then reports no OS profile drift.
@@ -29,6 +30,7 @@ from scaleset_operator.backends.azure.mapping import SETTINGS_HASH_TAG
 from scaleset_operator.cloud.desired import MODEL_HASH_TAG
 from scaleset_operator.cloud.observed import (
     HealthState,
+    InstanceError,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
@@ -115,6 +117,7 @@ def observe_instance(vm: sdk.VirtualMachineScaleSetVM) -> ObservedInstance:
         created_at=props.time_created or UNKNOWN_TIME,
         protect_from_scale_in=bool(protection.protect_from_scale_in) if protection else False,
         protect_from_scale_set_actions=bool(protection.protect_from_scale_set_actions) if protection else False,
+        last_error=_error(view.statuses or []) if provisioning == "Failed" else None,
     )
 
 
@@ -124,11 +127,23 @@ def _states(statuses: Iterable[sdk.InstanceViewStatus], fallback: str | None) ->
     for status in statuses:
         kind, _, value = (status.code or "").partition("/")
         if kind == "ProvisioningState":
-            # "ProvisioningState/failed/<error code>" keeps only the state.
+            # "ProvisioningState/failed/<error code>" keeps only the state here (see ``_error``).
             provisioning = provisioning_state(value.split("/", 1)[0])
         elif kind == "PowerState":
             power = _POWER.get(value.lower(), "running")
     return provisioning or provisioning_state(fallback, "Succeeded"), power
+
+
+def _error(statuses: Iterable[sdk.InstanceViewStatus]) -> InstanceError | None:
+    """Azure's reason a VM operation failed: ``ProvisioningState/failed/<code>`` and its message."""
+    for status in statuses:
+        kind, _, value = (status.code or "").partition("/")
+        state, _, code = value.partition("/")
+        if kind == "ProvisioningState" and state.lower() == "failed":
+            return InstanceError(
+                code=code or "ProvisioningFailed", message=status.message or status.display_status or ""
+            )
+    return None
 
 
 def health_state(health: sdk.VirtualMachineHealthStatus | None) -> HealthState:

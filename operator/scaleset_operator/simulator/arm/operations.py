@@ -26,6 +26,7 @@ from typing import Literal
 
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import NotFound
+from scaleset_operator.cloud.observed import ObservedInstance
 from scaleset_operator.simulator.engine import SimulatedCloud
 
 OperationStatus = Literal["InProgress", "Succeeded", "Failed"]
@@ -35,6 +36,16 @@ Mark = tuple[str | None, datetime | None]
 FAILED_CODE = "InstanceOperationFailed"
 KEEP_FINISHED = 10_000
 """Finished operations kept for late pollers; older ones are forgotten (a long demo stays bounded)."""
+
+
+def _error(operation: Operation, failed: list[ObservedInstance]) -> tuple[str, str]:
+    """As Azure reports a failed VM operation: the instance's own error code and message."""
+    ids = ", ".join(i.instance_id for i in failed)
+    cause = next((i.last_error for i in failed if i.last_error is not None), None)
+    where = f"{operation.name} failed on instance(s) {ids} of scale set {operation.key.name}"
+    if cause is None:
+        return FAILED_CODE, f"{where}: provisioning state Failed"
+    return cause.code, f"{where}: {cause.message}"
 
 
 def marks(cloud: SimulatedCloud, key: ScaleSetKey) -> dict[str, Mark]:
@@ -126,24 +137,10 @@ class Operations:
         if any(now.get(i) == mark for i, mark in operation.targets.items()):
             return operation
         failed = sorted(
-            (
-                i.instance_id
-                for i in snapshot.instances
-                if i.instance_id in operation.targets and i.provisioning_state == "Failed"
-            ),
-            key=lambda i: int(i) if i.isdigit() else 0,
+            (i for i in snapshot.instances if i.instance_id in operation.targets and i.provisioning_state == "Failed"),
+            key=lambda i: int(i.instance_id) if i.instance_id.isdigit() else 0,
         )
-        if failed:
-            self._finish(
-                operation,
-                (
-                    FAILED_CODE,
-                    f"{operation.name} failed on instance(s) {', '.join(failed)} of scale set "
-                    f"{operation.key.name}: provisioning state Failed",
-                ),
-            )
-        else:
-            self._finish(operation, None)
+        self._finish(operation, _error(operation, failed) if failed else None)
         return operation
 
     def _finish(self, operation: Operation, error: tuple[str, str] | None) -> None:

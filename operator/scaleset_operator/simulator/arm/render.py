@@ -93,15 +93,26 @@ def _status(code: str, display: str, *, error: bool = False) -> JsonObject:
     return {"code": code, "level": "Error" if error else "Info", "displayStatus": display}
 
 
-def instance_view(instance: ObservedInstance) -> JsonObject:
+def _provisioning(instance: ObservedInstance) -> JsonObject:
+    """Azure's ``ProvisioningState/<state>`` status; a failure names its code and says why."""
     state = instance.provisioning_state
+    error = instance.last_error
+    if error is None:
+        return _status(f"ProvisioningState/{state.lower()}", f"Provisioning {state.lower()}", error=state == "Failed")
+    return {
+        **_status(f"ProvisioningState/failed/{error.code}", "Provisioning failed", error=True),
+        "message": error.message,
+    }
+
+
+def instance_view(instance: ObservedInstance) -> JsonObject:
     health = instance.health_state
     return {
         "platformUpdateDomain": instance.update_domain,
         "platformFaultDomain": instance.fault_domain,
         "computerName": instance.name,
         "statuses": [
-            _status(f"ProvisioningState/{state.lower()}", f"Provisioning {state.lower()}", error=state == "Failed"),
+            _provisioning(instance),
             _status(f"PowerState/{instance.power_state}", f"VM {instance.power_state}"),
         ],
         "vmHealth": {"status": _status(f"HealthState/{health.lower()}", f"The VM health is {health.lower()}")},

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from scaleset_operator.cloud.observed import ObservedImage, ObservedInstance
-from scaleset_operator.planner.rolling_upgrade import BatchPolicy, batch_size, exceeds, select_batch
+from scaleset_operator.planner.rolling_policy import BatchPolicy, batch_size, exceeds, select_batch
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
