@@ -170,6 +170,40 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         },
         ["spec.autoscale", "at most one profile may have neither fixedDate nor recurrence"],
     ),
+    (
+        "eviction-on-regular",
+        {"virtualMachineProfile.evictionPolicy": "Delete"},
+        ["spec.virtualMachineProfile.evictionPolicy", "evictionPolicy needs priority Spot or Low"],
+    ),
+    (
+        "identity-without-users",
+        {"identity": {"type": "UserAssigned"}},
+        ["spec.identity", "userAssignedIdentities is needed exactly when identity.type includes UserAssigned"],
+    ),
+    (
+        "inline-protected-settings",
+        {
+            "virtualMachineProfile.extensionProfile": {
+                "extensions": [
+                    {
+                        "name": "script",
+                        "properties": {
+                            "publisher": "Microsoft.Azure.Extensions",
+                            "type": "CustomScript",
+                            "typeHandlerVersion": "2.1",
+                            "protectedSettings": {"commandToExecute": "echo secret"},
+                        },
+                    }
+                ]
+            }
+        },
+        ["protectedSettings", "unknown field"],
+    ),
+    (
+        "repairs-grace-not-iso",
+        {"automaticRepairsPolicy": {"enabled": True, "gracePeriod": "10 minutes"}},
+        ["spec.automaticRepairsPolicy.gracePeriod"],
+    ),
 ]
 
 
@@ -199,6 +233,8 @@ IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("fault-domains", {"platformFaultDomainCount": 2}, "platformFaultDomainCount cannot change after creation"),
     ("prefix", {"virtualMachineProfile.osProfile.computerNamePrefix": "api"}, "computerNamePrefix cannot change"),
+    ("orchestration", {"orchestrationMode": "Flexible"}, "orchestrationMode cannot change after creation"),
+    ("priority", {"virtualMachineProfile.priority": "Spot"}, "priority cannot change after creation"),
 ]
 
 
