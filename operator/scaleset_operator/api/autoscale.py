@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, model_validator
 from tzlocal.windows_tz import win_tz
 
-from scaleset_operator.api.base import ApiModel, JsonDict, cel, field_rules, with_rules
+from scaleset_operator.api.base import ApiModel, JsonDict, cel, field_rules, pattern_message, with_rules
 
 CapacityOwner = Literal["Spec", "Autoscale", "External"]
 CAPACITY_OWNER_DESCRIPTION = (
@@ -101,8 +101,12 @@ def MinuteDuration(low: int, high: int, name: str) -> Any:
             raise ValueError(message)
         return value
 
+    schema = {
+        **field_rules(rule),
+        **pattern_message("must be an ISO 8601 duration in whole minutes, such as PT5M, PT1H30M or P1D"),
+    }
     return Annotated[
-        str, Field(pattern=_MINUTE_PATTERN, max_length=20, json_schema_extra=field_rules(rule)), AfterValidator(check)
+        str, Field(pattern=_MINUTE_PATTERN, max_length=20, json_schema_extra=schema), AfterValidator(check)
     ]
 
 
@@ -138,7 +142,9 @@ LocalTime = Annotated[
     str,
     Field(
         pattern=_LOCAL_TIME_PATTERN,
+        max_length=32,
         description="A wall-clock date and time in the profile's timeZone, without offset: 2024-11-29T06:00:00.",
+        json_schema_extra=pattern_message("must be a date and time without offset, such as 2027-11-26T00:00:00"),
     ),
     AfterValidator(_check_local_time),
 ]
@@ -190,6 +196,9 @@ class MetricTrigger(ApiModel):
         max_length=1024,
         pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+",
         description="The resource that emits the metric; defaults to the scale set itself.",
+        json_schema_extra=pattern_message(
+            "must be an ARM resource ID: /subscriptions/.../resourceGroups/.../providers/..."
+        ),
     )
     timeGrain: TimeGrain = Field(default="PT1M", description="Sampling period of the metric (PT1M to PT12H).")
     statistic: Statistic = Field(default="Average", description="How the samples within one timeGrain are combined.")
@@ -354,6 +363,7 @@ class AutoscaleSettings(ApiModel):
         pattern=r"^[^<>%&:\\?/#*$^();,.|]+$",
         description="Name of the Microsoft.Insights/autoscaleSettings resource (Azure backend); "
         "defaults to '<scale set name>-autoscale'.",
+        json_schema_extra=pattern_message("must be an autoscale setting name without any of <>%&:\\?/#*$();,.|"),
     )
     profiles: list[AutoscaleProfile] = Field(
         min_length=1,

@@ -70,3 +70,17 @@ def optional_map(**kwargs: Any) -> Any:
 
 def _is_empty(value: Any) -> bool:
     return not value
+
+
+PATTERN_MESSAGE = "x-scaleset-pattern-message"
+"""Schema key the CRD generator turns, with the field's ``pattern``, into a CEL rule (api/crd.py)."""
+
+
+def pattern_message(message: str) -> JsonDict:
+    """``json_schema_extra`` for a field with a ``pattern``: what ``kubectl apply`` says when a value does
+    not match, e.g. "must be an ISO 8601 duration such as PT5M", instead of the regular expression.
+
+    The message completes "spec.path.to.field: Invalid value: ...: <message>". pydantic still checks
+    the pattern itself; the CRD carries it as ``self.matches(...)`` with this message.
+    """
+    return {PATTERN_MESSAGE: message}

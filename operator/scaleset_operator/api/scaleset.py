@@ -29,6 +29,7 @@ from scaleset_operator.api.base import (
     optional,
     optional_list,
     optional_map,
+    pattern_message,
     with_rules,
 )
 from scaleset_operator.api.common import (
@@ -91,10 +92,18 @@ class AzureCoordinates(ApiModel):
 
     subscriptionId: str = Field(
         pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        max_length=36,
         description="Azure subscription ID (a GUID).",
+        json_schema_extra=pattern_message(
+            "must be a subscription ID: a GUID such as 00000000-0000-0000-0000-000000000000"
+        ),
     )
     resourceGroup: str = Field(
-        min_length=1, max_length=90, pattern=r"^[-\w\._\(\)]+$", description="Resource group name."
+        min_length=1,
+        max_length=90,
+        pattern=r"^[-\w\._\(\)]+$",
+        description="Resource group name.",
+        json_schema_extra=pattern_message("may contain only letters, digits, '_', '.', '-', '(' and ')'"),
     )
     name: str | None = Field(
         default=None,
@@ -102,6 +111,9 @@ class AzureCoordinates(ApiModel):
         max_length=64,
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$",
         description="Scale set name in Azure. Defaults to metadata.name.",
+        json_schema_extra=pattern_message(
+            "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'"
+        ),
     )
 
 
@@ -196,13 +208,20 @@ class ImageReference(ApiModel):
     version: str = Field(
         default="latest",
         pattern=r"^(latest|\d+\.\d+\.\d+)$",
+        max_length=64,
+        json_schema_extra=pattern_message("must be 'latest' or a version such as 2024.01.15"),
         description="'latest' or a version such as 2024.01.15 (required 'latest' for automatic OS upgrades).",
     )
     id: str | None = Field(
         default=None,
         pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+"
         r"/images/[^/]+(/versions/\d+\.\d+\.\d+)?$",
+        max_length=1024,
         description="Gallery image ID; ends in /images/NAME for the latest version.",
+        json_schema_extra=pattern_message(
+            "must be a gallery image ID: /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Compute"
+            "/galleries/GALLERY/images/IMAGE, optionally followed by /versions/X.Y.Z"
+        ),
     )
 
     @model_validator(mode="after")
@@ -381,6 +400,7 @@ class OSProfile(ApiModel):
         max_length=15,
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9-]*$",
         description="1-15 characters; instance names are the prefix plus the base-36 instance ID.",
+        json_schema_extra=pattern_message("must start with a letter or digit and contain only letters, digits and '-'"),
     )
     adminUsername: str | None = Field(default=None, min_length=1, max_length=64)
     adminPasswordSecretRef: SecretKeyRef | None = Field(
@@ -638,12 +658,20 @@ class VirtualMachineProfile(ApiModel):
         return self
 
 
+_TIME_OF_DAY = r"^([01]\d|2[0-3]):[0-5]\d$"
+_TIME_OF_DAY_MESSAGE = pattern_message("must be a UTC time of day as HH:MM, from 00:00 to 23:59")
+
+
 class MaintenanceWindow(ApiModel):
     """A weekly UTC window; ``end`` before ``start`` wraps past midnight."""
 
     days: list[Weekday] = Field(min_length=1, max_length=7)
-    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="UTC, HH:MM")
-    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="UTC, HH:MM")
+    start: str = Field(
+        pattern=_TIME_OF_DAY, max_length=5, description="UTC, HH:MM", json_schema_extra=_TIME_OF_DAY_MESSAGE
+    )
+    end: str = Field(
+        pattern=_TIME_OF_DAY, max_length=5, description="UTC, HH:MM", json_schema_extra=_TIME_OF_DAY_MESSAGE
+    )
 
 
 class RolloutPolicy(ApiModel):
@@ -660,6 +688,7 @@ class RolloutPolicy(ApiModel):
     )
     maintenanceWindows: list[MaintenanceWindow] = Field(
         default_factory=list,
+        max_length=16,
         description="When set, automatic batches (OS upgrades and Automatic/Rolling model rollouts) start "
         "only inside one of these windows.",
     )
@@ -700,8 +729,12 @@ class ScaleSetSpec(ScaleSetProperties):
 
     location: str = Field(
         pattern=r"^[a-z0-9]+$",
+        max_length=64,
         description="Azure region, e.g. westeurope. Cannot change after creation.",
-        json_schema_extra=field_rules(cel(IMMUTABLE, "location cannot change after creation")),
+        json_schema_extra={
+            **field_rules(cel(IMMUTABLE, "location cannot change after creation")),
+            **pattern_message("must be an Azure region name: lower-case letters and digits, such as westeurope"),
+        },
     )
     azure: AzureCoordinates = Field(
         json_schema_extra=field_rules(
