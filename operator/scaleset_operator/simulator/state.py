@@ -21,8 +21,10 @@ from scaleset_operator.cloud.observed import (
     ProvisioningState,
 )
 from scaleset_operator.simulator.metrics import DEFAULT_LOAD, MetricStore
+from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 
 BUSY_STATES: frozenset[ProvisioningState] = frozenset({"Creating", "Updating", "Deleting"})
+OS_HISTORY = 5
 
 
 @dataclass
@@ -61,10 +63,12 @@ class SimInstance:
     """This instance's own load (percent CPU); None follows the scale set's."""
     error: InstanceError | None = None
     """Why the last operation failed (kept while the instance is Failed, cleared by the next one)."""
+    vm_name: str | None = None
+    """Flexible orchestration: the VM's name (``web_1a2b3c4d``), which is its instance ID."""
 
     @property
     def instance_id(self) -> str:
-        return str(self.number)
+        return self.vm_name if self.vm_name is not None else str(self.number)
 
     @property
     def busy(self) -> bool:
@@ -120,6 +124,16 @@ class SimScaleSet:
     load: float = DEFAULT_LOAD
     """The load (percent CPU) of every instance without its own; drives the metrics."""
     metrics: MetricStore = field(default_factory=MetricStore)
+    platform_policy: PlatformPolicy = field(default_factory=PlatformPolicy)
+    """Azure's upgrade policy as a client set it (the operator always sends Manual)."""
+    rolling: RollingUpgrade | None = None
+    """The latest rolling upgrade the platform ran (``rollingUpgrades/latest``)."""
+    os_history: list[RollingUpgrade] = field(default_factory=list)
+    """OS rolling upgrades, oldest first (``osUpgradeHistory``), the last ``OS_HISTORY`` kept."""
+
+    @property
+    def flexible(self) -> bool:
+        return self.model.flexible
 
     def live(self) -> list[SimInstance]:
         """Instances not being deleted, in ID order."""
@@ -160,4 +174,5 @@ class SimScaleSet:
                 i.observe(self.model_hash) for i in sorted(self.instances.values(), key=lambda i: i.number)
             ),
             etag=str(self.etag),
+            orchestration_mode=self.model.orchestration_mode,
         )

@@ -77,7 +77,7 @@ async def test_put_get_list_delete(http: Http, clock: ManualClock) -> None:
 async def test_bad_settings_are_refused_like_arm(http: Http) -> None:
     assert (await http.call("PUT", VMSS, scale_set_body())).status == 201
     wrong_version = await http.call("PUT", f"{SETTINGS}/x", BODY, api_version="2015-04-01")
-    assert (wrong_version.status, wrong_version.error[0]) == (400, "InvalidApiVersionParameter")
+    assert (wrong_version.status, wrong_version.error[0]) == (400, "NoRegisteredProviderFound")
     dimensions = copy.deepcopy(BODY)
     trigger = dimensions["properties"]["profiles"][0]["rules"][0]["metricTrigger"]
     trigger["dimensions"] = [{"DimensionName": "VMName", "Operator": "Equals", "Values": ["web_0"]}]

@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from statistics import fmean
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import isodate
 from aiohttp import web
@@ -37,12 +37,9 @@ from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, rest_properties, settings_from_rest
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.simulator.arm.errors import ArmError
-from scaleset_operator.simulator.arm.parse import json_body
+from scaleset_operator.simulator.arm.request import Call, json_body
 from scaleset_operator.simulator.autoscale import SimAutoscale
 from scaleset_operator.simulator.metrics import METRICS, metric_name
-
-if TYPE_CHECKING:
-    from scaleset_operator.simulator.arm.app import Call
 
 JsonObject = dict[str, Any]
 AUTOSCALE_TYPE = "Microsoft.Insights/autoscaleSettings"

@@ -9,10 +9,8 @@ never returns ``userData``, as Azure does not without ``$expand=userData``).
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
-from aiohttp import web
 from pydantic import ValidationError
 
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
@@ -93,20 +91,3 @@ def instance_ids(body: JsonObject | None, *, required: bool) -> list[str] | None
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise ArmError(400, "InvalidParameter", "instanceIds must be a list of instance ID strings.")
     return list(ids)
-
-
-async def json_body(request: web.Request, *, required: bool) -> dict[str, Any] | None:
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid and could not be deserialized."
-            )
-        return None
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ArmError(400, "InvalidRequestContent", f"The request content is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
-    return cast(dict[str, Any], body)
