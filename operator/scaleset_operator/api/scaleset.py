@@ -1,9 +1,10 @@
 """The ``ScaleSet`` resource: the desired scale set model, with Azure's field names and defaults.
 
-Everything under ``spec`` except ``deletionPolicy``, ``paused`` and ``rolloutPolicy`` mirrors the
-Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so Azure documentation applies.
-Those three are the operator's own knobs. Secrets are never inline: the admin password comes from a
-Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
+Everything under ``spec`` except ``deletionPolicy``, ``paused``, ``rolloutPolicy`` and
+``capacityOwner`` mirrors the Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so
+Azure documentation applies. Those four are the operator's own knobs; ``autoscale`` mirrors
+``Microsoft.Insights/autoscaleSettings`` (``api/autoscale.py``). Secrets are never inline: the
+admin password comes from a Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from scaleset_operator.api.autoscale import (
+    CAPACITY_OWNER_DESCRIPTION,
+    CAPACITY_OWNER_RULES,
+    AutoscaleSettings,
+    CapacityOwner,
+    check_capacity_owner,
+)
 from scaleset_operator.api.base import (
     ApiModel,
     JsonDict,
@@ -788,6 +796,7 @@ class ScaleSetSpec(ScaleSetProperties):
             "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
             field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
         ),
+        *CAPACITY_OWNER_RULES,
         *FLEXIBLE_RULES,
     )
 
@@ -842,6 +851,15 @@ class ScaleSetSpec(ScaleSetProperties):
         "set (the portal, another tool) is left alone unless an entry names the instance.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["instance"]},
     )
+    capacityOwner: CapacityOwner = Field(default="Spec", description=CAPACITY_OWNER_DESCRIPTION)
+    autoscale: AutoscaleSettings | None = Field(
+        default=None, description="Azure's autoscale settings for this scale set (docs/autoscale.md)."
+    )
+
+    @model_validator(mode="after")
+    def _one_capacity_owner(self) -> ScaleSetSpec:
+        check_capacity_owner(self.capacityOwner, self.autoscale)
+        return self
 
     @model_validator(mode="after")
     def _flexible(self) -> ScaleSetSpec:

@@ -48,9 +48,13 @@ OperationKind = Literal[
     "perform_maintenance",
     "simulate_eviction",
     "update_instance",
+    "autoscale_get",
+    "autoscale_apply",
+    "autoscale_delete",
+    "metrics",
 ]
 OPERATION_KINDS: tuple[OperationKind, ...] = get_args(OperationKind)
-READ_KINDS: frozenset[OperationKind] = frozenset({"get", "image"})
+READ_KINDS: frozenset[OperationKind] = frozenset({"get", "image", "autoscale_get", "metrics"})
 WRITE_KINDS: frozenset[OperationKind] = frozenset(OPERATION_KINDS) - READ_KINDS
 # Operations whose accepted work can fail later, leaving instances Failed.
 IN_FLIGHT_KINDS: frozenset[OperationKind] = frozenset(
