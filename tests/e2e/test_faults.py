@@ -147,5 +147,5 @@ def test_replicas_never_drop_during_a_429_storm_and_five_503s(
         assert min(samples.scale) >= cloud, f"{kind}: the scale subresource dropped below the cloud's {cloud}"
         assert "Unknown" in samples.states, f"{kind}: the status never said the facts were stale"
         assert recovered <= RECOVERY_BOUND[kind] + BUSY_RESYNC_SECONDS + 2, f"{kind}: recovered after {recovered}s"
-    assert "Throttled" in storm.reasons and "BackendRetrying" in errors.reasons
+    assert "Throttled" in storm.reasons and "BackendUnavailable" in errors.reasons
     assert obj["status"]["readyReplicas"] == cloud

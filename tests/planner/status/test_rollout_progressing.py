@@ -28,7 +28,7 @@ CASES: list[tuple[str, View, tuple[str, str] | None]] = [
     (
         "the batch's call failed",
         view(rollout=MOVING, outcome=Failed(unknown("transient", "act"))),
-        ("False", "BackendRetrying"),
+        ("False", "BackendUnavailable"),
     ),
 ]
 

@@ -27,7 +27,18 @@ class View:
 
     @property
     def now(self) -> datetime:
+        """The policy clock (simulated with the simulator): for deciding, never for display."""
         return self.inputs.now
+
+    def shown(self, moment: datetime) -> str:
+        """A policy-clock time as status shows it: wall-clock UTC (``planner/simulated_time.py``)."""
+        clock = self.inputs.clock
+        return fmt(clock.to_wall(moment) if clock is not None else moment)
+
+    @cached_property
+    def wall_now(self) -> str:
+        """This pass on the wall clock: the time status records for what changes now."""
+        return self.shown(self.now)
 
     @cached_property
     def scale_set(self) -> ObservedScaleSet | None:
@@ -59,13 +70,17 @@ class View:
         if problem is not None:
             return Reason(problem.reason, problem.message)
         if self.stale is not None:
-            return Reason(self.stale.reason, stale_message(self.stale))
+            return Reason(self.stale.reason, self.unobserved(self.stale))
         return None
+
+    def unobserved(self, failure: Unknown) -> str:
+        """Why the facts in status are the last ones observed, and since when."""
+        return f"{failure.detail}; last observed before {self.shown(failure.since)}"
 
     def condition(self, kind: str, status: ConditionStatus, reason: str, message: str) -> Condition:
         """A condition whose ``lastTransitionTime`` moves only when its status changes."""
         old = next((c for c in self.previous.conditions if c.type == kind), None)
-        since = old.lastTransitionTime if old is not None and old.status == status else fmt(self.now)
+        since = old.lastTransitionTime if old is not None and old.status == status else self.wall_now
         return Condition(
             type=kind,
             status=status,
@@ -74,7 +89,3 @@ class View:
             lastTransitionTime=since,
             observedGeneration=self.inputs.generation,
         )
-
-
-def stale_message(failure: Unknown) -> str:
-    return f"{failure.describe()}; status shows the scale set as last observed before {fmt(failure.since)}"
