@@ -100,8 +100,11 @@ def observed_again(obj: dict[str, Any]) -> bool:
 
 
 def recovery_seconds(obj: dict[str, Any], fault_ended: datetime) -> float:
-    """From the end of the fault until the status says Observed again (the state's own ``since``)."""
-    return (parse_time(obj["status"]["observation"]["since"]) - fault_ended).total_seconds()
+    """From the end of the fault until the status says Observed again (the state's own ``since``, in
+    simulated time: status shows wall-clock times, the simulated ones are in ``simulatedClock``)."""
+    status = obj["status"]
+    since = status["simulatedClock"]["times"].get("observation.since", status["observation"]["since"])
+    return (parse_time(since) - fault_ended).total_seconds()
 
 
 def report(kind: str, samples: Samples, recovered: float, cloud: int) -> None:
