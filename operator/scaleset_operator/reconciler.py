@@ -38,10 +38,9 @@ from scaleset_operator.planner.decision import ACCEPTED, PENDING, Decision, Fail
 from scaleset_operator.planner.inputs import DecideInputs, OperationView, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observation, Observed, Unknown, unknown
 from scaleset_operator.planner.operations.step import orphaned
-from scaleset_operator.planner.simulated_time import SimulatedClock, policy_status
+from scaleset_operator.planner.simulated_time import SimulatedClock, policy_status, shown
 from scaleset_operator.planner.status import Report, build_status
 from scaleset_operator.planner.status.operation import operation_status
-from scaleset_operator.planner.timefmt import fmt
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +173,9 @@ class Reconciler:
         self.images = ImageWatch()
         self.memory: dict[str, ObjectMemory] = {}
 
+    def _simulated(self) -> SimulatedClock | None:
+        return self.simulated_clock() if self.simulated_clock is not None else None
+
     def _real_seconds(self, simulated: float) -> float:
         return max(self.min_requeue_seconds, simulated / self.time_scale)
 
@@ -257,7 +259,7 @@ class Reconciler:
             "generation": int(meta.get("generation") or 0),
             "now": now,
             "status": policy_status(self._previous_status(body, mem)),
-            "clock": self.simulated_clock() if self.simulated_clock is not None else None,
+            "clock": self._simulated(),
         }
         spec, problem = _parse_spec(body)
         secrets: dict[str, Any] = {}
@@ -388,9 +390,7 @@ class Reconciler:
             generation=int(meta.get("generation") or 1),
         )
         step, _ = orphaned(view, message)
-        now = self.clock()
-        clock = self.simulated_clock() if self.simulated_clock is not None else None
-        status = operation_status(step, ACCEPTED, fmt(clock.to_wall(now) if clock is not None else now))
+        status = operation_status(step, ACCEPTED, shown(self.clock(), self._simulated()))
         await self.kube.patch_status(
             operation_api.PLURAL, meta["namespace"], meta["name"], status.model_dump(mode="json", exclude_none=True)
         )

@@ -53,6 +53,11 @@ class SimulatedClock:
         return self.wall_origin + (moment - self.origin) / self.speed
 
 
+def shown(moment: datetime, clock: SimulatedClock | None) -> str:
+    """A policy-clock time as status shows it: wall-clock UTC."""
+    return fmt(clock.to_wall(moment) if clock is not None else moment)
+
+
 def displayed(status: ScaleSetStatus, clock: SimulatedClock | None) -> ScaleSetStatus:
     """``status`` as written: its policy fields' simulated times shown on the wall clock, the
     simulated ones kept in ``simulatedClock.times`` (nothing changes without a simulated clock)."""
@@ -61,13 +66,13 @@ def displayed(status: ScaleSetStatus, clock: SimulatedClock | None) -> ScaleSetS
     simulated: dict[str, str] = {}
 
     def show(path: str, value: str) -> str:
-        wall = fmt(clock.to_wall(parse(value)))
+        wall = shown(parse(value), clock)
         if wall != value:
             simulated[path] = value
         return wall
 
-    shown = _map_times(status, show, "", POLICY_FIELDS)
-    return shown.model_copy(update={"simulatedClock": SimulatedClockStatus(speed=clock.speed, times=simulated)})
+    result = _map_times(status, show, "", POLICY_FIELDS)
+    return result.model_copy(update={"simulatedClock": SimulatedClockStatus(speed=clock.speed, times=simulated)})
 
 
 def policy_status(stored: ScaleSetStatus) -> ScaleSetStatus:

@@ -8,10 +8,10 @@ from functools import cached_property
 
 from scaleset_operator.api.status import Condition, ConditionStatus, ScaleSetStatus
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.planner import simulated_time
 from scaleset_operator.planner.decision import Decision, Failed, Outcome, Pending, Reason
 from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.observation import Observed, Unknown, from_status
-from scaleset_operator.planner.timefmt import fmt
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,7 @@ class View:
 
     def shown(self, moment: datetime) -> str:
         """A policy-clock time as status shows it: wall-clock UTC (``planner/simulated_time.py``)."""
-        clock = self.inputs.clock
-        return fmt(clock.to_wall(moment) if clock is not None else moment)
+        return simulated_time.shown(moment, self.inputs.clock)
 
     @cached_property
     def wall_now(self) -> str:
