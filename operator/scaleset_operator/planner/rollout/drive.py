@@ -59,17 +59,17 @@ def _rollout_step(
         return RolloutStep(None, tuple(finished), results, faulted=_faulted(facts, results))
     counts = progress.counts(facts, record)
     waiting = last.waiting if last is not None else None
-    stuck = _stuck(facts, record, waiting)
-    activity = stuck or waiting or Reason("RollingForward", progress.summary(record, counts))
+    no_progress = stuck(facts, record, waiting)
+    activity = no_progress or waiting or Reason("RollingForward", progress.summary(record, counts))
     return RolloutStep(
         record,
         tuple(finished),
         results,
         counts=counts,
         activity=activity,
-        moving=stuck is None and (waiting is None or waiting.reason == "WaitingForBatch"),
+        moving=no_progress is None and (waiting is None or waiting.reason == "WaitingForBatch"),
         sends_batch=last is not None and bool(last.actions) and record.batch is not None,
-        stuck=stuck,
+        stuck=no_progress,
     )
 
 
@@ -83,7 +83,7 @@ def summary(step: RolloutStep) -> Reason | None:
     return Reason(step.activity.reason, f"{message}; {step.activity.message}")
 
 
-def _stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reason | None:
+def stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reason | None:
     """No progress within ``progressDeadline`` while waiting (then RolloutProgressing is False too: a
     rollout reported stalled is never reported progressing). Waits the rollout is meant to make do
     not count, as a Deployment's deadline is not checked while it is paused: a hold (``spec.paused``,
@@ -93,12 +93,12 @@ def _stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reaso
     if waiting is None or waiting.reason in HOLDS:
         return None
     deadline = facts.spec.rolloutPolicy.progressDeadline
-    if requeue.seconds_left(_last_progress(facts, record), parse_duration(deadline), facts.now) > 0:
+    if requeue.seconds_left(last_progress(facts, record), parse_duration(deadline), facts.now) > 0:
         return None
     return Reason("ProgressDeadlineExceeded", f"no rollout progress within {deadline}: {waiting.message}")
 
 
-def _last_progress(facts: Facts, record: RolloutRecord) -> datetime:
+def last_progress(facts: Facts, record: RolloutRecord) -> datetime:
     """The last progress, counting a batch in flight as progress until its health timeout is over."""
     last = parse(record.lastProgressTime or record.startTime)
     if record.batch is not None:
