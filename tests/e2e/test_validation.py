@@ -263,6 +263,34 @@ def test_a_bad_duration_is_refused_with_a_readable_message_naming_the_field(
     assert "should match" not in result.stderr and ISO8601_DURATION_PATTERN not in result.stderr, result.stderr
 
 
+DEADLINES: list[tuple[str, str, bool]] = [
+    ("PT5M", "PT30M", True),  # the defaults
+    ("PT30M", "PT30M", True),
+    ("PT2H", "PT10M", False),  # issue 16: a working rollout was reported Stalled
+    ("PT1H30M", "PT1H29M59.5S", False),
+    ("PT90S", "PT2M", True),
+    ("P1D", "PT23H", False),
+    ("P1DT1H", "P1DT1H", True),
+    ("PT20M", "P1D", True),
+]
+
+
+@pytest.mark.parametrize(("health", "deadline", "accepted"), DEADLINES, ids=[f"{h}-{d}" for h, d, _ in DEADLINES])
+def test_a_progress_deadline_shorter_than_the_health_timeout_is_refused(
+    kubectl: Kubectl, scaleset_crds: list[str], namespace: str, health: str, deadline: str, accepted: bool
+) -> None:
+    # CEL compares the two ISO 8601 durations (days, hours, minutes, fractional seconds).
+    del scaleset_crds
+    policy = {"rolloutPolicy.healthTimeout": health, "rolloutPolicy.progressDeadline": deadline}
+    result = kubectl(
+        "apply", "--dry-run=server", "-n", namespace, "-f", "-", input=yaml.safe_dump(manifest("deadline", **policy))
+    )
+    assert (result.returncode == 0) == accepted, result.stderr
+    if not accepted:
+        assert "spec.rolloutPolicy.progressDeadline: Invalid value" in result.stderr, result.stderr
+        assert "progressDeadline must be at least healthTimeout" in result.stderr, result.stderr
+
+
 IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
     ("location", {"location": "northeurope"}, "location cannot change after creation"),
     ("coordinates", {"azure.resourceGroup": "rg-other"}, "azure (subscriptionId, resourceGroup, name) cannot change"),

@@ -101,6 +101,7 @@ async def test_a_deferred_os_upgrade_waits_for_approval_instance_by_instance() -
     progressing = run.condition("RolloutProgressing")
     assert progressing is not None and progressing[:2] == ("False", "WaitingForApproval")
     assert "web000000, web000001, web000002 waits for an ApproveRollingUpgrade operation" in progressing[2]
+    await run.run_for(2000, tick=120)  # past progressDeadline (PT30M): a wait for a person is a hold
     assert run.conditions()["Stalled"][0] == "False"
 
     approved = await operate(run, "approve-0", action="ApproveRollingUpgrade", instanceIds=["0"])

@@ -46,7 +46,7 @@ from scaleset_operator.api.disk_settings import (
     StorageFaultDomainAlignment,
     VMDiskSecurityProfile,
 )
-from scaleset_operator.api.durations import Duration, parse_duration
+from scaleset_operator.api.durations import Duration, cel_at_least, parse_duration
 from scaleset_operator.api.network_settings import (
     InterconnectGroupProfile,
     IpTag,
@@ -682,11 +682,29 @@ class MaintenanceWindow(ApiModel):
 class RolloutPolicy(ApiModel):
     """The operator's own rollout knobs (not part of Azure's model)."""
 
+    model_config = with_rules(
+        cel(
+            cel_at_least("progressDeadline", "healthTimeout"),
+            "progressDeadline must be at least healthTimeout: a batch waiting for its instances to become "
+            "healthy is progress, so a shorter deadline would report a working rollout as Stalled",
+            field_path=".progressDeadline",
+        )
+    )
+
     healthTimeout: Duration = Field(
-        default="PT5M", description="How long a batch may take to become healthy before it counts as failed."
+        default="PT5M",
+        description="How long a batch may take to become healthy before it counts as failed; also how long "
+        "settled instances may stay unhealthy, with nothing in progress, before the ScaleSet is reported "
+        "Stalled (reason InstancesUnhealthy).",
     )
     progressDeadline: Duration = Field(
-        default="PT30M", description="A rollout that makes no progress for this long is reported Stalled."
+        default="PT30M",
+        description="A rollout that makes no progress for this long is reported Stalled (reason "
+        "ProgressDeadlineExceeded; RolloutProgressing turns False). A batch within its healthTimeout is "
+        "progress, and holds (spec.paused, outside the maintenance windows, the pause between batches) are "
+        "not counted. Must be at least healthTimeout (refused at apply time; a ScaleSet stored before that "
+        "rule behaves as if it were raised to healthTimeout). A scale set that cannot be observed "
+        "(throttled, unavailable) for this long is reported Stalled too, with the cause.",
     )
     osImageCheckInterval: Duration = Field(
         default="PT1M", description="How often the image catalog is checked for automatic OS upgrades."
