@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from scaleset_operator import metrics
+from scaleset_operator import metrics, rollout_io
 from scaleset_operator.api import operation as operation_api
 from scaleset_operator.api import scaleset as scaleset_api
 from scaleset_operator.api.durations import parse_duration
@@ -39,6 +39,7 @@ from scaleset_operator.planner.observation import Absent, Observation, Observed,
 from scaleset_operator.planner.operations.step import orphaned
 from scaleset_operator.planner.status import Report, build_status
 from scaleset_operator.planner.status.operation import operation_status
+from scaleset_operator.rollout_io import RolloutIO, RolloutObjects
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,10 @@ class StatusWriter(Protocol):
     async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None: ...
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None: ...
+
+
+class Kube(StatusWriter, RolloutObjects, Protocol):
+    """Everything the reconciler does with Kubernetes (kopf does the watching)."""
 
 
 EventSink = Callable[[str, str, str], None]
@@ -152,7 +157,7 @@ class Reconciler:
     def __init__(
         self,
         backend: Backend,
-        kube: StatusWriter,
+        kube: Kube,
         clock: Callable[[], datetime],
         time_scale: float = 1.0,
         min_requeue_seconds: float = 0.2,
@@ -166,6 +171,7 @@ class Reconciler:
         """Floor for the next pass (Azure: keep VM lists under Compute's read budget)."""
         self.images = ImageWatch()
         self.memory: dict[str, ObjectMemory] = {}
+        self.rollout_io = RolloutIO(kube)
 
     def _real_seconds(self, simulated: float) -> float:
         return max(self.min_requeue_seconds, simulated / self.time_scale)
@@ -252,9 +258,13 @@ class Reconciler:
             "status": self._previous_status(body, mem),
         }
         spec, problem = _parse_spec(body)
-        password: str | None = None
+        desired = None
+        extra = rollout_io.Observed()
         if spec is not None:
-            password, problem = await self._password(spec, meta["namespace"])
+            extra = await self.rollout_io.observe(body, spec, common["status"], now)
+            # A rollback pin that applies: the pinned revision's model is the one sent to the cloud.
+            desired, problem = await self._desired(extra.pinned_spec or spec, meta["namespace"])
+            problem = extra.problem or problem
         if spec is None or problem is not None:
             return Pass(body, DecideInputs(**common, problem=problem), None, None)
         key = scale_set_key(spec, meta["name"])
@@ -263,12 +273,19 @@ class Reconciler:
         inputs = DecideInputs(
             **common,
             spec=spec,
-            desired=desired_model(spec, password),
+            desired=desired,
             observation=observation,
             latest_image_version=latest,
             operation=pending[1] if pending else None,
+            gate_measurements=extra.gate_measurements,
+            jobs=extra.jobs,
+            current_revision=extra.current_revision,
         )
         return Pass(body, inputs, key, pending[0] if pending else None)
+
+    async def _desired(self, spec: ScaleSetSpec, namespace: str) -> tuple[DesiredModel | None, SpecProblem | None]:
+        password, problem = await self._password(spec, namespace)
+        return (desired_model(spec, password) if problem is None else None), problem
 
     async def _password(self, spec: ScaleSetSpec, namespace: str) -> tuple[str | None, SpecProblem | None]:
         ref = spec.virtualMachineProfile.osProfile.adminPasswordSecretRef
@@ -319,16 +336,20 @@ class Reconciler:
         current = await self._gather(body, mem, list(operations or []), now)
         inputs = current.inputs
         decision = decide(inputs)
+        await self.rollout_io.write_revision(body, decision)
         report = build_status(inputs, decision, PENDING if decision.actions else ACCEPTED)
         writes = await self._report(current, mem, report)
+        await self.rollout_io.create_jobs(body, inputs.spec, decision)
         for event in decision.events:
             emit(event.type, event.reason, event.message)
         if not decision.actions:
+            await self.rollout_io.prune(body, decision)
             _count_throttling(decision.observation, decision.requeue_after)
             return PassResult(self._real_seconds(decision.requeue_after), decision, report, writes)
         outcome = await self._act(current, decision)
         report = build_status(inputs, decision, outcome)
         writes += await self._report(current, mem, report)
+        await self.rollout_io.prune(body, decision)
         if isinstance(outcome, Failed):
             warned = planned_events.failure(outcome.failure, inputs.status.observation)
             if warned is not None:

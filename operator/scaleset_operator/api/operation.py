@@ -26,6 +26,9 @@ Action = Literal[
     "DeleteInstances",
     "StartOSUpgrade",
     "CancelRollingUpgrade",
+    "Promote",
+    "Abort",
+    "Rollback",
 ]
 InstanceId = Annotated[str, Field(pattern=r"^\d+$", max_length=20, description="A decimal instance ID.")]
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
@@ -39,7 +42,9 @@ ACTION_DESCRIPTION = (
     "ReimageAll: recreate ALL disks, OS and data: DATA ON DATA DISKS IS LOST. "
     "Restart: restart the instances. DeleteInstances: delete the instances (capacity shrinks). "
     "StartOSUpgrade: roll the latest OS image out now (started by User, no automatic rollback). "
-    "CancelRollingUpgrade: stop the rollout in progress after the batch in flight."
+    "CancelRollingUpgrade: stop the rollout in progress after the batch in flight. "
+    "Promote: end the current step's bake time or pause. Abort: stop the rollout and roll the instances it "
+    "changed back. Rollback: roll the scale set back to the previous revision (or toRevision)."
 )
 
 
@@ -54,8 +59,9 @@ class ScaleSetOperationSpec(ApiModel):
         cel(
             "self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances']"
             " || (!has(self.instanceIds) && !self.allInstances)",
-            "StartOSUpgrade and CancelRollingUpgrade act on the whole scale set: omit instanceIds and allInstances",
+            "only instance actions take instanceIds or allInstances (the others act on the whole scale set)",
         ),
+        cel("!has(self.toRevision) || self.action == 'Rollback'", "toRevision is for action Rollback only"),
     )
 
     scaleSetName: str = Field(min_length=1, description="A ScaleSet in the same namespace.")
@@ -64,6 +70,9 @@ class ScaleSetOperationSpec(ApiModel):
         default=None, max_length=1000, json_schema_extra={"x-kubernetes-list-type": "set"}
     )
     allInstances: bool = False
+    toRevision: int | None = Field(
+        default=None, ge=1, description="Rollback: the revision to roll back to (default: the previous one)."
+    )
 
     @model_validator(mode="after")
     def _targets(self) -> ScaleSetOperationSpec:
@@ -72,6 +81,8 @@ class ScaleSetOperationSpec(ApiModel):
             raise ValueError("set exactly one of instanceIds (non-empty) or allInstances: true for this action")
         if self.action not in INSTANCE_ACTIONS and (self.instanceIds is not None or self.allInstances):
             raise ValueError(f"{self.action} acts on the whole scale set: omit instanceIds and allInstances")
+        if self.toRevision is not None and self.action != "Rollback":
+            raise ValueError("toRevision is for action Rollback only")
         return self
 
 

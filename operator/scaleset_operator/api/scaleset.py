@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from scaleset_operator.api.base import ApiModel, JsonDict, cel, field_rules, with_rules
 from scaleset_operator.api.durations import Duration
+from scaleset_operator.api.rollout_policy import DrainHook, GateFailurePolicy, RolloutStep
 from scaleset_operator.api.status import ScaleSetStatus
 
 KIND = "ScaleSet"
@@ -459,6 +460,14 @@ class RolloutPolicy(ApiModel):
         description="DESTRUCTIVE: reimage-all (recreating data disks, losing their data) instances whose "
         "data disks differ from the model, batch by batch under the rolling policy. Off by default.",
     )
+    steps: list[RolloutStep] = Field(
+        default_factory=list, max_length=20, description="Checkpoints of a rollout, in order (docs/rollouts.md)."
+    )
+    onGateFailure: GateFailurePolicy = Field(
+        default="Stop", description="Stop: the rollout stops (Faulted). Rollback: it also rolls its instances back."
+    )
+    revisionHistoryLimit: int = Field(default=10, ge=1, le=100, description="Revisions (models rolled out) kept.")
+    drain: DrainHook | None = Field(default=None, description="Run a Job per instance before disrupting it.")
 
 
 class ScaleSetSpec(ApiModel):

@@ -12,9 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scaleset_operator.api.rollout_status import BatchDrain, PinnedRevision, RevisionRecord, StepProgress
+
 ConditionStatus = Literal["True", "False", "Unknown"]
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
-RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
+RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll", "Rollback"]
 RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
 
 
@@ -152,6 +154,7 @@ class RolloutBatch(StatusModel):
     surgeFailed: bool = Field(
         default=False, description="maxSurge: the replacements were unhealthy; they are deleted, the old batch stays."
     )
+    drain: BatchDrain | None = Field(default=None, description="rolloutPolicy.drain: the Jobs run before the call.")
 
 
 class RolloutRecord(StatusModel):
@@ -174,6 +177,13 @@ class RolloutRecord(StatusModel):
     cancelRequested: bool = False
     fault: ApiError | None = Field(default=None, description="Set when a stop rule fired; final after rollback.")
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+    step: StepProgress | None = Field(default=None, description="rolloutPolicy.steps: the current step.")
+    revision: int | None = Field(default=None, description="The revision a model upgrade or rollback rolls out.")
+    rollbackRequested: bool = Field(
+        default=False, description="On its fault, roll the instances it changed back (Abort, onGateFailure)."
+    )
+    drainSeconds: int = Field(default=0, description="Time spent waiting for drain hooks, in seconds.")
+    stoppedBy: str | None = Field(default=None, description="The Abort operation that stopped it.")
 
 
 class RolloutResult(StatusModel):
@@ -193,6 +203,9 @@ class RolloutResult(StatusModel):
     rollbackFailed: int = 0
     error: ApiError | None = None
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+    revision: int | None = None
+    drainSeconds: int = 0
+    stoppedBy: str | None = Field(default=None, description="The Abort operation that stopped it.")
 
 
 class ObservationStatus(StatusModel):
@@ -232,8 +245,17 @@ class ScaleSetStatus(StatusModel):
     rollout: RolloutRecord | None = None
     lastRollouts: list[RolloutResult] = Field(
         default_factory=list,
-        max_length=3,
+        max_length=4,
         description="How the last rollout of each kind ended, most recent first.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind"]},
     )
     observation: ObservationStatus | None = None
+    revisions: list[RevisionRecord] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The models rolled out (ControllerRevisions), newest first.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["revision"]},
+    )
+    pinnedRevision: PinnedRevision | None = Field(
+        default=None, description="A rollback holds the cloud at this revision until the spec's model changes."
+    )

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, requeue
-from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RolloutStep
+from scaleset_operator.api.rollout_status import PinnedRevision
+from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, requeue, revisions
+from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RevisionStep, RolloutStep
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
@@ -42,11 +43,12 @@ def decide(inputs: DecideInputs) -> Decision:
         return _unobserved(inputs, observation)
     if isinstance(observation, Absent) or observation.scale_set.provisioning_state == "Deleting":
         return _create(inputs)
-    return _observed(_facts(inputs, observation))
+    return _observed(inputs, _facts(inputs, observation))
 
 
 def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
     assert inputs.spec is not None and inputs.desired is not None
+    pinned = _pinned(inputs)
     return Facts(
         name=inputs.name,
         generation=inputs.generation,
@@ -57,7 +59,18 @@ def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
         scale_set=observation.scale_set,
         latest_image_version=inputs.latest_image_version,
         operation=inputs.operation,
+        gate_measurements=inputs.gate_measurements,
+        jobs=inputs.jobs,
+        pinned=pinned,
+        current_revision=inputs.current_revision,
     )
+
+
+def _pinned(inputs: DecideInputs) -> PinnedRevision | None:
+    """The stored rollback pin, while the spec's model is the one it was pinned against."""
+    assert inputs.spec is not None
+    pin = inputs.status.pinnedRevision
+    return pin if revisions.pin_applies(pin, inputs.spec) else None
 
 
 def _blocked(inputs: DecideInputs, problem: SpecProblem) -> Decision:
@@ -83,22 +96,26 @@ def _unobserved(inputs: DecideInputs, failure: Unknown) -> Decision:
 def _create(inputs: DecideInputs) -> Decision:
     assert inputs.spec is not None
     model, effects = model_sync.create(inputs.name, inputs.spec.sku.capacity)
+    revision = revisions.step(inputs, pinned=_pinned(inputs))
     return Decision(
         observation=inputs.observation,
         actions=effects.actions,
-        events=effects.events,
+        events=effects.events + revision.events,
         requeue_after=requeue.BUSY_RESYNC_SECONDS,
         model=model,
+        revision=revision,
         progress=(model.activity,),
         blockers=tuple(b for b in (os_upgrade.requirements_blocker(inputs.spec),) if b is not None),
     )
 
 
-def _observed(facts: Facts) -> Decision:
+def _observed(inputs: DecideInputs, facts: Facts) -> Decision:
     model_step = model_sync.step(facts)
     if model_step is not None:
         model, effects = model_step
-        return replace(_assemble(facts, effects, drive.current(facts), None, model.activity), model=model)
+        revision = revisions.step(inputs, pinned=facts.pinned)
+        assembled = _assemble(facts, effects, drive.current(facts), None, model.activity, revision)
+        return replace(assembled, model=model)
     record = facts.status.rollout
     operation: OperationStep | None = None
     effects = Effects()
@@ -108,28 +125,43 @@ def _observed(facts: Facts) -> Decision:
     rollout, rollout_effects = drive.step(facts, record)
     effects += rollout_effects
     effects += automatic_mode.step(facts, rollout_running=rollout.record is not None, busy=bool(effects.actions))
-    return _assemble(facts, effects, rollout, operation, drive.summary(rollout))
+    requested = operation.pin if operation is not None else None
+    revision = revisions.step(inputs, pinned=facts.pinned, finished=rollout.finished, requested=requested)
+    return _assemble(facts, effects, rollout, operation, drive.summary(rollout), revision)
 
 
-def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:
-    found = (rollout.stuck, rollout.faulted, os_upgrade.requirements_blocker(facts.spec))
+def _blockers(facts: Facts, rollout: RolloutStep, revision: RevisionStep) -> tuple[Reason, ...]:
+    found = (
+        rollout.blocked,
+        revisions.blocker(revision.pinned),
+        rollout.stuck,
+        rollout.faulted,
+        os_upgrade.requirements_blocker(facts.spec),
+    )
     return tuple(r for r in found if r is not None)
 
 
 def _assemble(
-    facts: Facts, effects: Effects, rollout: RolloutStep, operation: OperationStep | None, activity: Reason | None
+    facts: Facts,
+    effects: Effects,
+    rollout: RolloutStep,
+    operation: OperationStep | None,
+    activity: Reason | None,
+    revision: RevisionStep,
 ) -> Decision:
     os_check = os_upgrade.check(facts, rollout.record, rollout.results)
     progress = tuple(r for r in (activity, instances.converging(facts)) if r is not None)
-    blockers = _blockers(facts, rollout)
+    blockers = _blockers(facts, rollout, revision)
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS
-    if progress and not blockers:
+    if (progress and not blockers) or revision.pinned != facts.pinned:
         wait = min(wait, requeue.BUSY_RESYNC_SECONDS)
     return Decision(
         observation=Observed(facts.scale_set),
         actions=effects.actions,
-        events=effects.events,
+        events=effects.events + revision.events,
         requeue_after=wait,
+        jobs=effects.jobs,
+        revision=revision,
         rollout=rollout,
         os_upgrade=os_check,
         operation=operation,

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from scaleset_operator.api.operation import Phase
+from scaleset_operator.api.rollout_status import PinnedRevision, RevisionRecord
 from scaleset_operator.api.status import RollingUpgradeProgress, RolloutOutcome, RolloutRecord, RolloutResult
 from scaleset_operator.planner import requeue
-from scaleset_operator.planner.actions import Action
+from scaleset_operator.planner.actions import Action, DrainJob
 from scaleset_operator.planner.events import PlannedEvent
 from scaleset_operator.planner.inputs import OperationView
 from scaleset_operator.planner.observation import Observation, Unknown
@@ -65,6 +66,29 @@ class RolloutStep:
     """No progress within ``progressDeadline``."""
     faulted: Reason | None = None
     """The last rollout of a kind Faulted and still applies (its target is still wanted): a person acts."""
+    blocked: Reason | None = None
+    """A wait only a person ends (a drain Job failed or timed out)."""
+
+
+@dataclass(frozen=True)
+class RevisionWrite:
+    """A ControllerRevision to write before the status that lists it: created with ``data``, or (``data``
+    None) an existing one renumbered."""
+
+    record: RevisionRecord
+    data: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class RevisionStep:
+    """``status.revisions`` and ``status.pinnedRevision`` after this pass."""
+
+    revisions: tuple[RevisionRecord, ...]
+    pinned: PinnedRevision | None
+    write: RevisionWrite | None = None
+    pruned: tuple[str, ...] = ()
+    """ControllerRevisions no longer kept (deleted after the status that drops them is written)."""
+    events: tuple[PlannedEvent, ...] = ()
 
 
 OSUpgradeState = Literal[
@@ -104,6 +128,8 @@ class OperationStep:
     """None: the operation's status stays as stored."""
     sends: bool = False
     """This pass's actions carry the operation's call: accepted, it is marked acted."""
+    pin: PinnedRevision | None = None
+    """A Rollback operation pins the cloud to this revision."""
 
 
 @dataclass(frozen=True)
@@ -133,10 +159,16 @@ class Effects:
     actions: tuple[Action, ...] = ()
     events: tuple[PlannedEvent, ...] = ()
     requeue_after: float | None = None
+    jobs: tuple[DrainJob, ...] = ()
 
     def __add__(self, other: Effects) -> Effects:
         waits = [w for w in (self.requeue_after, other.requeue_after) if w is not None]
-        return Effects(self.actions + other.actions, self.events + other.events, min(waits) if waits else None)
+        return Effects(
+            self.actions + other.actions,
+            self.events + other.events,
+            min(waits) if waits else None,
+            self.jobs + other.jobs,
+        )
 
 
 @dataclass(frozen=True)
@@ -145,7 +177,11 @@ class Decision:
     actions: tuple[Action, ...] = ()
     events: tuple[PlannedEvent, ...] = ()
     requeue_after: float = requeue.IDLE_RESYNC_SECONDS
+    jobs: tuple[DrainJob, ...] = ()
+    """Drain Jobs to create (Kubernetes, not the backend), after the intent is written."""
     model: ModelStep | None = None
+    revision: RevisionStep | None = None
+    """None: not evaluated this pass; the stored revisions and pin stay."""
     rollout: RolloutStep | None = None
     """None: not evaluated this pass (nothing observed); the stored record stays."""
     os_upgrade: OSUpgradeCheck | None = None

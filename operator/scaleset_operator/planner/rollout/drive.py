@@ -8,7 +8,7 @@ from scaleset_operator.api.status import RolloutRecord, RolloutResult
 from scaleset_operator.planner.decision import Effects, FinishedRollout, Reason, RolloutStep
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.rollout import batches, progress
+from scaleset_operator.planner.rollout import batches, drain, gates, progress, steps
 from scaleset_operator.planner.rollout.record import BatchStep
 from scaleset_operator.planner.rollout.results import merged
 from scaleset_operator.planner.rollout.starting import disk_target, start_or_retarget
@@ -17,10 +17,13 @@ from scaleset_operator.planner.timefmt import parse
 
 CHAINED_PER_PASS = 2
 """A rollout that ends may let the next due one start (and send its first batch) in the same pass."""
+MOVING = ("WaitingForBatch", "Baking", "WaitingForGates", "Draining")
+"""Waits that are part of the rollout's progress (RolloutProgressing stays True)."""
 
 
 def step(facts: Facts, record: RolloutRecord | None) -> tuple[RolloutStep, Effects]:
     """``record``: the intent record as this pass found it (after any operation changed it)."""
+    record = gates.record(record, facts.gate_measurements, facts.now)
     record, started = start_or_retarget(facts, record)
     effects = Effects(events=tuple(started))
     finished: list[FinishedRollout] = []
@@ -29,7 +32,7 @@ def step(facts: Facts, record: RolloutRecord | None) -> tuple[RolloutStep, Effec
         if record is None:
             break
         last = batches.step(record, facts.instances, strategy_for(facts, record), facts.signal, facts.now)
-        effects += Effects(last.actions, last.events, last.requeue_after)
+        effects += Effects(last.actions, last.events, last.requeue_after, last.jobs)
         record = last.record
         if last.finished is None or last.outcome is None:
             break
@@ -55,15 +58,17 @@ def _rollout_step(
     counts = progress.counts(facts, record)
     waiting = last.waiting if last is not None else None
     activity = waiting or Reason("RollingForward", progress.summary(record, counts))
+    blocked = waiting if waiting is not None and waiting.reason in drain.BLOCKED else None
     return RolloutStep(
         record,
         tuple(finished),
         results,
         counts=counts,
         activity=activity,
-        moving=waiting is None or waiting.reason == "WaitingForBatch",
+        moving=waiting is None or waiting.reason in MOVING,
         sends_batch=last is not None and bool(last.actions) and record.batch is not None,
-        stuck=_stuck(facts, record, waiting),
+        stuck=None if blocked is not None else _stuck(facts, record, waiting),
+        blocked=blocked,
     )
 
 
@@ -78,8 +83,8 @@ def summary(step: RolloutStep) -> Reason | None:
 
 
 def _stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reason | None:
-    """No progress within ``progressDeadline`` while waiting."""
-    if waiting is None:
+    """No progress within ``progressDeadline`` while waiting (not while baking or held for promotion)."""
+    if waiting is None or waiting.reason in steps.INTENDED_WAITS:
         return None
     deadline = facts.spec.rolloutPolicy.progressDeadline
     last = parse(record.lastProgressTime or record.startTime)
@@ -97,7 +102,7 @@ def _faulted(facts: Facts, results: tuple[RolloutResult, ...]) -> Reason | None:
 
 
 def _still_wanted(facts: Facts, result: RolloutResult) -> bool:
-    if result.kind == "ModelUpgrade":
+    if result.kind in ("ModelUpgrade", "Rollback"):
         return result.target == facts.model_hash and any(not i.latest_model_applied for i in facts.instances)
     if result.kind == "OSUpgrade":
         return result.target == facts.latest_image_version

@@ -23,6 +23,8 @@ from scaleset_operator.planner.status import (
     ready,
     reconciling,
     reimage_required,
+    revisions,
+    rolled_back,
     rollout,
     rollout_progressing,
     stalled,
@@ -37,6 +39,7 @@ CONDITION_SETTERS = (
     reimage_required.condition,
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
+    rolled_back.condition,
 )
 """In the order they are listed in status."""
 
@@ -56,6 +59,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         conditions=conditions,
         **counts.fields(view),
         **rollout.fields(view),
+        **revisions.fields(view),
         observation=observation.record(view),
     )
     step = decision.operation

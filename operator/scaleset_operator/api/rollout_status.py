@@ -1,0 +1,78 @@
+"""Typed records of canary steps, gates, drains and revisions, kept in ``ScaleSet.status``.
+
+They are facts later passes decide from (never parsed back from messages): where a rollout stands
+in its steps and what its gates measured (inside the intent record ``status.rollout``), the drain of
+the batch in flight, the revisions rolled out, and the revision the cloud is pinned to by a rollback.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+GatePhase = Literal["Pending", "Passed", "Failed", "Error"]
+PinReason = Literal["Rollback", "Abort", "GateFailed"]
+
+
+class Record(BaseModel):
+    """Like every status object: unknown fields are ignored (another operator version wrote them)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class GateStatus(Record):
+    """A gate of the current step: its last measurement and the counts since the step was reached."""
+
+    name: str
+    phase: GatePhase = Field(default="Pending", description="The last measurement's result (Error: not measured).")
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    lastMeasured: str | None = None
+    value: str | None = Field(default=None, description="The last value measured (Prometheus) or HTTP status.")
+    message: str = ""
+
+
+class StepProgress(Record):
+    """Where a rollout with ``rolloutPolicy.steps`` stands."""
+
+    index: int = Field(default=0, ge=0, description="The current step (0-based) in rolloutPolicy.steps.")
+    reachedTime: str | None = Field(default=None, description="When its checkpoint was reached: the bake began.")
+    promoted: bool = Field(default=False, description="A Promote operation ended the bake time or the pause.")
+    gates: list[GateStatus] = Field(default_factory=list)
+
+
+class BatchDrain(Record):
+    """The drain hook of the batch in flight: its Jobs run before the batch's call is sent."""
+
+    startTime: str
+    endTime: str | None = Field(default=None, description="Every Job succeeded; the batch is sent after it.")
+    jobs: list[str] = Field(default_factory=list, description="Job names (deterministic: a restart finds them).")
+    succeeded: list[str] = Field(default_factory=list, description="Jobs seen succeeded (never run again).")
+    failed: list[str] = Field(default_factory=list, description="Jobs seen failed on the last pass.")
+
+
+class RevisionRecord(Record):
+    """A model the operator rolled out, kept as an apps/v1 ControllerRevision owned by the ScaleSet."""
+
+    revision: int
+    name: str = Field(description="The ControllerRevision's name.")
+    hash: str = Field(description="Hash of the revision's data (the model, Secret references only).")
+    createdTime: str
+    generation: int | None = Field(default=None, description="The ScaleSet generation that introduced it.")
+    summary: str = Field(default="", description="What changed from the revision before it.")
+
+
+class PinnedRevision(Record):
+    """The cloud runs this revision on purpose although the spec says otherwise (a rollback). The pin is
+    released when the spec's model changes again (a revert or a fix forward)."""
+
+    revision: int
+    name: str
+    hash: str
+    specHash: str = Field(description="The spec's model hash when pinned: any other value releases the pin.")
+    reason: PinReason
+    message: str
+    since: str
+    operation: str | None = None
