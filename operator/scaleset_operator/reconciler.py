@@ -30,6 +30,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError
+from scaleset_operator.cloud.secrets import SecretError, resolve, secret_refs
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner import events as planned_events
 from scaleset_operator.planner.decide import decide
@@ -284,18 +285,24 @@ class Reconciler:
         return Pass(body, inputs, key, pending[0] if pending else None)
 
     async def _desired(self, spec: ScaleSetSpec, namespace: str) -> tuple[DesiredModel | None, SpecProblem | None]:
-        password, problem = await self._password(spec, namespace)
-        return (desired_model(spec, password) if problem is None else None), problem
+        secrets, problem = await self._secrets(spec, namespace)
+        return (desired_model(spec, secrets=secrets) if problem is None else None), problem
 
-    async def _password(self, spec: ScaleSetSpec, namespace: str) -> tuple[str | None, SpecProblem | None]:
-        ref = spec.virtualMachineProfile.osProfile.adminPasswordSecretRef
-        if ref is None:
-            return None, None
-        password = await self.kube.read_secret_value(namespace, ref.name, ref.key)
-        if password is None:
-            message = f"Secret {ref.name} (key {ref.key}) not found in namespace {namespace}"
-            return None, SpecProblem("SecretNotFound", message)
-        return password, None
+    async def _secrets(self, spec: ScaleSetSpec, namespace: str) -> tuple[dict[str, Any], SpecProblem | None]:
+        """Every Secret value the spec references, by target (``cloud/secrets.py``); a missing or
+        unusable one is a problem naming the Secret and key, never quoting the value."""
+        refs = secret_refs(spec)
+        raw: dict[str, str] = {}
+        for ref in refs:
+            value = await self.kube.read_secret_value(namespace, ref.name, ref.key)
+            if value is None:
+                message = f"Secret {ref.name} (key {ref.key}) not found in namespace {namespace}"
+                return {}, SpecProblem("SecretNotFound", message)
+            raw[ref.target] = value
+        try:
+            return resolve(refs, raw), None
+        except SecretError as exc:
+            return {}, SpecProblem("InvalidSecret", str(exc))
 
     async def _observe(
         self, key: ScaleSetKey, spec: ScaleSetSpec, previous: ScaleSetStatus, now: datetime

@@ -20,6 +20,29 @@ from scaleset_operator.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
 
+LOG_FORMATS = ("text", "json")
+
+
+def _with_logger_name(record: logging.LogRecord) -> bool:
+    record.logger = record.name  # JSON logs carry record attributes that are not the standard ones
+    return True
+
+
+def configure_logging(log_format: str = "text", verbose: bool = False) -> None:
+    """kopf's own formatters, so messages about an object say which one.
+
+    ``text``: ``[time] logger [LEVEL] [namespace/name] message``, for people. ``json``: one object
+    per line with ``message``, ``severity``, ``timestamp``, ``logger`` and, for messages about a
+    Kubernetes object, ``object`` (apiVersion, kind, namespace, name, uid), for log pipelines.
+    """
+    if log_format == "json":
+        kopf.configure(verbose=verbose, log_format=kopf.LogFormat.JSON, log_refkey="object")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_with_logger_name)
+    else:
+        kopf.configure(verbose=verbose, log_format=kopf.LogFormat.FULL, log_prefix=True)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
 
 @dataclass
 class OperatorConfig:

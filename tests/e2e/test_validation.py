@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scaleset_operator.api.durations import ISO8601_DURATION_PATTERN
 from scaleset_operator.localcp import Kubectl
 from tests.e2e.journeys import example, with_name
 
@@ -45,7 +46,7 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     (
         "pause-not-iso",
         {"upgradePolicy.rollingUpgradePolicy.pauseTimeBetweenBatches": "5 minutes"},
-        ["pauseTimeBetweenBatches"],
+        ["spec.upgradePolicy.rollingUpgradePolicy.pauseTimeBetweenBatches", "must be an ISO 8601 duration"],
     ),
     (
         "prefix-too-long",
@@ -81,7 +82,16 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         ["either id (gallery image) or publisher"],
     ),
     ("bad-zone", {"zones": ["4"]}, ["spec.zones[0]"]),
-    ("bad-subscription", {"azure.subscriptionId": "not-a-guid"}, ["spec.azure.subscriptionId"]),
+    (
+        "bad-subscription",
+        {"azure.subscriptionId": "not-a-guid"},
+        ["spec.azure.subscriptionId", "must be a subscription ID"],
+    ),
+    (
+        "bad-window",
+        {"rolloutPolicy.maintenanceWindows": [{"days": ["Monday"], "start": "25:00", "end": "02:00"}]},
+        ["spec.rolloutPolicy.maintenanceWindows[0].start", "must be a UTC time of day as HH:MM"],
+    ),
     ("bad-deletion-policy", {"deletionPolicy": "Keep"}, ["spec.deletionPolicy"]),
     (
         "windows-config-on-linux",
@@ -95,6 +105,40 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     ("fault-domains", {"platformFaultDomainCount": 6}, ["spec.platformFaultDomainCount"]),
     ("missing-sku", {"sku": None}, ["spec.sku", "Required value"]),
+    (
+        "eviction-on-regular",
+        {"virtualMachineProfile.evictionPolicy": "Delete"},
+        ["spec.virtualMachineProfile.evictionPolicy", "evictionPolicy needs priority Spot or Low"],
+    ),
+    (
+        "identity-without-users",
+        {"identity": {"type": "UserAssigned"}},
+        ["spec.identity", "userAssignedIdentities is needed exactly when identity.type includes UserAssigned"],
+    ),
+    (
+        "inline-protected-settings",
+        {
+            "virtualMachineProfile.extensionProfile": {
+                "extensions": [
+                    {
+                        "name": "script",
+                        "properties": {
+                            "publisher": "Microsoft.Azure.Extensions",
+                            "type": "CustomScript",
+                            "typeHandlerVersion": "2.1",
+                            "protectedSettings": {"commandToExecute": "echo secret"},
+                        },
+                    }
+                ]
+            }
+        },
+        ["protectedSettings", "unknown field"],
+    ),
+    (
+        "repairs-grace-not-iso",
+        {"automaticRepairsPolicy": {"enabled": True, "gracePeriod": "10 minutes"}},
+        ["spec.automaticRepairsPolicy.gracePeriod"],
+    ),
 ]
 
 
@@ -107,6 +151,21 @@ def test_invalid_manifest_is_refused_naming_the_field(
     for fragment in expected:
         assert fragment in result.stderr, f"{fragment!r} not in the API server's message:\n{result.stderr}"
     assert kubectl("get", "vmss", name, "-n", namespace).returncode != 0, "nothing may be stored"
+
+
+@pytest.mark.parametrize(
+    "field", ["rolloutPolicy.healthTimeout", "upgradePolicy.rollingUpgradePolicy.pauseTimeBetweenBatches"]
+)
+def test_a_bad_duration_is_refused_with_a_readable_message_naming_the_field(
+    kubectl: Kubectl, scaleset_crds: list[str], namespace: str, field: str
+) -> None:
+    del scaleset_crds
+    bad = manifest("bad-duration", **{field: "5m"})
+    result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(bad))
+    assert f"spec.{field}: Invalid value" in result.stderr, result.stderr
+    assert "must be an ISO 8601 duration in days, hours, minutes and seconds, such as PT5M" in result.stderr
+    # The message is the readable one only: no regular expression echoed back at the user.
+    assert "should match" not in result.stderr and ISO8601_DURATION_PATTERN not in result.stderr, result.stderr
 
 
 IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
@@ -124,6 +183,8 @@ IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("fault-domains", {"platformFaultDomainCount": 2}, "platformFaultDomainCount cannot change after creation"),
     ("prefix", {"virtualMachineProfile.osProfile.computerNamePrefix": "api"}, "computerNamePrefix cannot change"),
+    ("orchestration", {"orchestrationMode": "Flexible"}, "orchestrationMode cannot change after creation"),
+    ("priority", {"virtualMachineProfile.priority": "Spot"}, "priority cannot change after creation"),
 ]
 
 

@@ -11,6 +11,8 @@ Phases (key -> how it is produced):
   converging        a rolling model upgrade in flight
   paused            spec.paused set during that rollout: the rollout holds
   ready             Ready=True
+  settled-unhealthy a converged ScaleSet whose instance then reports Unhealthy: nothing is in
+                    progress (Reconciling=False) and Ready=False, reason InstancesUnhealthy
   stalled           adminPasswordSecretRef names a missing Secret -> Stalled, SecretNotFound
   stale-generation  the spec edited while the operator is down: generation != observedGeneration
   deleting          deleted, held by the finalizer while the simulated delete runs
@@ -32,7 +34,7 @@ from typing import Any
 import pytest
 
 from scaleset_operator.localcp import ControlPlane, Kubectl
-from tests.fixtures.operator import operator_process
+from tests.fixtures.operator import OperatorProcess, operator_process
 
 SCALESETS = "scalesets.scaleset.dev"  # fully qualified: the short name "scaleset" is also a category
 OPERATIONS = "scalesetoperations.scaleset.dev"
@@ -133,6 +135,79 @@ class Capture:
         raise AssertionError(f"{resource}/{name} never reached '{what}' within {timeout:.0f}s; last status:\n{status}")
 
 
+def _record_settling(op: OperatorProcess, capture: Capture, seen: dict[str, Object]) -> None:
+    """creating, stalled, ready, settled-unhealthy."""
+    seen["creating"] = capture.until(
+        SCALESETS, "web", lambda o: is_condition(o, "Reconciling", "True"), "Reconciling=True while creating"
+    )
+    seen["stalled"] = capture.until(
+        SCALESETS, "locked", lambda o: is_condition(o, "Stalled", "True", ("SecretNotFound",)), "Stalled"
+    )
+    seen["ready"] = capture.until(SCALESETS, "web", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
+    capture.until(SCALESETS, "db", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
+    capture.until(SCALESETS, "sick", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
+    op.sim("set-health", "sick", "0", "Unhealthy")
+    seen["settled-unhealthy"] = capture.until(
+        SCALESETS,
+        "sick",
+        lambda o: (
+            is_condition(o, "Ready", "False", ("InstancesUnhealthy",)) and is_condition(o, "Reconciling", "False")
+        ),
+        "Ready=False InstancesUnhealthy with nothing in progress",
+    )
+
+
+def _record_rollout(kubectl: Kubectl, capture: Capture, seen: dict[str, Object]) -> None:
+    """converging, paused."""
+    watched = capture.namespace
+    # A model change (the SKU) in Rolling mode: batches of one instance, 3 real seconds each.
+    kubectl.ok(
+        "patch", SCALESETS, "web", "-n", watched, "--type=merge",
+        "-p", json.dumps({"spec": {"sku": {"name": "Standard_D4s_v5"}}}),
+    )  # fmt: skip
+    seen["converging"] = capture.until(
+        SCALESETS,
+        "web",
+        lambda o: (
+            is_condition(o, "RolloutProgressing", "True")
+            and o["status"].get("observedGeneration") == o["metadata"]["generation"]
+        ),
+        "a rollout in flight",
+    )
+    kubectl.ok("patch", SCALESETS, "web", "-n", watched, "--type=merge", "-p", '{"spec":{"paused":true}}')
+    seen["paused"] = capture.until(
+        SCALESETS,
+        "web",
+        lambda o: (
+            is_condition(o, "RolloutProgressing", "False", ("Paused",))
+            and o["status"].get("observedGeneration") == o["metadata"]["generation"]
+        ),
+        "the rollout held by spec.paused",
+    )
+
+
+def _record_operations_and_deletion(kubectl: Kubectl, capture: Capture, seen: dict[str, Object]) -> None:
+    """op-running, op-succeeded, op-failed, deleting."""
+    watched = capture.namespace
+    kubectl.apply(operation("db-restart", "db"), namespace=watched)
+    seen["op-running"] = capture.until(
+        OPERATIONS, "db-restart", lambda o: (o.get("status") or {}).get("phase") == "Running", "Running"
+    )
+    seen["op-succeeded"] = capture.until(
+        OPERATIONS, "db-restart", lambda o: (o.get("status") or {}).get("phase") == "Succeeded", "Succeeded"
+    )
+    seen["op-failed"] = capture.until(
+        OPERATIONS, "orphan-restart", lambda o: (o.get("status") or {}).get("phase") == "Failed", "Failed"
+    )
+
+    kubectl.ok("delete", SCALESETS, "db", "-n", watched, "--wait=false")
+    seen["deleting"] = capture.until(
+        SCALESETS, "db", lambda o: bool(o["metadata"].get("deletionTimestamp")), "deletionTimestamp set"
+    )
+    # The finalizer lets go once the simulated delete is done: the object really goes away.
+    kubectl.ok("wait", "--for=delete", f"{SCALESETS}/db", "-n", watched, "--timeout=60s")
+
+
 @pytest.fixture(scope="session")
 def gitops_objects(
     control_plane: ControlPlane,
@@ -157,61 +232,14 @@ def gitops_objects(
             kubectl.apply(
                 scale_set("web", 2),
                 scale_set("db", 1, mode="Manual"),
+                scale_set("sick", 1, mode="Manual"),
                 scale_set("locked", 1, password_secret="missing-admin-password"),
                 operation("orphan-restart", "does-not-exist"),
                 namespace=watched,
             )
-            seen["creating"] = capture.until(
-                SCALESETS, "web", lambda o: is_condition(o, "Reconciling", "True"), "Reconciling=True while creating"
-            )
-            seen["stalled"] = capture.until(
-                SCALESETS, "locked", lambda o: is_condition(o, "Stalled", "True", ("SecretNotFound",)), "Stalled"
-            )
-            seen["ready"] = capture.until(SCALESETS, "web", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
-            capture.until(SCALESETS, "db", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
-
-            # A model change (the SKU) in Rolling mode: batches of one instance, 3 real seconds each.
-            kubectl.ok(
-                "patch", SCALESETS, "web", "-n", watched, "--type=merge",
-                "-p", json.dumps({"spec": {"sku": {"name": "Standard_D4s_v5"}}}),
-            )  # fmt: skip
-            seen["converging"] = capture.until(
-                SCALESETS,
-                "web",
-                lambda o: (
-                    is_condition(o, "RolloutProgressing", "True")
-                    and o["status"].get("observedGeneration") == o["metadata"]["generation"]
-                ),
-                "a rollout in flight",
-            )
-            kubectl.ok("patch", SCALESETS, "web", "-n", watched, "--type=merge", "-p", '{"spec":{"paused":true}}')
-            seen["paused"] = capture.until(
-                SCALESETS,
-                "web",
-                lambda o: (
-                    is_condition(o, "RolloutProgressing", "False", ("Paused",))
-                    and o["status"].get("observedGeneration") == o["metadata"]["generation"]
-                ),
-                "the rollout held by spec.paused",
-            )
-
-            kubectl.apply(operation("db-restart", "db"), namespace=watched)
-            seen["op-running"] = capture.until(
-                OPERATIONS, "db-restart", lambda o: (o.get("status") or {}).get("phase") == "Running", "Running"
-            )
-            seen["op-succeeded"] = capture.until(
-                OPERATIONS, "db-restart", lambda o: (o.get("status") or {}).get("phase") == "Succeeded", "Succeeded"
-            )
-            seen["op-failed"] = capture.until(
-                OPERATIONS, "orphan-restart", lambda o: (o.get("status") or {}).get("phase") == "Failed", "Failed"
-            )
-
-            kubectl.ok("delete", SCALESETS, "db", "-n", watched, "--wait=false")
-            seen["deleting"] = capture.until(
-                SCALESETS, "db", lambda o: bool(o["metadata"].get("deletionTimestamp")), "deletionTimestamp set"
-            )
-            # The finalizer lets go once the simulated delete is done: the object really goes away.
-            kubectl.ok("wait", "--for=delete", f"{SCALESETS}/db", "-n", watched, "--timeout=60s")
+            _record_settling(op, capture, seen)
+            _record_rollout(kubectl, capture, seen)
+            _record_operations_and_deletion(kubectl, capture, seen)
 
         # The operator is down now: an edit is not observed, the status describes the old spec.
         kubectl.ok("patch", SCALESETS, "locked", "-n", watched, "--type=merge", "-p", '{"spec":{"sku":{"capacity":2}}}')

@@ -8,6 +8,8 @@ from typing import Annotated
 import isodate
 from pydantic import AfterValidator, Field
 
+from scaleset_operator.api.base import pattern_message
+
 _HMS = r"(\d+H(\d+M)?(\d+(\.\d+)?S)?|\d+M(\d+(\.\d+)?S)?|\d+(\.\d+)?S)"
 # RE2 (the API server) has no look-ahead, so "at least one component" is spelled out.
 ISO8601_DURATION_PATTERN = rf"^P(\d+D(T{_HMS})?|T{_HMS})$"
@@ -29,6 +31,15 @@ def _validate(value: str) -> str:
 
 Duration = Annotated[
     str,
-    Field(pattern=ISO8601_DURATION_PATTERN, json_schema_extra={"example": "PT5M"}),
+    Field(
+        pattern=ISO8601_DURATION_PATTERN,
+        max_length=32,
+        json_schema_extra={
+            "example": "PT5M",
+            **pattern_message(
+                "must be an ISO 8601 duration in days, hours, minutes and seconds, such as PT5M, PT1H30M or P1D"
+            ),
+        },
+    ),
     AfterValidator(_validate),
 ]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from scaleset_operator.api.base import ApiModel, cel, with_rules
+from scaleset_operator.api.base import ApiModel, cel, pattern_message, with_rules
 from scaleset_operator.api.durations import Duration
 
 GateOperator = Literal["LessThan", "LessThanOrEqual", "GreaterThan", "GreaterThanOrEqual"]
@@ -41,7 +41,12 @@ class PrometheusGate(ApiModel):
 class HttpGate(ApiModel):
     """A GET that must answer with the expected status."""
 
-    url: str = Field(pattern=r"^https?://\S+$", max_length=2048, description="No credentials in it.")
+    url: str = Field(
+        pattern=r"^https?://\S+$",
+        max_length=2048,
+        description="No credentials in it.",
+        json_schema_extra=pattern_message("must be an http:// or https:// URL"),
+    )
     expectedStatus: int = Field(default=200, ge=100, le=599)
 
 
@@ -52,7 +57,11 @@ class Gate(ApiModel):
         cel("has(self.prometheus) != has(self.http)", "a gate has exactly one of prometheus or http"),
     )
 
-    name: str = Field(pattern=_NAME, max_length=63)
+    name: str = Field(
+        pattern=_NAME,
+        max_length=63,
+        json_schema_extra=pattern_message("must be lowercase letters, digits and '-', e.g. error-rate"),
+    )
     prometheus: PrometheusGate | None = None
     http: HttpGate | None = None
     interval: Duration = Field(default="PT30S", description="How often the gate is measured while its step bakes.")

@@ -7,12 +7,14 @@ the batch in flight, the revisions rolled out, and the revision the cloud is pin
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 GatePhase = Literal["Pending", "Passed", "Failed", "Error"]
 PinReason = Literal["Rollback", "Abort", "GateFailed"]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+"""``status.Timestamp`` (status.py imports this module, so it cannot be imported from there)."""
 
 
 class Record(BaseModel):
@@ -29,7 +31,7 @@ class GateStatus(Record):
     passed: int = 0
     failed: int = 0
     errors: int = 0
-    lastMeasured: str | None = None
+    lastMeasured: Timestamp | None = None
     value: str | None = Field(default=None, description="The last value measured (Prometheus) or HTTP status.")
     message: str = ""
 
@@ -38,7 +40,7 @@ class StepProgress(Record):
     """Where a rollout with ``rolloutPolicy.steps`` stands."""
 
     index: int = Field(default=0, ge=0, description="The current step (0-based) in rolloutPolicy.steps.")
-    reachedTime: str | None = Field(default=None, description="When its checkpoint was reached: the bake began.")
+    reachedTime: Timestamp | None = Field(default=None, description="When its checkpoint was reached: the bake began.")
     promoted: bool = Field(default=False, description="A Promote operation ended the bake time or the pause.")
     gates: list[GateStatus] = Field(default_factory=list)
 
@@ -46,8 +48,8 @@ class StepProgress(Record):
 class BatchDrain(Record):
     """The drain hook of the batch in flight: its Jobs run before the batch's call is sent."""
 
-    startTime: str
-    endTime: str | None = Field(default=None, description="Every Job succeeded; the batch is sent after it.")
+    startTime: Timestamp
+    endTime: Timestamp | None = Field(default=None, description="Every Job succeeded; the batch is sent after it.")
     jobs: list[str] = Field(default_factory=list, description="Job names (deterministic: a restart finds them).")
     succeeded: list[str] = Field(default_factory=list, description="Jobs seen succeeded (never run again).")
     failed: list[str] = Field(default_factory=list, description="Jobs seen failed on the last pass.")
@@ -59,7 +61,7 @@ class RevisionRecord(Record):
     revision: int
     name: str = Field(description="The ControllerRevision's name.")
     hash: str = Field(description="Hash of the revision's data (the model, Secret references only).")
-    createdTime: str
+    createdTime: Timestamp
     generation: int | None = Field(default=None, description="The ScaleSet generation that introduced it.")
     summary: str = Field(default="", description="What changed from the revision before it.")
 
@@ -74,5 +76,5 @@ class PinnedRevision(Record):
     specHash: str = Field(description="The spec's model hash when pinned: any other value releases the pin.")
     reason: PinReason
     message: str
-    since: str
+    since: Timestamp
     operation: str | None = None

@@ -8,14 +8,67 @@ Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from scaleset_operator.api.base import ApiModel, JsonDict, cel, field_rules, with_rules
-from scaleset_operator.api.durations import Duration
+from scaleset_operator.api.base import (
+    ApiModel,
+    JsonDict,
+    cel,
+    defaulted,
+    field_rules,
+    optional,
+    optional_list,
+    optional_map,
+    pattern_message,
+    with_rules,
+)
+from scaleset_operator.api.common import (
+    ApiEntityReference,
+    KeyVaultSecretReference,
+    SecretKeyRef,
+    SubResource,
+)
+from scaleset_operator.api.disk_settings import (
+    AdditionalDiskProperties,
+    DeleteOption,
+    DiffDiskSettings,
+    DiskEncryptionSetParameters,
+    StorageFaultDomainAlignment,
+    VMDiskSecurityProfile,
+)
+from scaleset_operator.api.durations import Duration, parse_duration
+from scaleset_operator.api.network_settings import (
+    InterconnectGroupProfile,
+    IpTag,
+    NetworkConfigurationDnsSettings,
+    PublicIPAddressDnsSettings,
+    PublicIPAddressSku,
+)
+from scaleset_operator.api.os_settings import (
+    AdditionalUnattendContent,
+    LinuxPatchSettings,
+    VaultSecretGroup,
+    WindowsPatchSettings,
+    WinRMConfiguration,
+)
 from scaleset_operator.api.rollout_policy import DrainHook, GateFailurePolicy, RolloutStep
+from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.api.vm_profile import (
+    PROFILE_RULES,
+    ApplicationProfile,
+    BillingProfile,
+    CapacityReservationProfile,
+    DiagnosticsProfile,
+    HardwareProfile,
+    InterconnectBlockProfile,
+    ScheduledEventsProfile,
+    SecurityPostureReference,
+    SecurityProfile,
+    ServiceArtifactReference,
+)
 
 KIND = "ScaleSet"
 PLURAL = "scalesets"
@@ -32,10 +85,18 @@ class AzureCoordinates(ApiModel):
 
     subscriptionId: str = Field(
         pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        max_length=36,
         description="Azure subscription ID (a GUID).",
+        json_schema_extra=pattern_message(
+            "must be a subscription ID: a GUID such as 00000000-0000-0000-0000-000000000000"
+        ),
     )
     resourceGroup: str = Field(
-        min_length=1, max_length=90, pattern=r"^[-\w\._\(\)]+$", description="Resource group name."
+        min_length=1,
+        max_length=90,
+        pattern=r"^[-\w\._\(\)]+$",
+        description="Resource group name.",
+        json_schema_extra=pattern_message("may contain only letters, digits, '_', '.', '-', '(' and ')'"),
     )
     name: str | None = Field(
         default=None,
@@ -43,6 +104,9 @@ class AzureCoordinates(ApiModel):
         max_length=64,
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$",
         description="Scale set name in Azure. Defaults to metadata.name.",
+        json_schema_extra=pattern_message(
+            "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'"
+        ),
     )
 
 
@@ -66,6 +130,7 @@ class ScaleInPolicy(ApiModel):
         ),
     )
     forceDeletion: bool = False
+    prioritizeUnhealthyVMs: bool | None = optional(description="Remove unhealthy instances first.")
 
 
 class RollingUpgradePolicy(ApiModel):
@@ -136,13 +201,20 @@ class ImageReference(ApiModel):
     version: str = Field(
         default="latest",
         pattern=r"^(latest|\d+\.\d+\.\d+)$",
+        max_length=64,
+        json_schema_extra=pattern_message("must be 'latest' or a version such as 2024.01.15"),
         description="'latest' or a version such as 2024.01.15 (required 'latest' for automatic OS upgrades).",
     )
     id: str | None = Field(
         default=None,
         pattern=r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/galleries/[^/]+"
         r"/images/[^/]+(/versions/\d+\.\d+\.\d+)?$",
+        max_length=1024,
         description="Gallery image ID; ends in /images/NAME for the latest version.",
+        json_schema_extra=pattern_message(
+            "must be a gallery image ID: /subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Compute"
+            "/galleries/GALLERY/images/IMAGE, optionally followed by /versions/X.Y.Z"
+        ),
     )
 
     @model_validator(mode="after")
@@ -181,22 +253,66 @@ class ManagedDiskParameters(ApiModel):
         "StandardSSD_ZRS",
         "PremiumV2_LRS",
     ] = "Standard_LRS"
+    diskEncryptionSet: DiskEncryptionSetParameters | None = optional()
+    securityProfile: VMDiskSecurityProfile | None = optional()
+    additionalDiskProperties: AdditionalDiskProperties | None = optional()
 
 
 class OSDisk(ApiModel):
+    model_config = with_rules(
+        cel(
+            "!has(self.managedDisk) || !has(oldSelf.managedDisk) || !has(oldSelf.managedDisk.storageAccountType)"
+            " || (has(self.managedDisk.storageAccountType)"
+            " && self.managedDisk.storageAccountType == oldSelf.managedDisk.storageAccountType)",
+            "osDisk.managedDisk.storageAccountType cannot change after creation",
+            field_path=".managedDisk.storageAccountType",
+        ),
+        cel(
+            "has(self.diffDiskSettings) == has(oldSelf.diffDiskSettings)"
+            " && (!has(self.diffDiskSettings) || self.diffDiskSettings == oldSelf.diffDiskSettings)",
+            "osDisk.diffDiskSettings (ephemeral OS disk) cannot change after creation",
+            field_path=".diffDiskSettings",
+        ),
+    )
+
     osType: Literal["Linux", "Windows"] = "Linux"
     createOption: Literal["FromImage"] = "FromImage"
     caching: Literal["None", "ReadOnly", "ReadWrite"] = "ReadWrite"
     diskSizeGB: int | None = Field(default=None, ge=1, le=4095)
     managedDisk: ManagedDiskParameters = Field(default_factory=ManagedDiskParameters)
+    name: str | None = optional()
+    writeAcceleratorEnabled: bool | None = optional()
+    diffDiskSettings: DiffDiskSettings | None = optional(description="Ephemeral OS disk; fixed at creation.")
+    storageFaultDomainAlignment: StorageFaultDomainAlignment | None = optional()
+    deleteOption: DeleteOption | None = optional(description="What happens to the disk when its instance is deleted.")
 
 
 class DataDisk(ApiModel):
+    model_config = with_rules(
+        cel("self.createOption != 'Empty' || has(self.diskSizeGB)", "an Empty data disk needs diskSizeGB")
+    )
+
     lun: int = Field(ge=0, le=63, description="Logical unit number; unique within the scale set.")
-    diskSizeGB: int = Field(ge=1, le=32767)
-    createOption: Literal["Empty"] = "Empty"
+    diskSizeGB: int | None = Field(
+        default=None, ge=1, le=32767, exclude_if=lambda size: size is None, description="Required for Empty disks."
+    )
+    createOption: Literal["Empty", "FromImage"] = Field(
+        default="Empty", description="Empty, or FromImage (a data disk of the image)."
+    )
     caching: Literal["None", "ReadOnly", "ReadWrite"] = "None"
     managedDisk: ManagedDiskParameters = Field(default_factory=ManagedDiskParameters)
+    name: str | None = optional()
+    writeAcceleratorEnabled: bool | None = optional()
+    storageFaultDomainAlignment: StorageFaultDomainAlignment | None = optional()
+    diskIOPSReadWrite: int | None = optional(ge=0, description="UltraSSD_LRS / PremiumV2_LRS only.")
+    diskMBpsReadWrite: int | None = optional(ge=0, description="UltraSSD_LRS / PremiumV2_LRS only.")
+    deleteOption: DeleteOption | None = optional()
+
+    @model_validator(mode="after")
+    def _sized(self) -> DataDisk:
+        if self.createOption == "Empty" and self.diskSizeGB is None:
+            raise ValueError("an Empty data disk needs diskSizeGB")
+        return self
 
 
 class StorageProfile(ApiModel):
@@ -207,6 +323,8 @@ class StorageProfile(ApiModel):
         max_length=64,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["lun"]},
     )
+    diskControllerType: Literal["SCSI", "NVMe"] | None = optional()
+    diskApiVersion: Literal["2025-01-02", "2026-03-02"] | None = optional()
 
     @model_validator(mode="after")
     def _unique_luns(self) -> StorageProfile:
@@ -215,11 +333,6 @@ class StorageProfile(ApiModel):
         if duplicates:
             raise ValueError(f"dataDisks: duplicate lun {duplicates}; each data disk needs its own lun")
         return self
-
-
-class SecretKeyRef(ApiModel):
-    name: str = Field(min_length=1, description="Name of a Secret in the ScaleSet's namespace.")
-    key: str = Field(min_length=1, description="Key within the Secret.")
 
 
 class SshPublicKey(ApiModel):
@@ -241,11 +354,21 @@ class LinuxConfiguration(ApiModel):
 
     disablePasswordAuthentication: bool = False
     ssh: SshConfiguration | None = None
+    provisionVMAgent: bool | None = optional()
+    patchSettings: LinuxPatchSettings | None = optional()
+    enableVMAgentPlatformUpdates: bool | None = optional()
 
 
 class WindowsConfiguration(ApiModel):
     enableAutomaticUpdates: bool = True
     timeZone: str | None = None
+    provisionVMAgent: bool | None = optional()
+    additionalUnattendContent: list[AdditionalUnattendContent] = optional_list(
+        max_length=2,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["settingName"]},
+    )
+    patchSettings: WindowsPatchSettings | None = optional()
+    winRM: WinRMConfiguration | None = optional()
 
 
 class OSProfile(ApiModel):
@@ -270,6 +393,7 @@ class OSProfile(ApiModel):
         max_length=15,
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9-]*$",
         description="1-15 characters; instance names are the prefix plus the base-36 instance ID.",
+        json_schema_extra=pattern_message("must start with a letter or digit and contain only letters, digits and '-'"),
     )
     adminUsername: str | None = Field(default=None, min_length=1, max_length=64)
     adminPasswordSecretRef: SecretKeyRef | None = Field(
@@ -282,16 +406,9 @@ class OSProfile(ApiModel):
     )
     linuxConfiguration: LinuxConfiguration | None = None
     windowsConfiguration: WindowsConfiguration | None = None
-
-
-class ApiEntityReference(ApiModel):
-    id: str = Field(min_length=1)
-
-
-class SubResource(ApiModel):
-    """A reference to another Azure resource by its ARM ID (Azure's SubResource)."""
-
-    id: str = Field(min_length=1, description="ARM resource ID.")
+    secrets: list[VaultSecretGroup] = optional_list(description="Certificates to install from Key Vault.")
+    allowExtensionOperations: bool | None = optional()
+    requireGuestProvisionSignal: bool | None = optional()
 
 
 _NAME_MAP_LIST: JsonDict = {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}
@@ -318,6 +435,11 @@ def _check_names_and_primary(kind: str, entries: list[tuple[str, bool | None]], 
 
 class PublicIPAddressConfigurationProperties(ApiModel):
     idleTimeoutInMinutes: int | None = Field(default=None, ge=4, le=30, description="Idle timeout (4-30 minutes).")
+    dnsSettings: PublicIPAddressDnsSettings | None = optional()
+    ipTags: list[IpTag] = optional_list()
+    publicIPPrefix: SubResource | None = optional()
+    publicIPAddressVersion: Literal["IPv4", "IPv6"] | None = optional()
+    deleteOption: DeleteOption | None = optional()
 
 
 class PublicIPAddressConfiguration(ApiModel):
@@ -325,6 +447,8 @@ class PublicIPAddressConfiguration(ApiModel):
 
     name: str = Field(min_length=1, max_length=80)
     properties: PublicIPAddressConfigurationProperties = Field(default_factory=PublicIPAddressConfigurationProperties)
+    sku: PublicIPAddressSku | None = optional()
+    tags: dict[str, str] = optional_map()
 
 
 class IPConfigurationProperties(ApiModel):
@@ -345,6 +469,8 @@ class IPConfigurationProperties(ApiModel):
     publicIPAddressConfiguration: PublicIPAddressConfiguration | None = Field(
         default=None, description="Give each instance a public IP address."
     )
+    applicationSecurityGroups: list[SubResource] = optional_list()
+    privateIPAddressPrefixLength: int | None = optional(ge=0, le=128)
 
 
 class IPConfiguration(ApiModel):
@@ -359,6 +485,12 @@ class NetworkInterfaceConfigurationProperties(ApiModel):
     enableAcceleratedNetworking: bool = Field(default=False, description="Needs a VM size that supports it.")
     enableIPForwarding: bool = False
     networkSecurityGroup: SubResource | None = Field(default=None, description="A network security group for the NIC.")
+    disableTcpStateTracking: bool | None = optional()
+    enableFpga: bool | None = optional()
+    dnsSettings: NetworkConfigurationDnsSettings | None = optional()
+    deleteOption: DeleteOption | None = optional()
+    auxiliaryMode: Literal["None", "AcceleratedConnections", "Floating"] | None = optional()
+    auxiliarySku: Literal["None", "A1", "A2", "A4", "A8"] | None = optional()
     ipConfigurations: list[IPConfiguration] = Field(
         min_length=1,
         max_length=256,
@@ -375,6 +507,7 @@ class NetworkInterfaceConfigurationProperties(ApiModel):
 class NetworkInterfaceConfiguration(ApiModel):
     name: str = Field(min_length=1, max_length=80, description="NIC configuration name; unique in the scale set.")
     properties: NetworkInterfaceConfigurationProperties
+    tags: dict[str, str] = optional_map()
 
 
 class NetworkProfile(ApiModel):
@@ -392,6 +525,10 @@ class NetworkProfile(ApiModel):
         "one, exactly one must be primary.",
         json_schema_extra={**_NAME_MAP_LIST, **field_rules(_one_primary_rule(_ONE_PRIMARY_NIC))},
     )
+    networkApiVersion: Literal["2020-11-01", "2022-11-01"] | None = optional(
+        description="Flexible orchestration: Azure creates the NICs with this Network API version."
+    )
+    interconnectGroupProfile: InterconnectGroupProfile | None = optional()
 
     @model_validator(mode="after")
     def _one_primary_nic(self) -> NetworkProfile:
@@ -401,6 +538,13 @@ class NetworkProfile(ApiModel):
 
 
 class ExtensionProperties(ApiModel):
+    model_config = with_rules(
+        cel(
+            "!has(self.protectedSettingsSecretRef) || !has(self.protectedSettingsFromKeyVault)",
+            "set protectedSettingsSecretRef or protectedSettingsFromKeyVault, not both",
+        )
+    )
+
     publisher: str = Field(min_length=1)
     type: str = Field(min_length=1)
     typeHandlerVersion: str = Field(min_length=1)
@@ -408,34 +552,119 @@ class ExtensionProperties(ApiModel):
     settings: dict[str, Any] | None = Field(
         default=None, json_schema_extra={"x-kubernetes-preserve-unknown-fields": True}
     )
+    protectedSettingsSecretRef: SecretKeyRef | None = optional(
+        description="protectedSettings (a JSON object) read from a Secret; never inline, never logged."
+    )
+    protectedSettingsFromKeyVault: KeyVaultSecretReference | None = optional()
+    forceUpdateTag: str | None = optional(description="Change it to rerun the extension with unchanged settings.")
+    enableAutomaticUpgrade: bool | None = optional(description="Azure upgrades the extension when a version ships.")
+    suppressFailures: bool | None = optional(description="An extension failure does not fail the instance.")
+    provisionAfterExtensions: list[Annotated[str, Field(max_length=256)]] = optional_list(
+        max_length=16,
+        description="Extensions (by name) that must be provisioned before this one.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+
+    @model_validator(mode="after")
+    def _one_protected_source(self) -> ExtensionProperties:
+        if self.protectedSettingsSecretRef is not None and self.protectedSettingsFromKeyVault is not None:
+            raise ValueError("set protectedSettingsSecretRef or protectedSettingsFromKeyVault, not both")
+        return self
 
 
 class Extension(ApiModel):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=256)
     properties: ExtensionProperties
+
+
+_SEQUENCE_RULE = cel(
+    "self.all(e, !has(e.properties.provisionAfterExtensions)"
+    " || e.properties.provisionAfterExtensions.all(n, n != e.name && self.exists(o, o.name == n)))",
+    "provisionAfterExtensions must name other extensions of this scale set",
+)
 
 
 class ExtensionProfile(ApiModel):
     extensions: list[Extension] = Field(
         default_factory=list,
         max_length=50,
-        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+        json_schema_extra={
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["name"],
+            **field_rules(_SEQUENCE_RULE),
+        },
     )
+    extensionsTimeBudget: Duration | None = optional(description="Time for all extensions to start; PT15M-PT120M.")
+
+    @model_validator(mode="after")
+    def _sequence(self) -> ExtensionProfile:
+        names = {e.name for e in self.extensions}
+        for ext in self.extensions:
+            unknown = [n for n in ext.properties.provisionAfterExtensions if n == ext.name or n not in names]
+            if unknown:
+                raise ValueError(
+                    f"extensions[{ext.name}].provisionAfterExtensions: {unknown} must name other extensions "
+                    "of this scale set"
+                )
+        budget = self.extensionsTimeBudget
+        if budget is not None and not parse_duration("PT15M") <= parse_duration(budget) <= parse_duration("PT120M"):
+            raise ValueError("extensionsTimeBudget must be between PT15M and PT120M")
+        return self
 
 
 class VirtualMachineProfile(ApiModel):
+    model_config = PROFILE_RULES
+
     osProfile: OSProfile
     storageProfile: StorageProfile
     networkProfile: NetworkProfile = Field(default_factory=NetworkProfile)
     extensionProfile: ExtensionProfile = Field(default_factory=ExtensionProfile)
+    securityProfile: SecurityProfile | None = optional()
+    diagnosticsProfile: DiagnosticsProfile | None = optional(description="Boot diagnostics.")
+    licenseType: str | None = optional(description="Azure Hybrid Benefit: Windows_Server, RHEL_BYOS, SLES_BYOS ...")
+    priority: Literal["Regular", "Low", "Spot", "SpotPlus"] = defaulted(
+        "Regular",
+        description="Regular, or Spot (evictable, cheaper); fixed at creation.",
+        json_schema_extra=field_rules(cel(IMMUTABLE, "priority cannot change after creation")),
+    )
+    evictionPolicy: Literal["Deallocate", "Delete"] | None = optional(description="Spot only; fixed at creation.")
+    billingProfile: BillingProfile | None = optional(description="Spot only.")
+    scheduledEventsProfile: ScheduledEventsProfile | None = optional()
+    userData: str | None = optional(
+        max_length=87380, description="Base64 user data (not secret, see userDataSecretRef)."
+    )
+    userDataSecretRef: SecretKeyRef | None = optional(description="Base64 user data read from a Secret.")
+    capacityReservation: CapacityReservationProfile | None = optional()
+    interconnectBlockProfile: InterconnectBlockProfile | None = optional()
+    applicationProfile: ApplicationProfile | None = optional(description="Gallery applications to install.")
+    hardwareProfile: HardwareProfile | None = optional()
+    serviceArtifactReference: ServiceArtifactReference | None = optional()
+    securityPostureReference: SecurityPostureReference | None = optional()
+
+    @model_validator(mode="after")
+    def _spot_only(self) -> VirtualMachineProfile:
+        for name in ("evictionPolicy", "billingProfile"):
+            if getattr(self, name) is not None and self.priority == "Regular":
+                raise ValueError(f"{name} needs priority Spot or Low")
+        if self.userData is not None and self.userDataSecretRef is not None:
+            raise ValueError("set userData or userDataSecretRef, not both")
+        return self
+
+
+_TIME_OF_DAY = r"^([01]\d|2[0-3]):[0-5]\d$"
+_TIME_OF_DAY_MESSAGE = pattern_message("must be a UTC time of day as HH:MM, from 00:00 to 23:59")
 
 
 class MaintenanceWindow(ApiModel):
     """A weekly UTC window; ``end`` before ``start`` wraps past midnight."""
 
     days: list[Weekday] = Field(min_length=1, max_length=7)
-    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="UTC, HH:MM")
-    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="UTC, HH:MM")
+    start: str = Field(
+        pattern=_TIME_OF_DAY, max_length=5, description="UTC, HH:MM", json_schema_extra=_TIME_OF_DAY_MESSAGE
+    )
+    end: str = Field(
+        pattern=_TIME_OF_DAY, max_length=5, description="UTC, HH:MM", json_schema_extra=_TIME_OF_DAY_MESSAGE
+    )
 
 
 class RolloutPolicy(ApiModel):
@@ -452,6 +681,7 @@ class RolloutPolicy(ApiModel):
     )
     maintenanceWindows: list[MaintenanceWindow] = Field(
         default_factory=list,
+        max_length=16,
         description="When set, automatic batches (OS upgrades and Automatic/Rolling model rollouts) start "
         "only inside one of these windows.",
     )
@@ -470,7 +700,7 @@ class RolloutPolicy(ApiModel):
     drain: DrainHook | None = Field(default=None, description="Run a Job per instance before disrupting it.")
 
 
-class ScaleSetSpec(ApiModel):
+class ScaleSetSpec(ScaleSetProperties):
     model_config = with_rules(
         cel(
             "!has(self.virtualMachineProfile.osProfile.windowsConfiguration)"
@@ -485,6 +715,12 @@ class ScaleSetSpec(ApiModel):
             field_path=".virtualMachineProfile.osProfile.linuxConfiguration",
         ),
         cel(
+            "!(has(oldSelf.singlePlacementGroup) && !oldSelf.singlePlacementGroup"
+            " && has(self.singlePlacementGroup) && self.singlePlacementGroup)",
+            "singlePlacementGroup can change from true to false only",
+            field_path=".singlePlacementGroup",
+        ),
+        cel(
             "!self.upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade || size(self.zones) > 1",
             "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
             field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
@@ -493,8 +729,12 @@ class ScaleSetSpec(ApiModel):
 
     location: str = Field(
         pattern=r"^[a-z0-9]+$",
+        max_length=64,
         description="Azure region, e.g. westeurope. Cannot change after creation.",
-        json_schema_extra=field_rules(cel(IMMUTABLE, "location cannot change after creation")),
+        json_schema_extra={
+            **field_rules(cel(IMMUTABLE, "location cannot change after creation")),
+            **pattern_message("must be an Azure region name: lower-case letters and digits, such as westeurope"),
+        },
     )
     azure: AzureCoordinates = Field(
         json_schema_extra=field_rules(
@@ -503,7 +743,13 @@ class ScaleSetSpec(ApiModel):
     )
     sku: Sku
     zones: list[Literal["1", "2", "3"]] = Field(
-        default_factory=list, max_length=3, json_schema_extra={"x-kubernetes-list-type": "set"}
+        default_factory=list,
+        max_length=3,
+        description="Availability zones; zones can be added to a scale set, never removed.",
+        json_schema_extra={
+            "x-kubernetes-list-type": "set",
+            **field_rules(cel("oldSelf.all(z, z in self)", "zones can be added, never removed")),
+        },
     )
     platformFaultDomainCount: int = Field(
         default=5,

@@ -55,7 +55,8 @@ class RevisionData:
 
 @dataclass(frozen=True)
 class SpecProblem:
-    """Why nothing can be planned for this spec (``InvalidSpec``, ``SecretNotFound``): a person must act."""
+    """Why nothing can be planned for this spec (``InvalidSpec``, ``SecretNotFound``,
+    ``InvalidSecret``): a person must act."""
 
     reason: str
     message: str

@@ -12,6 +12,7 @@ from scaleset_operator.planner.timefmt import fmt
 
 def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: str | None) -> InstanceStatus:
     error = instance.last_error
+    diffs = differences(instance, desired, latest)
     return InstanceStatus(
         instanceId=instance.instance_id,
         name=instance.name,
@@ -30,5 +31,6 @@ def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: s
         lastOperationError=(
             ApiErrorBase(code=error.code, message=error.message, target=error.operation) if error is not None else None
         ),
-        differsFromModel=[d.render() for d in differences(instance, desired, latest)],
+        differsFromModel=[d.render() for d in diffs],
+        requiredFixes=sorted({d.fix.value for d in diffs}),
     )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scaleset_operator.api.scaleset import ImageReference
@@ -110,7 +110,7 @@ class SimulatedCloud:
         with self._call("apply", key) as call:
             if capacity < 0:
                 raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
-            stored = replace(model, admin_password=None)
+            stored = model.without_secrets()
             image = self.catalog.resolve(model.location, model.image)
             scale_set = self._scale_sets.get(key)
             if scale_set is None:

@@ -21,13 +21,15 @@ tell which OS profile an instance was built with; the planner then reports no OS
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from azure.mgmt.compute import models as sdk
+from azure.mgmt.compute._utils.model_base import SdkJSONEncoder
 
-from scaleset_operator.backends.azure.mapping import SETTINGS_HASH_TAG
-from scaleset_operator.cloud.desired import MODEL_HASH_TAG
+from scaleset_operator.cloud.desired import MODEL_HASH_TAG, SETTINGS_HASH_TAG
 from scaleset_operator.cloud.observed import (
     HealthState,
     InstanceError,
@@ -37,6 +39,7 @@ from scaleset_operator.cloud.observed import (
     PowerState,
     ProvisioningState,
 )
+from scaleset_operator.cloud.wire import from_arm
 
 UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 """``created_at`` when Azure does not report ``timeCreated`` (only the OldestVM/NewestVM order uses it)."""
@@ -88,6 +91,13 @@ def observe_scale_set(
         instances=tuple(sorted((observe_instance(vm) for vm in vms), key=_id_order)),
         etag=vmss.etag,
     )
+
+
+def scale_set_model(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any]:
+    """The scale set model Azure holds, shaped like ``ScaleSet.spec`` (Azure's names, only what the
+    API model has; no secrets: Azure returns none). For comparisons with the desired model."""
+    body = json.loads(json.dumps(vmss, cls=SdkJSONEncoder, exclude_readonly=True))
+    return from_arm(body)[0]
 
 
 def _id_order(instance: ObservedInstance) -> tuple[int, str]:

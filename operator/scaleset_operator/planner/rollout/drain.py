@@ -13,7 +13,7 @@ is sent.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from scaleset_operator.api.rollout_status import BatchDrain
@@ -22,6 +22,7 @@ from scaleset_operator.cloud.observed import ObservedInstance
 from scaleset_operator.planner.actions import DrainJob
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.events import normal, warning
+from scaleset_operator.planner.inputs import JobState
 from scaleset_operator.planner.rollout.record import BatchStep
 from scaleset_operator.planner.rollout.strategies import Drain, Strategy
 from scaleset_operator.planner.timefmt import fmt, seconds_since
@@ -63,47 +64,58 @@ def step(
     record: RolloutRecord, batch: RolloutBatch, instances: Sequence[ObservedInstance], strategy: Strategy, now: datetime
 ) -> BatchStep:
     """Wait for the batch's Jobs; once all succeeded, the batch (sent by the caller) starts its clock."""
-    drain = batch.drain
-    assert drain is not None and strategy.drain is not None
+    assert batch.drain is not None and strategy.drain is not None
     if record.cancelRequested or record.fault is not None:
         message = f"batch {batch.number}: not sent (the rollout stops); its drain Jobs are left as they are"
         return BatchStep(record.model_copy(update={"batch": None}), events=(normal("DrainAbandoned", message),))
-    observed = strategy.drain.jobs
-    seen = {n: observed[n].phase for n in drain.jobs if n in observed}
-    succeeded = [n for n in drain.jobs if n in drain.succeeded or seen.get(n) == "Succeeded"]
-    failed = [n for n in drain.jobs if seen.get(n) == "Failed" and n not in succeeded]
-    new_failures = [n for n in failed if n not in drain.failed]
-    if (succeeded, failed) != (drain.succeeded, drain.failed):
-        drain = drain.model_copy(update={"succeeded": succeeded, "failed": failed})
-        batch = batch.model_copy(update={"drain": drain})
-        record = record.model_copy(update={"batch": batch})
-    if len(succeeded) == len(drain.jobs):
+    before = batch.drain
+    batch = _seen(batch, strategy.drain.jobs)
+    record = record.model_copy(update={"batch": batch}) if batch.drain != before else record
+    drain = batch.drain
+    assert drain is not None
+    if len(drain.succeeded) == len(drain.jobs):
         return _drained(record, batch, now)
-    if failed:
-        names = ", ".join(f"{n} ({observed[n].message})" if observed[n].message else n for n in failed)
-        message = (
-            f"batch {batch.number}: drain Job {names} failed; delete the Job to run it again, "
-            "or cancel or abort the rollout"
-        )
-        events = (warning("DrainFailed", message),) if new_failures else ()
-        return BatchStep(
-            record, waiting=Reason("DrainFailed", message), requeue_after=BLOCKED_REQUEUE_SECONDS, events=events
-        )
-    left = [n for n in drain.jobs if n not in succeeded]
+    if drain.failed:
+        return _failed(record, batch, strategy.drain.jobs, new=[n for n in drain.failed if n not in before.failed])
+    left = [n for n in drain.jobs if n not in drain.succeeded]
     waited = seconds_since(drain.startTime, now)
     if waited > strategy.drain.timeout:
         message = (
             f"batch {batch.number}: drain Job {', '.join(left)} did not finish within {int(strategy.drain.timeout)}s"
         )
         return BatchStep(record, waiting=Reason("DrainTimeout", message), requeue_after=BLOCKED_REQUEUE_SECONDS)
-    message = (
-        f"batch {batch.number}: waiting for drain Jobs {', '.join(left)} ({len(succeeded)}/{len(drain.jobs)} done)"
-    )
+    done = f"{len(drain.succeeded)}/{len(drain.jobs)} done"
+    message = f"batch {batch.number}: waiting for drain Jobs {', '.join(left)} ({done})"
     return BatchStep(
         record,
         waiting=Reason("Draining", message),
         jobs=jobs(batch, instances, strategy),
         requeue_after=min(WAIT_REQUEUE_SECONDS, max(1.0, strategy.drain.timeout - waited)),
+    )
+
+
+def _seen(batch: RolloutBatch, observed: Mapping[str, JobState]) -> RolloutBatch:
+    """The Jobs seen succeeded (kept: a Job deleted later by its TTL is not run again) and failed now."""
+    drain = batch.drain
+    assert drain is not None
+    seen = {n: observed[n].phase for n in drain.jobs if n in observed}
+    succeeded = [n for n in drain.jobs if n in drain.succeeded or seen.get(n) == "Succeeded"]
+    failed = [n for n in drain.jobs if seen.get(n) == "Failed" and n not in succeeded]
+    if (succeeded, failed) == (drain.succeeded, drain.failed):
+        return batch
+    return batch.model_copy(update={"drain": drain.model_copy(update={"succeeded": succeeded, "failed": failed})})
+
+
+def _failed(record: RolloutRecord, batch: RolloutBatch, observed: Mapping[str, JobState], new: list[str]) -> BatchStep:
+    assert batch.drain is not None
+    names = ", ".join(f"{n} ({observed[n].message})" if observed[n].message else n for n in batch.drain.failed)
+    message = (
+        f"batch {batch.number}: drain Job {names} failed; delete the Job to run it again, "
+        "or cancel or abort the rollout"
+    )
+    events = (warning("DrainFailed", message),) if new else ()
+    return BatchStep(
+        record, waiting=Reason("DrainFailed", message), requeue_after=BLOCKED_REQUEUE_SECONDS, events=events
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
+from scaleset_operator.cloud.wire import TOP_LEVEL
 
 JsonObject = dict[str, Any]
 SCALE_SET_TYPE = "Microsoft.Compute/virtualMachineScaleSets"
@@ -39,14 +40,28 @@ def etag(value: str | None) -> str:
 
 
 def _profile(model: DesiredModel) -> JsonObject:
+    """The stored profile without any secret or reference to one (the engine holds none anyway)."""
     profile: JsonObject = model.profile.model_dump(mode="json", exclude_none=True)
     profile.get("osProfile", {}).pop("adminPasswordSecretRef", None)
+    profile.pop("userDataSecretRef", None)
+    for ext in profile.get("extensionProfile", {}).get("extensions", []):
+        ext["properties"].pop("protectedSettingsSecretRef", None)
     if not profile.get("networkProfile"):
         profile.pop("networkProfile", None)
     return profile
 
 
+def _properties(model: DesiredModel) -> tuple[JsonObject, JsonObject]:
+    """(top-level, under ``properties``) parts of the stored scale-set-level properties."""
+    properties: JsonObject = model.properties.model_dump(mode="json", exclude_none=True)
+    properties.pop("tags", None)
+    top = {name: properties.pop(name) for name in TOP_LEVEL if name in properties}
+    properties["orchestrationMode"] = model.properties.orchestrationMode
+    return top, properties
+
+
 def scale_set(key: ScaleSetKey, model: DesiredModel, observed: ObservedScaleSet, meta: ResourceMeta) -> JsonObject:
+    top, properties = _properties(model)
     body: JsonObject = {
         "id": key.resource_id,
         "name": key.name,
@@ -55,11 +70,12 @@ def scale_set(key: ScaleSetKey, model: DesiredModel, observed: ObservedScaleSet,
         "tags": dict(meta.tags),
         "etag": etag(observed.etag),
         "sku": {"name": model.sku_name, "tier": model.sku_tier, "capacity": observed.capacity},
+        **top,
         "properties": {
+            **properties,
             "provisioningState": observed.provisioning_state,
             "uniqueId": meta.unique_id,
             "timeCreated": meta.created_at.isoformat(),
-            "orchestrationMode": "Uniform",
             "upgradePolicy": dict(meta.upgrade_policy),
             "overprovision": model.overprovision,
             "platformFaultDomainCount": model.platform_fault_domain_count,
