@@ -280,7 +280,7 @@ class Reconciler:
             operation=pending[1] if pending else None,
             gate_measurements=extra.gate_measurements,
             jobs=extra.jobs,
-            current_revision=extra.current_revision,
+            base_revision=extra.base_revision,
         )
         return Pass(body, inputs, key, pending[0] if pending else None)
 

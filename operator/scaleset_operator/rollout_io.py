@@ -1,6 +1,6 @@
 """The rollout's I/O beyond the cloud, for the reconciler: gate measurements, ControllerRevisions and
 drain Jobs. No decisions here: what to measure, read, write or delete comes from the planner
-(``gates.due``, ``revisions.needs_current_data`` / ``pin_applies``, the decision's ``revision`` and
+(``gates.due``, ``revisions.needs_base_data`` / ``model_source``, the decision's ``revision`` and
 ``jobs``).
 
 Order within a pass (crash-safe): the ControllerRevision a status will list is written *before* that
@@ -61,7 +61,7 @@ class Observed:
     gate_measurements: tuple[GateMeasurement, ...] = ()
     jobs: dict[str, JobState] = field(default_factory=dict)
     pinned_spec: ScaleSetSpec | None = None
-    current_revision: RevisionData | None = None
+    base_revision: RevisionData | None = None
     problem: SpecProblem | None = None
 
 
@@ -148,25 +148,26 @@ class RolloutIO:
         if status.rollout is not None and drain.draining(status.rollout.batch):
             found = await self.kube.list_jobs(namespace, selector(name, "drain"))
             jobs = {state.name: state for state in map(job_state, found)}
-        current = None
-        newest = revisions.needs_current_data(status, spec)
-        if newest is not None:
-            data = await self._revision(namespace, newest)
-            current = RevisionData(newest, data) if data is not None else None
-        pinned, problem = await self._pinned(namespace, spec, status)
-        return Observed(measured, jobs, pinned, current, problem)
+        base = None
+        name_of_base = revisions.needs_base_data(status, spec)
+        if name_of_base is not None:
+            data = await self._revision(namespace, name_of_base)
+            base = RevisionData(name_of_base, data) if data is not None else None
+        source, problem = await self._model_source(namespace, spec, status)
+        return Observed(measured, jobs, source, base, problem)
 
-    async def _pinned(
+    async def _model_source(
         self, namespace: str, spec: ScaleSetSpec, status: ScaleSetStatus
     ) -> tuple[ScaleSetSpec | None, SpecProblem | None]:
-        pin = status.pinnedRevision
-        if pin is None or not revisions.pin_applies(pin, spec):
+        """The spec to send to the cloud instead of this one: a pinned or held revision's model."""
+        name = revisions.model_source(status, spec)
+        if name is None:
             return None, None
-        data = await self._revision(namespace, pin.name)
+        data = await self._revision(namespace, name)
         if data is None:
             message = (
-                f"ControllerRevision {pin.name} (revision {pin.revision}, pinned by a rollback) is gone: "
-                "change the spec's model to release the rollback"
+                f"ControllerRevision {name}, whose model the cloud is held at (a rollback or a held change), "
+                "is gone: change the spec's model to release it"
             )
             return None, SpecProblem("RevisionNotFound", message)
         return revisions.with_model(spec, data), None

@@ -29,6 +29,7 @@ Action = Literal[
     "Promote",
     "Abort",
     "Rollback",
+    "ApproveChange",
 ]
 InstanceId = Annotated[
     str,
@@ -52,7 +53,8 @@ ACTION_DESCRIPTION = (
     "StartOSUpgrade: roll the latest OS image out now (started by User, no automatic rollback). "
     "CancelRollingUpgrade: stop the rollout in progress after the batch in flight. "
     "Promote: end the current step's bake time or pause. Abort: stop the rollout and roll the instances it "
-    "changed back. Rollback: roll the scale set back to the previous revision (or toRevision)."
+    "changed back. Rollback: roll the scale set back to the previous revision (or toRevision). "
+    "ApproveChange: let the held change of that generation through (rolloutPolicy.maxDisruption)."
 )
 
 
@@ -70,6 +72,7 @@ class ScaleSetOperationSpec(ApiModel):
             "only instance actions take instanceIds or allInstances (the others act on the whole scale set)",
         ),
         cel("!has(self.toRevision) || self.action == 'Rollback'", "toRevision is for action Rollback only"),
+        cel("has(self.generation) == (self.action == 'ApproveChange')", "ApproveChange needs generation (only it)"),
     )
 
     scaleSetName: str = Field(min_length=1, description="A ScaleSet in the same namespace.")
@@ -81,6 +84,9 @@ class ScaleSetOperationSpec(ApiModel):
     toRevision: int | None = Field(
         default=None, ge=1, description="Rollback: the revision to roll back to (default: the previous one)."
     )
+    generation: int | None = Field(
+        default=None, ge=1, description="ApproveChange: the ScaleSet generation whose held change is approved."
+    )
 
     @model_validator(mode="after")
     def _targets(self) -> ScaleSetOperationSpec:
@@ -91,6 +97,8 @@ class ScaleSetOperationSpec(ApiModel):
             raise ValueError(f"{self.action} acts on the whole scale set: omit instanceIds and allInstances")
         if self.toRevision is not None and self.action != "Rollback":
             raise ValueError("toRevision is for action Rollback only")
+        if (self.generation is not None) != (self.action == "ApproveChange"):
+            raise ValueError("ApproveChange needs generation (only it)")
         return self
 
 

@@ -12,6 +12,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 GatePhase = Literal["Pending", "Passed", "Failed", "Error"]
+Disruption = Literal["None", "Restart", "Reimage", "Replace"]
+"""How much a change does to existing instances, least to most (rolloutPolicy.maxDisruption)."""
+PreviewKind = Literal[
+    "NoChange", "CapacityOnly", "NoInstanceImpact", "NewInstancesOnly", "ModelUpgrade", "ReimageRequired", "Refused"
+]
 PinReason = Literal["Rollback", "Abort", "GateFailed"]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 """``status.Timestamp`` (status.py imports this module, so it cannot be imported from there)."""
@@ -78,3 +83,27 @@ class PinnedRevision(Record):
     message: str
     since: Timestamp
     operation: str | None = None
+
+
+class FieldChangeStatus(Record):
+    path: str
+    impact: str = Field(description="cloud/changes.py: NoInstanceImpact ... ReimageNeeded, Immutable.")
+    reason: str
+
+
+class ChangePreview(Record):
+    """What the spec's latest change does, decided before it is acted on (and what ``scaleset-operator
+    diff`` prints for a manifest not applied yet)."""
+
+    generation: int
+    hash: str = Field(description="The spec's model hash it describes.")
+    baseRevision: int | None = Field(default=None, description="The revision it is compared with.")
+    classification: PreviewKind
+    disruption: Disruption = Field(description="The most the operator will do to existing instances for it.")
+    message: str
+    changes: list[FieldChangeStatus] = Field(default_factory=list, max_length=20)
+    reimageInstances: list[str] = Field(
+        default_factory=list, max_length=100, description="Instances a reimage is needed on to get the change."
+    )
+    held: bool = Field(default=False, description="Not sent to the cloud: it exceeds rolloutPolicy.maxDisruption.")
+    approved: bool = Field(default=False, description="An ApproveChange operation let it through.")

@@ -54,6 +54,7 @@ from scaleset_operator.api.os_settings import (
     WinRMConfiguration,
 )
 from scaleset_operator.api.rollout_policy import DrainHook, GateFailurePolicy, RolloutStep
+from scaleset_operator.api.rollout_status import Disruption
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.api.vm_profile import (
@@ -698,6 +699,12 @@ class RolloutPolicy(ApiModel):
     )
     revisionHistoryLimit: int = Field(default=10, ge=1, le=100, description="Revisions (models rolled out) kept.")
     drain: DrainHook | None = Field(default=None, description="Run a Job per instance before disrupting it.")
+    maxDisruption: Disruption = Field(
+        default="Replace",
+        description="The most a spec change may do to existing instances without approval: None (nothing), "
+        "Restart (in-place upgrade), Reimage (OS disk rebuilt), Replace (instances or all disks recreated). "
+        "A change beyond it is held until an ApproveChange operation names its generation.",
+    )
 
 
 class ScaleSetSpec(ScaleSetProperties):

@@ -12,7 +12,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scaleset_operator.api.rollout_status import BatchDrain, PinnedRevision, RevisionRecord, StepProgress
+from scaleset_operator.api.rollout_status import (
+    BatchDrain,
+    ChangePreview,
+    PinnedRevision,
+    RevisionRecord,
+    StepProgress,
+)
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -278,3 +284,4 @@ class ScaleSetStatus(StatusModel):
     pinnedRevision: PinnedRevision | None = Field(
         default=None, description="A rollback holds the cloud at this revision until the spec's model changes."
     )
+    changePreview: ChangePreview | None = Field(default=None, description="What the spec's latest change does.")

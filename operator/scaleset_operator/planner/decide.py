@@ -21,8 +21,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scaleset_operator.api.rollout_status import PinnedRevision
-from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, requeue, revisions
+from scaleset_operator.api.rollout_status import ChangePreview, PinnedRevision
+from scaleset_operator.planner import (
+    automatic_mode,
+    change_preview,
+    events,
+    instances,
+    model_sync,
+    os_upgrade,
+    requeue,
+    revisions,
+)
 from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RevisionStep, RolloutStep
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
@@ -62,7 +71,7 @@ def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
         gate_measurements=inputs.gate_measurements,
         jobs=inputs.jobs,
         pinned=pinned,
-        current_revision=inputs.current_revision,
+        base_revision=inputs.base_revision,
     )
 
 
@@ -110,10 +119,11 @@ def _create(inputs: DecideInputs) -> Decision:
 
 
 def _observed(inputs: DecideInputs, facts: Facts) -> Decision:
-    model_step = model_sync.step(facts)
+    preview = change_preview.step(facts)
+    model_step = None if _switching(inputs, preview) else model_sync.step(facts)
     if model_step is not None:
         model, effects = model_step
-        revision = revisions.step(inputs, pinned=facts.pinned)
+        revision = revisions.step(inputs, pinned=facts.pinned, preview=preview)
         assembled = _assemble(facts, effects, drive.current(facts), None, model.activity, revision)
         return replace(assembled, model=model)
     record = facts.status.rollout
@@ -125,13 +135,28 @@ def _observed(inputs: DecideInputs, facts: Facts) -> Decision:
     rollout, rollout_effects = drive.step(facts, record)
     effects += rollout_effects
     effects += automatic_mode.step(facts, rollout_running=rollout.record is not None, busy=bool(effects.actions))
-    requested = operation.pin if operation is not None else None
-    revision = revisions.step(inputs, pinned=facts.pinned, finished=rollout.finished, requested=requested)
+    revision = revisions.step(
+        inputs,
+        pinned=facts.pinned,
+        finished=rollout.finished,
+        requested=operation.pin if operation is not None else None,
+        preview=preview,
+        approves=operation.approves if operation is not None else None,
+    )
     return _assemble(facts, effects, rollout, operation, drive.summary(rollout), revision)
+
+
+def _switching(inputs: DecideInputs, preview: ChangePreview | None) -> bool:
+    """This pass's preview holds (or lets through) the spec's change: the model the reconciler read for
+    this pass is not the one to send, so nothing is sent until the next pass."""
+    assert inputs.spec is not None
+    after = inputs.status.model_copy(update={"changePreview": preview})
+    return revisions.model_source(after, inputs.spec) != revisions.model_source(inputs.status, inputs.spec)
 
 
 def _blockers(facts: Facts, rollout: RolloutStep, revision: RevisionStep) -> tuple[Reason, ...]:
     found = (
+        change_preview.blocker(revision.preview, facts.spec),
         rollout.blocked,
         revisions.blocker(revision.pinned),
         rollout.stuck,
@@ -153,7 +178,8 @@ def _assemble(
     progress = tuple(r for r in (activity, instances.converging(facts)) if r is not None)
     blockers = _blockers(facts, rollout, revision)
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS
-    if (progress and not blockers) or revision.pinned != facts.pinned:
+    moved = revision.pinned != facts.pinned or revision.preview != facts.status.changePreview
+    if (progress and not blockers) or moved:
         wait = min(wait, requeue.BUSY_RESYNC_SECONDS)
     return Decision(
         observation=Observed(facts.scale_set),

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from scaleset_operator.api.operation import Phase
-from scaleset_operator.api.rollout_status import PinnedRevision, RevisionRecord
+from scaleset_operator.api.rollout_status import ChangePreview, PinnedRevision, RevisionRecord
 from scaleset_operator.api.status import RollingUpgradeProgress, RolloutOutcome, RolloutRecord, RolloutResult
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.actions import Action, DrainJob
@@ -81,7 +81,7 @@ class RevisionWrite:
 
 @dataclass(frozen=True)
 class RevisionStep:
-    """``status.revisions`` and ``status.pinnedRevision`` after this pass."""
+    """``status.revisions``, ``status.pinnedRevision`` and ``status.changePreview`` after this pass."""
 
     revisions: tuple[RevisionRecord, ...]
     pinned: PinnedRevision | None
@@ -89,6 +89,8 @@ class RevisionStep:
     pruned: tuple[str, ...] = ()
     """ControllerRevisions no longer kept (deleted after the status that drops them is written)."""
     events: tuple[PlannedEvent, ...] = ()
+    preview: ChangePreview | None = None
+    """``status.changePreview``: what the spec's latest change does, held or approved."""
 
 
 OSUpgradeState = Literal[
@@ -130,6 +132,8 @@ class OperationStep:
     """This pass's actions carry the operation's call: accepted, it is marked acted."""
     pin: PinnedRevision | None = None
     """A Rollback operation pins the cloud to this revision."""
+    approves: int | None = None
+    """An ApproveChange operation approves the held change of this generation."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,7 @@ class Decision:
     """Drain Jobs to create (Kubernetes, not the backend), after the intent is written."""
     model: ModelStep | None = None
     revision: RevisionStep | None = None
-    """None: not evaluated this pass; the stored revisions and pin stay."""
+    """None: not evaluated this pass; the stored revisions, pin and change preview stay."""
     rollout: RolloutStep | None = None
     """None: not evaluated this pass (nothing observed); the stored record stays."""
     os_upgrade: OSUpgradeCheck | None = None

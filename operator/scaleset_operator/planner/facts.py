@@ -34,7 +34,7 @@ class Facts:
     jobs: dict[str, JobState] = field(default_factory=dict)
     pinned: PinnedRevision | None = None
     """The rollback pin, while it applies: ``desired`` is then the pinned revision's model."""
-    current_revision: RevisionData | None = None
+    base_revision: RevisionData | None = None
 
     @property
     def capacity(self) -> int:

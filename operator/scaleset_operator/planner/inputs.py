@@ -85,8 +85,9 @@ class DecideInputs:
     """The gates ``rollout.gates.due`` asked for, measured in this pass's observe phase."""
     jobs: dict[str, JobState] = field(default_factory=dict)
     """The drain Jobs of the batch in flight, by name (read only while a batch drains)."""
-    current_revision: RevisionData | None = None
-    """The newest revision's data, read when the spec's model differs from it (summaries, previews)."""
+    base_revision: RevisionData | None = None
+    """The base revision's data (``revisions.base``), read when the spec's model differs from it: what the
+    change preview and the new revision's summary compare with."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):

@@ -21,17 +21,20 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from scaleset_operator.api.rollout_status import PinnedRevision, PinReason, RevisionRecord
+from scaleset_operator.api.rollout_status import ChangePreview, PinnedRevision, PinReason, RevisionRecord
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import RolloutRecord, ScaleSetStatus
+from scaleset_operator.cloud.changes import classify
+from scaleset_operator.cloud.desired import INSTANCE_PROPERTIES
 from scaleset_operator.planner.decision import FinishedRollout, Reason, RevisionStep, RevisionWrite
 from scaleset_operator.planner.events import PlannedEvent, normal, warning
 from scaleset_operator.planner.inputs import DecideInputs, RevisionData
 from scaleset_operator.planner.timefmt import fmt
 
-MODEL_FIELDS = ("sku", "virtualMachineProfile")
-"""What a revision keeps and a rollback restores: what makes instances stale when it changes
-(capacity and the scale-set-level settings stay the spec's)."""
+MODEL_FIELDS = ("sku", "virtualMachineProfile", *sorted(INSTANCE_PROPERTIES))
+"""What a revision keeps and a rollback restores: what makes instances stale when it changes (the
+SKU without its capacity, the VM profile, the scale-set properties Azure applies to each instance);
+capacity and the scale-set-level settings stay the spec's."""
 ROLLED_BACK = "RolledBack"
 
 
@@ -54,8 +57,12 @@ def with_model(spec: ScaleSetSpec, data: dict[str, Any]) -> ScaleSetSpec:
     dumped = spec.model_dump(mode="json", exclude_none=True)
     dumped["sku"] = {**data["sku"], "capacity": spec.sku.capacity}
     for key in MODEL_FIELDS:
-        if key != "sku":
+        if key == "sku":
+            continue
+        if key in data:
             dumped[key] = data[key]
+        else:
+            dumped.pop(key, None)
     return ScaleSetSpec.model_validate(dumped)
 
 
@@ -68,7 +75,7 @@ def pin_applies(pin: PinnedRevision | None, spec: ScaleSetSpec) -> bool:
 
 
 def current(status: ScaleSetStatus, spec: ScaleSetSpec) -> RevisionRecord | None:
-    """The revision the cloud is meant to run: the pinned one, else the spec's."""
+    """The revision the cloud is meant to run now: the pinned one while the pin applies, else the spec's."""
     pin = status.pinnedRevision
     wanted = pin.hash if pin is not None and pin_applies(pin, spec) else spec_hash(spec)
     return next((r for r in status.revisions if r.hash == wanted), None)
@@ -82,10 +89,39 @@ def previous(revisions: Sequence[RevisionRecord], number: int | None) -> Revisio
     return max(older, key=lambda r: r.revision) if older else None
 
 
-def needs_current_data(status: ScaleSetStatus, spec: ScaleSetSpec) -> str | None:
-    """The newest revision's name when the spec's model differs from it (its data is then read)."""
-    newest = status.revisions[0] if status.revisions else None
-    return newest.name if newest is not None and newest.hash != spec_hash(spec) else None
+def base(status: ScaleSetStatus) -> RevisionRecord | None:
+    """The revision the cloud was meant to run before the spec's latest change: the pinned one (even
+    if the change just released it), else the newest."""
+    pin = status.pinnedRevision
+    if pin is not None:
+        return next((r for r in status.revisions if r.name == pin.name), None)
+    return status.revisions[0] if status.revisions else None
+
+
+def needs_base_data(status: ScaleSetStatus, spec: ScaleSetSpec) -> str | None:
+    """The base revision's name when the spec's model differs from it: its data is then read (for
+    the change preview, the new revision's summary, a held change)."""
+    found = base(status)
+    return found.name if found is not None and found.hash != spec_hash(spec) else None
+
+
+def model_source(status: ScaleSetStatus, spec: ScaleSetSpec) -> str | None:
+    """The revision whose model is sent to the cloud instead of the spec's: the pinned one while the
+    pin applies; the base one while the spec's change is held (``rolloutPolicy.maxDisruption``)."""
+    pin = status.pinnedRevision
+    if pin is not None and pin_applies(pin, spec):
+        return pin.name
+    if holding(status.changePreview, spec):
+        found = base(status)
+        return found.name if found is not None else None
+    return None
+
+
+def holding(preview: ChangePreview | None, spec: ScaleSetSpec) -> bool:
+    """The spec's change is held (not sent to the cloud): refused, or beyond maxDisruption and not approved."""
+    if preview is None or not preview.held or preview.hash != spec_hash(spec):
+        return False
+    return preview.classification == "Refused" or not preview.approved
 
 
 def pin(
@@ -119,12 +155,15 @@ def step(
     pinned: PinnedRevision | None,
     finished: Sequence[FinishedRollout] = (),
     requested: PinnedRevision | None = None,
+    preview: ChangePreview | None = None,
+    approves: int | None = None,
 ) -> RevisionStep:
     """``status.revisions`` and the pin after this pass, and the ControllerRevision writes.
 
     ``pinned``: the stored pin if it still applies; ``requested``: a pin a Rollback operation set;
     ``finished``: rollouts that ended this pass (a model upgrade stopped with ``rollbackRequested``
-    pins the revision before its own)."""
+    pins the revision before its own); ``preview``: the spec's latest change (held: not rolled out, no
+    revision), ``approves``: the generation an ApproveChange operation approved."""
     assert inputs.spec is not None
     events: list[PlannedEvent] = []
     stored = inputs.status.pinnedRevision
@@ -133,15 +172,18 @@ def step(
             normal("RollbackReleased", f"the spec's model changed: revision {stored.revision} is no longer pinned")
         )
     pinned = requested or pinned
+    if preview is not None and approves == preview.generation and preview.held:
+        preview = preview.model_copy(update={"approved": True})
+    held = holding(preview, inputs.spec)
     for ended in finished:
         if ended.record.rollbackRequested and ended.record.kind == "ModelUpgrade":
             pinned, said = _pin_previous(inputs, ended.record, pinned)
             events.extend(said)
     revisions, write = list(inputs.status.revisions), None
-    if pinned is None:  # no Event: the revision shows in status and in the rollout's RollingUpgradeStarted
+    if pinned is None and not held:  # no Event: the revision shows in status and in RollingUpgradeStarted
         revisions, write = _recorded(inputs, revisions)
     kept, pruned = _pruned(revisions, inputs.spec.rolloutPolicy.revisionHistoryLimit, pinned)
-    return RevisionStep(tuple(kept), pinned, write, tuple(r.name for r in pruned), tuple(events))
+    return RevisionStep(tuple(kept), pinned, write, tuple(r.name for r in pruned), tuple(events), preview)
 
 
 def _pin_previous(
@@ -178,7 +220,7 @@ def _recorded(
         hash=hashed,
         createdTime=fmt(inputs.now),
         generation=inputs.generation,
-        summary=summary(inputs.current_revision, data) if revisions else "the first model",
+        summary=summary(inputs.spec, inputs.base_revision) if revisions else "the first model",
     )
     return [record, *revisions], RevisionWrite(record, data)
 
@@ -191,22 +233,14 @@ def _pruned(
     return kept, [r for r in ordered if r not in kept]
 
 
-def summary(before: RevisionData | None, after: dict[str, Any]) -> str:
-    """What changed from the revision before (field paths, old -> new)."""
+def summary(spec: ScaleSetSpec, before: RevisionData | None) -> str:
+    """What changed from the revision before, field by field (``cloud/changes.py``)."""
     if before is None:
         return "model changed (the previous revision could not be read)"
-    changes = list(_leaves(before.data, after, ""))
-    shown = "; ".join(f"{path}: {_short(old)} -> {_short(new)}" for path, old, new in changes[:5])
+    changes = classify(with_model(spec, before.data), spec).changes
+    shown = "; ".join(f"{c.path}: {_short(c.old)} -> {_short(c.new)}" for c in changes[:5])
     more = f" (+{len(changes) - 5} more)" if len(changes) > 5 else ""
     return (shown + more) or "no change"
-
-
-def _leaves(old: Any, new: Any, path: str) -> Any:
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new)):
-            yield from _leaves(old.get(key), new.get(key), f"{path}.{key}" if path else key)
-    elif old != new:
-        yield path, old, new
 
 
 def _short(value: Any) -> str:

@@ -9,6 +9,7 @@ from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import OperationView
 from scaleset_operator.planner.operations import (
     abort,
+    approve_change,
     cancel_rollout,
     instance_actions,
     promote,
@@ -31,7 +32,12 @@ def step(facts: Facts, record: RolloutRecord | None) -> Stepped | None:
         return start_os_upgrade.step(facts, op, record)
     if op.spec.action == "CancelRollingUpgrade":
         return cancel_rollout.step(facts, op, record)
-    whole = {"Promote": promote.step, "Abort": abort.step, "Rollback": rollback.step}
+    whole = {
+        "Promote": promote.step,
+        "Abort": abort.step,
+        "Rollback": rollback.step,
+        "ApproveChange": approve_change.step,
+    }
     if op.spec.action in whole:
         return whole[op.spec.action](facts, op, record)
     operation, effects = instance_actions.step(facts, op)

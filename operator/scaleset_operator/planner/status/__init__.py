@@ -18,6 +18,7 @@ from scaleset_operator.planner.decision import Decision, Outcome
 from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
     automatic_os_upgrade,
+    change_held,
     counts,
     observation,
     ready,
@@ -40,6 +41,7 @@ CONDITION_SETTERS = (
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
     rolled_back.condition,
+    change_held.condition,
 )
 """In the order they are listed in status."""
 

@@ -1,5 +1,6 @@
 """Revisions in status: the models rolled out (``status.revisions``, newest first, each with what
-changed) and the rollback pin (``status.pinnedRevision``: the spec and the cloud differ on purpose).
+changed), the rollback pin (``status.pinnedRevision``: the spec and the cloud differ on purpose) and
+what the spec's latest change does (``status.changePreview``).
 
 Written from the decision's ``RevisionStep``; kept as stored when the pass did not evaluate them
 (the cloud could not be read, the spec cannot be planned)."""
@@ -13,6 +14,11 @@ from scaleset_operator.planner.status.view import View
 
 def fields(view: View) -> dict[str, Any]:
     step = view.decision.revision
+    previous = view.previous
     if step is None:
-        return {"revisions": view.previous.revisions, "pinnedRevision": view.previous.pinnedRevision}
-    return {"revisions": list(step.revisions), "pinnedRevision": step.pinned}
+        return {
+            "revisions": previous.revisions,
+            "pinnedRevision": previous.pinnedRevision,
+            "changePreview": previous.changePreview,
+        }
+    return {"revisions": list(step.revisions), "pinnedRevision": step.pinned, "changePreview": step.preview}
