@@ -180,6 +180,7 @@ class RolloutBatch(StatusModel):
         default=False, description="maxSurge: the replacements were unhealthy; they are deleted, the old batch stays."
     )
     drain: BatchDrain | None = Field(default=None, description="rolloutPolicy.drain: the Jobs run before the call.")
+    deleteTime: Timestamp | None = Field(default=None, description="maxSurge: when the delete was recorded.")
 
 
 class RolloutRecord(StatusModel):
@@ -207,7 +208,9 @@ class RolloutRecord(StatusModel):
     rollbackRequested: bool = Field(
         default=False, description="On its fault, roll the instances it changed back (Abort, onGateFailure)."
     )
-    drainSeconds: int = Field(default=0, description="Time spent waiting for drain hooks, in seconds.")
+    drainSeconds: int = Field(
+        default=0, description="Time spent warning instances before disrupting them (drain Jobs, Scheduled Events)."
+    )
     stoppedBy: str | None = Field(default=None, description="The Abort operation that stopped it.")
 
 

@@ -17,7 +17,7 @@ from scaleset_operator.planner.timefmt import parse
 
 CHAINED_PER_PASS = 2
 """A rollout that ends may let the next due one start (and send its first batch) in the same pass."""
-MOVING = ("WaitingForBatch", "Baking", "WaitingForGates", "Draining")
+MOVING = ("WaitingForBatch", "Baking", "WaitingForGates", "Draining", "TerminateNotification")
 """Waits that are part of the rollout's progress (RolloutProgressing stays True)."""
 
 

@@ -10,7 +10,7 @@ delete, so a crash never deletes the wrong instances.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scaleset_operator.api.status import ApiError, RolloutBatch, RolloutRecord
 from scaleset_operator.cloud.observed import ObservedInstance
@@ -49,7 +49,12 @@ def settle(
     ok = len(good) >= len(old)
     bad = [i.instance_id for i in surge]
     updated = batch.model_copy(
-        update={"surgeInstanceIds": good if ok else bad, "deleteSent": True, "surgeFailed": not ok}
+        update={
+            "surgeInstanceIds": good if ok else bad,
+            "deleteSent": True,
+            "surgeFailed": not ok,
+            "deleteTime": fmt(now),
+        }
     )
     record = record.model_copy(update={"batch": updated, "lastProgressTime": fmt(now)})
     if ok:
@@ -76,8 +81,14 @@ def _deleting(
         resend = tuple(i for i in left if by_id[i].provisioning_state != "Deleting")
         actions: tuple[Action, ...] = (DeleteInstances(resend),) if resend else ()
         waiting = Reason("WaitingForBatch", f"batch {batch.number}: deleting {', '.join(left)}")
+        notified = _terminate_wait(batch, strategy, now)
+        if notified is not None:
+            waiting = Reason("TerminateNotification", f"batch {batch.number}: {', '.join(left)}: {notified}")
         return BatchStep(record, actions, waiting=waiting, requeue_after=SEND_REQUEUE_SECONDS)
     finished = batch_done(record, batch.instanceIds if ok else [], [] if ok else batch.instanceIds, now)
+    if strategy.terminate_notice and batch.deleteTime is not None:
+        waited = min(strategy.terminate_notice, seconds_since(batch.deleteTime, now))
+        finished = finished.model_copy(update={"drainSeconds": finished.drainSeconds + int(waited)})
     done, failed = finished.done, finished.failed
     if not ok and exceeds(len(failed), len(done) + len(failed), strategy.policy.max_unhealthy_upgraded_percent):
         fault = ApiError(
@@ -91,3 +102,13 @@ def _deleting(
     verb = "replaced" if ok else "kept (their replacements failed)"
     event = normal("BatchCompleted", f"batch {batch.number}: {verb} {', '.join(batch.instanceIds)}")
     return BatchStep(finished, events=(event,))
+
+
+def _terminate_wait(batch: RolloutBatch, strategy: Strategy, now: datetime) -> str | None:
+    """Scheduled Events (``terminateNotificationProfile``): the VMs were told; deleted not before then."""
+    if not strategy.terminate_notice or batch.deleteTime is None:
+        return None
+    not_before = parse(batch.deleteTime) + timedelta(seconds=strategy.terminate_notice)
+    if now >= not_before:
+        return None
+    return f"Terminate Scheduled Event posted; deleted not before {fmt(not_before)}"

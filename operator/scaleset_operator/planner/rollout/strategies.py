@@ -22,7 +22,7 @@ from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.api.rollout_policy import RolloutStep
 from scaleset_operator.api.status import RolloutRecord
 from scaleset_operator.cloud.observed import ObservedInstance
-from scaleset_operator.planner import maintenance_window, os_upgrade
+from scaleset_operator.planner import maintenance_window, os_upgrade, scheduled_events
 from scaleset_operator.planner.actions import Action, ReimageAllInstances, ReimageInstances, UpgradeInstances
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.drift import Drift, differences
@@ -55,6 +55,8 @@ class Strategy:
     rollback_on_gate_failure: bool = False
     drain: Drain | None = None
     """rolloutPolicy.drain: the Jobs to run before a batch is sent, and the ones observed."""
+    terminate_notice: float = 0.0
+    """Scheduled Events' terminate notification (seconds): a deleted VM goes only after it."""
 
 
 @dataclass(frozen=True)
@@ -135,4 +137,5 @@ def _common(facts: Facts, record: RolloutRecord) -> Strategy:
         steps=tuple(policy.steps),
         rollback_on_gate_failure=policy.onGateFailure == "Rollback" and record.kind != "ReimageAll",
         drain=drain,
+        terminate_notice=scheduled_events.terminate_notice(facts.spec),
     )
