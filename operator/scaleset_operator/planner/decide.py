@@ -154,6 +154,14 @@ def _switching(inputs: DecideInputs, preview: ChangePreview | None) -> bool:
     return revisions.model_source(after, inputs.spec) != revisions.model_source(inputs.status, inputs.spec)
 
 
+def _model_switch(facts: Facts, revision: RevisionStep) -> Reason | None:
+    """This pass pinned, released, held or approved: the model sent to the cloud changes next pass."""
+    after = facts.status.model_copy(update={"changePreview": revision.preview, "pinnedRevision": revision.pinned})
+    if revisions.model_source(after, facts.spec) == revisions.model_source(facts.status, facts.spec):
+        return None
+    return Reason("UpdatingModel", "the model sent to the cloud changes (a rollback, a hold or an approval)")
+
+
 def _blockers(facts: Facts, rollout: RolloutStep, revision: RevisionStep) -> tuple[Reason, ...]:
     found = (
         change_preview.blocker(revision.preview, facts.spec),
@@ -175,7 +183,7 @@ def _assemble(
     revision: RevisionStep,
 ) -> Decision:
     os_check = os_upgrade.check(facts, rollout.record, rollout.results)
-    progress = tuple(r for r in (activity, instances.converging(facts)) if r is not None)
+    progress = tuple(r for r in (activity, _model_switch(facts, revision), instances.converging(facts)) if r)
     blockers = _blockers(facts, rollout, revision)
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS
     moved = revision.pinned != facts.pinned or revision.preview != facts.status.changePreview

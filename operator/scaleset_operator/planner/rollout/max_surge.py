@@ -81,10 +81,13 @@ def _deleting(
         resend = tuple(i for i in left if by_id[i].provisioning_state != "Deleting")
         actions: tuple[Action, ...] = (DeleteInstances(resend),) if resend else ()
         waiting = Reason("WaitingForBatch", f"batch {batch.number}: deleting {', '.join(left)}")
-        notified = _terminate_wait(batch, strategy, now)
-        if notified is not None:
-            waiting = Reason("TerminateNotification", f"batch {batch.number}: {', '.join(left)}: {notified}")
-        return BatchStep(record, actions, waiting=waiting, requeue_after=SEND_REQUEUE_SECONDS)
+        wait = SEND_REQUEUE_SECONDS
+        not_before = _terminate_wait(batch, strategy, now)
+        if not_before is not None:
+            message = f"batch {batch.number}: {', '.join(left)}: Terminate Scheduled Event posted; deleted not before"
+            waiting = Reason("TerminateNotification", f"{message} {fmt(not_before)}")
+            wait = max(wait, (not_before - now).total_seconds())
+        return BatchStep(record, actions, waiting=waiting, requeue_after=wait)
     finished = batch_done(record, batch.instanceIds if ok else [], [] if ok else batch.instanceIds, now)
     if strategy.terminate_notice and batch.deleteTime is not None:
         waited = min(strategy.terminate_notice, seconds_since(batch.deleteTime, now))
@@ -104,11 +107,9 @@ def _deleting(
     return BatchStep(finished, events=(event,))
 
 
-def _terminate_wait(batch: RolloutBatch, strategy: Strategy, now: datetime) -> str | None:
-    """Scheduled Events (``terminateNotificationProfile``): the VMs were told; deleted not before then."""
+def _terminate_wait(batch: RolloutBatch, strategy: Strategy, now: datetime) -> datetime | None:
+    """Scheduled Events (``terminateNotificationProfile``): the VMs were told; deleted not before this."""
     if not strategy.terminate_notice or batch.deleteTime is None:
         return None
     not_before = parse(batch.deleteTime) + timedelta(seconds=strategy.terminate_notice)
-    if now >= not_before:
-        return None
-    return f"Terminate Scheduled Event posted; deleted not before {fmt(not_before)}"
+    return not_before if now < not_before else None
