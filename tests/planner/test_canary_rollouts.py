@@ -266,7 +266,8 @@ async def test_rollback_to_the_previous_revision_and_a_revert_in_git() -> None:
     run.set_spec(v1)  # the revert in Git: the pin is released, nothing is rolled
     await run.converge()
     assert len(run.actions) == writes and run.status.pinnedRevision is None
-    assert [(r.revision, r.hash) for r in run.status.revisions][0] == (3, revisions.spec_hash(v1))
+    newest = run.status.revisions[0]
+    assert (newest.revision, newest.hash) == (3, revisions.spec_hash(v1))
 
 
 async def test_revision_history_is_limited() -> None:

@@ -27,10 +27,14 @@ TEMPLATE = {
 D4 = {"sku.name": "Standard_D4s_v5"}
 
 
-async def draining_run(capacity: int = 4, timeout: str = "PT10M", **spec: Any) -> Run:
+async def draining_run(capacity: int = 4, drain_timeout: str = "PT10M", **spec: Any) -> Run:
     run = new_run(
         make_spec(
-            **{"sku.capacity": capacity, "rolloutPolicy.drain": {"jobTemplate": TEMPLATE, "timeout": timeout}, **spec}
+            **{
+                "sku.capacity": capacity,
+                "rolloutPolicy.drain": {"jobTemplate": TEMPLATE, "timeout": drain_timeout},
+                **spec,
+            }
         )
     )
     await run.converge()
@@ -105,7 +109,7 @@ async def test_a_failed_drain_job_blocks_the_batch_naming_the_job() -> None:
 
 
 async def test_a_drain_job_that_does_not_finish_in_time_blocks_the_batch() -> None:
-    run = await draining_run(timeout="PT2M")
+    run = await draining_run(drain_timeout="PT2M")
     await run.converge(until=lambda r: reason(r, "Stalled") == "DrainTimeout", tick=10)
     stalled = run.condition("Stalled")
     assert stalled is not None and stalled[2].endswith("did not finish within 120s")
