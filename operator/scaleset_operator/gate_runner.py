@@ -48,10 +48,11 @@ class Access:
     password: str | None = field(default=None, repr=False)
 
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-    def auth(self) -> aiohttp.BasicAuth | None:
-        return aiohttp.BasicAuth(self.username, self.password or "") if self.username else None
+        if self.token:
+            return {"Authorization": f"Bearer {self.token}"}
+        if self.username:
+            return {"Authorization": aiohttp.encode_basic_auth(self.username, self.password or "")}
+        return {}
 
 
 class MeasurementError(Exception):
@@ -87,7 +88,7 @@ async def measure(request: GateRequest, read: SecretReader, namespace: str) -> G
 
 async def _prometheus(session: aiohttp.ClientSession, gate: PrometheusGate, where: Access) -> tuple[str, str, str]:
     async with session.get(
-        f"{where.url}/api/v1/query", params={"query": gate.query}, headers=where.headers(), auth=where.auth()
+        f"{where.url}/api/v1/query", params={"query": gate.query}, headers=where.headers()
     ) as response:
         if response.status in (401, 403):
             raise MeasurementError(f"Prometheus answered HTTP {response.status}: check the Secret's credentials")
