@@ -261,8 +261,10 @@ class Reconciler:
         spec, problem = _parse_spec(body)
         desired = None
         extra = rollout_io.Observed()
+        pending = self._pending_operation(mem, operations)
         if spec is not None:
-            extra = await self.rollout_io.observe(body, spec, common["status"], now)
+            view = pending[1] if pending else None
+            extra = await self.rollout_io.observe(body, spec, common["status"], now, view)
             # A rollback pin that applies: the pinned revision's model is the one sent to the cloud.
             desired, problem = await self._desired(extra.pinned_spec or spec, meta["namespace"])
             problem = extra.problem or problem
@@ -270,7 +272,6 @@ class Reconciler:
             return Pass(body, DecideInputs(**common, problem=problem), None, None)
         key = scale_set_key(spec, meta["name"])
         observation, latest = await self._observe(key, spec, common["status"], now)
-        pending = self._pending_operation(mem, operations)
         inputs = DecideInputs(
             **common,
             spec=spec,

@@ -26,7 +26,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.planner import revisions
 from scaleset_operator.planner.actions import DrainJob
 from scaleset_operator.planner.decision import Decision
-from scaleset_operator.planner.inputs import GateMeasurement, JobState, RevisionData, SpecProblem
+from scaleset_operator.planner.inputs import GateMeasurement, JobState, OperationView, RevisionData, SpecProblem
 from scaleset_operator.planner.rollout import drain, gates
 
 log = logging.getLogger(__name__)
@@ -138,14 +138,22 @@ class RolloutIO:
         """ControllerRevision data by (namespace, name): immutable, so read once."""
 
     async def observe(
-        self, body: Mapping[str, Any], spec: ScaleSetSpec, status: ScaleSetStatus, now: datetime
+        self,
+        body: Mapping[str, Any],
+        spec: ScaleSetSpec,
+        status: ScaleSetStatus,
+        now: datetime,
+        operation: OperationView | None = None,
     ) -> Observed:
         namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
         measured = tuple(
             [await gate_runner.measure(r, self.kube.read_secret_value, namespace) for r in gates.due(status, spec, now)]
         )
         jobs: dict[str, JobState] = {}
-        if status.rollout is not None and drain.draining(status.rollout.batch):
+        op_drain = operation.status.drain if operation is not None else None
+        if (status.rollout is not None and drain.draining(status.rollout.batch)) or (
+            op_drain is not None and op_drain.endTime is None
+        ):
             found = await self.kube.list_jobs(namespace, selector(name, "drain"))
             jobs = {state.name: state for state in map(job_state, found)}
         base = None

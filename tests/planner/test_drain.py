@@ -146,3 +146,35 @@ async def test_terminate_notification_delays_surge_deletes_and_is_counted() -> N
     await run.converge()
     result = run.status.lastRollouts[0]
     assert result.outcome == "Completed" and result.drainSeconds == 600, "5 minutes per batch, two batches"
+
+
+async def test_an_operation_drains_its_instances_first() -> None:
+    hook = {"jobTemplate": TEMPLATE, "timeout": "PT10M"}
+    run = new_run(make_spec(**{"sku.capacity": 3, "rolloutPolicy.drain": hook}))
+    await run.converge()
+    run.add_operation("restart", action="Restart", instanceIds=["1", "2"])
+    await run.step()
+    op = run.operation("restart")
+    assert (op.phase, op.acted, op.affectedInstances) == ("Running", False, ["1", "2"])
+    assert op.drain is not None and len(op.drain.jobs) == 2 and set(jobs(run)) == set(op.drain.jobs)
+    env = jobs(run)[op.drain.jobs[1]]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {e["name"]: e["value"] for e in env}["DISRUPTION"] == "Restart"
+    await run.run_for(30, tick=5)
+    assert not any(isinstance(a, act.RestartInstances) for a in run.actions), "not sent before the Jobs succeeded"
+    for name in op.drain.jobs:
+        run.kube.finish_job(name, "Complete")
+    await run.converge(until=lambda r: r.operation("restart").phase == "Succeeded")
+    assert [a.instance_ids for a in run.actions if isinstance(a, act.RestartInstances)] == [("1", "2")]
+
+
+async def test_an_operation_whose_drain_job_fails_is_not_sent() -> None:
+    run = new_run(make_spec(**{"sku.capacity": 2, "rolloutPolicy.drain": {"jobTemplate": TEMPLATE}}))
+    await run.converge()
+    run.add_operation("delete", action="DeleteInstances", instanceIds=["0"])
+    await run.step()
+    (name,) = jobs(run)
+    run.kube.finish_job(name, "Failed", reason="DeadlineExceeded")
+    await run.converge(until=lambda r: r.operation("delete").phase == "Failed")
+    op = run.operation("delete")
+    assert op.message == f"drain Job {name} (DeadlineExceeded) failed: DeleteInstances was not sent"
+    assert run.status.replicas == 2 and not any(isinstance(a, act.DeleteInstances) for a in run.actions)

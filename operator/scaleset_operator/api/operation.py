@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from scaleset_operator.api.base import ApiModel, cel, pattern_message, with_rules
+from scaleset_operator.api.rollout_status import BatchDrain
 from scaleset_operator.api.scaleset import ObjectMeta
 from scaleset_operator.api.status import Condition, StatusModel, Timestamp
 
@@ -117,6 +118,7 @@ class ScaleSetOperationStatus(StatusModel):
     )
     message: str = ""
     acted: bool = Field(default=False, description="The backend call was made (never made twice).")
+    drain: BatchDrain | None = Field(default=None, description="rolloutPolicy.drain: the Jobs run before the call.")
 
 
 class ScaleSetOperation(ApiModel):

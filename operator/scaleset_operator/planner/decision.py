@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from scaleset_operator.api.operation import Phase
-from scaleset_operator.api.rollout_status import ChangePreview, PinnedRevision, RevisionRecord
+from scaleset_operator.api.rollout_status import BatchDrain, ChangePreview, PinnedRevision, RevisionRecord
 from scaleset_operator.api.status import RollingUpgradeProgress, RolloutOutcome, RolloutRecord, RolloutResult
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.actions import Action, DrainJob
@@ -121,6 +121,7 @@ class OperationChange:
     affected: tuple[str, ...] | None = None
     skipped: tuple[str, ...] | None = None
     acted: bool | None = None
+    drain: BatchDrain | None = None
 
 
 @dataclass(frozen=True)
