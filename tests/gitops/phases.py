@@ -67,6 +67,11 @@ DERIVED: dict[str, Callable[[Mapping[str, Object]], Object]] = {
         RolloutProgressing=("False", "OutsideMaintenanceWindow", "no batch starts outside the maintenance window"),
     ),
     "paused-idle": lambda o: with_spec(o["ready"], paused=True),
+    # A canary step held until a Promote operation (docs/rollouts.md).
+    "waiting-for-promotion": lambda o: with_conditions(
+        o["converging"],
+        RolloutProgressing=("False", "WaitingForPromotion", "step 2/3 (50%): held until a Promote operation"),
+    ),
     "stalled-and-paused": lambda o: with_spec(o["stalled"], paused=True),
     # Settled and unhealthy for longer than rolloutPolicy.healthTimeout: Stalled=True (planner change).
     "unhealthy-past-grace": lambda o: with_conditions(
@@ -111,6 +116,7 @@ SCALESET: dict[str, Verdict] = {
     # derived
     "outside-window": Verdict("Suspended", "InProgress", ("OutsideMaintenanceWindow: no batch starts",)),
     "paused-idle": Verdict("Suspended", "Current", ("Paused: spec.paused is true (no rollout is in progress)",)),
+    "waiting-for-promotion": Verdict("Suspended", "InProgress", ("WaitingForPromotion: step 2/3 (50%)",)),
     "stalled-and-paused": Verdict("Degraded", "Failed", ("SecretNotFound",)),
     "unhealthy-past-grace": Verdict("Degraded", "Failed", ("InstancesUnhealthy", "sick000000")),
     "throttled-mid-rollout": Verdict("Unknown", "InProgress", ("Throttled: TooManyRequests", "last observed: ")),
