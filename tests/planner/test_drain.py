@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from scaleset_operator.planner import actions as act
+from scaleset_operator.planner.drain_hook import job_name
 from tests.harness import Run, new_run
 from tests.planner.specs import changed, make_spec
 
@@ -178,3 +179,11 @@ async def test_an_operation_whose_drain_job_fails_is_not_sent() -> None:
     op = run.operation("delete")
     assert op.message == f"drain Job {name} (DeadlineExceeded) failed: DeleteInstances was not sent"
     assert run.status.replicas == 2 and not any(isinstance(a, act.DeleteInstances) for a in run.actions)
+
+
+def test_drain_job_names_are_valid_for_flexible_vm_names() -> None:
+    assert job_name("web", "s", "2", "7").startswith("web-drain-") and job_name("web", "s", "2", "7").endswith("-2-7")
+    flexible = job_name("Web_Tier", "s", "op", "web_tier_1a2b3c4d")
+    assert flexible.endswith("-op-web-tier-1a2b3c4d") and flexible.startswith("web-tier-drain-")
+    long = job_name("a" * 64, "s", "12", "b" * 70 + "_1a2b3c4d")
+    assert len(long) <= 63 and long == job_name("a" * 64, "s", "12", "b" * 70 + "_1a2b3c4d")

@@ -75,6 +75,7 @@ KIND = "ScaleSet"
 PLURAL = "scalesets"
 
 UpgradeMode = Literal["Automatic", "Rolling", "Manual"]
+OrchestrationMode = Literal["Uniform", "Flexible"]
 ScaleInRule = Literal["Default", "OldestVM", "NewestVM"]
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -707,6 +708,31 @@ class RolloutPolicy(ApiModel):
     )
 
 
+FLEXIBLE_RULES = (
+    cel(
+        "self.orchestrationMode != 'Flexible' || self.platformFaultDomainCount <= 3",
+        "Flexible orchestration supports platformFaultDomainCount 1, 2 or 3 (1 = max spreading, recommended)",
+        field_path=".platformFaultDomainCount",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || size(self.zones) == 0 || self.platformFaultDomainCount == 1",
+        "Flexible orchestration across zones supports only platformFaultDomainCount 1",
+        field_path=".platformFaultDomainCount",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || !self.overprovision",
+        "Flexible orchestration does not support overprovision",
+        field_path=".overprovision",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || !self.rolloutPolicy.reimageAllOnDiskDrift",
+        "reimage-all does not apply to Flexible orchestration: rolloutPolicy.reimageAllOnDiskDrift must be false",
+        field_path=".rolloutPolicy.reimageAllOnDiskDrift",
+    ),
+)
+"""What Azure refuses for Flexible orchestration, refused at apply time (docs/azure.md, Flexible)."""
+
+
 class ScaleSetSpec(ScaleSetProperties):
     model_config = with_rules(
         cel(
@@ -732,6 +758,7 @@ class ScaleSetSpec(ScaleSetProperties):
             "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
             field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
         ),
+        *FLEXIBLE_RULES,
     )
 
     location: str = Field(
@@ -778,6 +805,23 @@ class ScaleSetSpec(ScaleSetProperties):
     )
     paused: bool = Field(default=False, description="Hold any rollout without losing its progress.")
     rolloutPolicy: RolloutPolicy = Field(default_factory=RolloutPolicy)
+
+    @model_validator(mode="after")
+    def _flexible(self) -> ScaleSetSpec:
+        """The operator validates again what ``FLEXIBLE_RULES`` refuse at apply time."""
+        if self.orchestrationMode != "Flexible":
+            return self
+        if self.platformFaultDomainCount > 3 or (self.zones and self.platformFaultDomainCount != 1):
+            raise ValueError(
+                "platformFaultDomainCount: Flexible orchestration supports 1, 2 or 3 (only 1 across zones)"
+            )
+        if self.overprovision:
+            raise ValueError("overprovision: Flexible orchestration does not support overprovision")
+        if self.rolloutPolicy.reimageAllOnDiskDrift:
+            raise ValueError(
+                "rolloutPolicy.reimageAllOnDiskDrift: reimage-all does not apply to Flexible orchestration"
+            )
+        return self
 
     @property
     def is_windows(self) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.scaleset import (
     ImageReference,
+    OrchestrationMode,
     ScaleInPolicy,
     ScaleSetSpec,
     VirtualMachineProfile,
@@ -90,6 +91,13 @@ class DesiredModel:
     def without_secrets(self) -> DesiredModel:
         """What a simulator may keep: the model with every secret value dropped (fingerprints stay)."""
         return replace(self, admin_password=None, secret_values={})
+
+    orchestration_mode: OrchestrationMode = "Uniform"
+    """Fixed at creation. Flexible instances are virtual machines whose instance ID is their name."""
+
+    @property
+    def flexible(self) -> bool:
+        return self.orchestration_mode == "Flexible"
 
     @property
     def image(self) -> ImageReference:
@@ -189,4 +197,5 @@ def desired_model(
         properties=scale_set_properties(spec),
         secret_values=values,
         secret_fingerprints=secret_fingerprints(hashed),
+        orchestration_mode=spec.orchestrationMode,
     )

@@ -11,6 +11,7 @@ succeeded is created (again: deleting a failed Job is how a person retries it).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,10 +27,22 @@ State = Literal["Drained", "Failed", "TimedOut", "Waiting"]
 
 
 def job_name(scale_set: str, scope: str, label: str, instance_id: str) -> str:
-    """``<scaleset>-drain-<scope hash>-<label>-<instance>`` (label: the batch number, or ``op``): at most 63
-    characters, the same after a restart."""
+    """``<scaleset>-drain-<scope hash>-<label>-<instance>`` (label: the batch number, or ``op``): a valid
+    Job name (at most 63 characters, DNS-1123: a Flexible VM name ``web_1a2b3c4d`` becomes
+    ``web-1a2b3c4d``, a long one its hash), the same after a restart."""
     hashed = hashlib.sha256(scope.encode()).hexdigest()[:6]
-    return f"{scale_set[:30].rstrip('-')}-drain-{hashed}-{label}-{instance_id}"
+    prefix = f"{_dns(scale_set)[:30].rstrip('-')}-drain-{hashed}-{label}-"
+    instance = _dns(instance_id)
+    if len(prefix) + len(instance) > MAX_NAME:
+        instance = hashlib.sha256(instance_id.encode()).hexdigest()[:8]
+    return prefix + instance
+
+
+MAX_NAME = 63
+
+
+def _dns(value: str) -> str:
+    return re.sub(r"[^a-z0-9-]", "-", value.lower()).strip("-")
 
 
 def begin(scale_set: str, scope: str, label: str, instance_ids: Sequence[str], now: datetime) -> BatchDrain:
