@@ -18,7 +18,7 @@ import math
 import operator
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -34,6 +34,9 @@ COMPARE: dict[GateOperator, tuple[Callable[[float, float], bool], str]] = {
     "GreaterThanOrEqual": (operator.ge, ">="),
 }
 
+Result = Literal["Passed", "Failed", "Error"]
+Judged = tuple[Result, str, str]
+"""(result, value, message) of one measurement."""
 SecretReader = Callable[[str, str, str], Awaitable[str | None]]
 """(namespace, name, key) -> the value, or None when the Secret or key does not exist."""
 
@@ -70,6 +73,7 @@ async def access(read: SecretReader, namespace: str, gate: PrometheusGate) -> Ac
 
 async def measure(request: GateRequest, read: SecretReader, namespace: str) -> GateMeasurement:
     gate = request.gate
+    result: Result
     try:
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
         async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -83,10 +87,10 @@ async def measure(request: GateRequest, read: SecretReader, namespace: str) -> G
         result, value, message = "Error", None, str(exc)
     except (aiohttp.ClientError, TimeoutError) as exc:
         result, value, message = "Error", None, f"could not reach it: {type(exc).__name__}"
-    return GateMeasurement(request.step, request.reached, gate.name, result, value, message)  # type: ignore[arg-type]
+    return GateMeasurement(request.step, request.reached, gate.name, result, value, message)
 
 
-async def _prometheus(session: aiohttp.ClientSession, gate: PrometheusGate, where: Access) -> tuple[str, str, str]:
+async def _prometheus(session: aiohttp.ClientSession, gate: PrometheusGate, where: Access) -> Judged:
     async with session.get(
         f"{where.url}/api/v1/query", params={"query": gate.query}, headers=where.headers()
     ) as response:
@@ -119,7 +123,7 @@ def _labels(metric: dict[str, str]) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(metric.items())) + "}" if metric else ""
 
 
-def _judge(gate: PrometheusGate, samples: list[tuple[str, float]]) -> tuple[str, str, str]:
+def _judge(gate: PrometheusGate, samples: list[tuple[str, float]]) -> Judged:
     if not samples:
         raise MeasurementError("the query returned no data")
     compare, symbol = COMPARE[gate.operator]
@@ -131,7 +135,7 @@ def _judge(gate: PrometheusGate, samples: list[tuple[str, float]]) -> tuple[str,
     return "Passed", shown, f"{shown}{labels} {symbol} {gate.threshold:g}"
 
 
-async def _http(session: aiohttp.ClientSession, gate: HttpGate) -> tuple[str, str, str]:
+async def _http(session: aiohttp.ClientSession, gate: HttpGate) -> Judged:
     async with session.get(gate.url, allow_redirects=False) as response:
         status = response.status
     if status == gate.expectedStatus:

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from scaleset_operator import GROUP, VERSION, gate_runner
 from scaleset_operator.api import scaleset as scaleset_api
+from scaleset_operator.api.rollout_status import RevisionRecord
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.planner import revisions
@@ -80,7 +81,7 @@ def selector(name: str, kind: str) -> str:
     return f"{OWNER_LABEL}={name},{KIND_LABEL}={kind}"
 
 
-def revision_manifest(body: Mapping[str, Any], record: Any, data: dict[str, Any]) -> dict[str, Any]:
+def revision_manifest(body: Mapping[str, Any], record: RevisionRecord, data: dict[str, Any]) -> dict[str, Any]:
     name = body["metadata"]["name"]
     return {
         "apiVersion": "apps/v1",
