@@ -108,10 +108,6 @@ class MemoryKube:
     async def create_revision(self, namespace: str, body: dict[str, Any]) -> bool:
         return self._create(self.revisions, namespace, body)
 
-    async def patch_revision(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        key = (namespace, name)
-        self.revisions[key] = apply_merge_patch(self.revisions[key], patch)
-
     async def read_revision(self, namespace: str, name: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.revisions.get((namespace, name)))
 

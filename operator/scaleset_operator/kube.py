@@ -38,9 +38,6 @@ class RolloutObjectsGateway:
         """False when it exists already (a pass repeated after a crash)."""
         return await _create(self._apps.create_namespaced_controller_revision, namespace, body)
 
-    async def patch_revision(self, namespace: str, name: str, patch: dict[str, Any]) -> None:
-        await asyncio.to_thread(self._apps.patch_namespaced_controller_revision, name, namespace, patch)
-
     async def read_revision(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:
             found = await asyncio.to_thread(self._apps.read_namespaced_controller_revision, name, namespace)

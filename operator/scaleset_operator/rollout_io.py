@@ -41,8 +41,6 @@ class RolloutObjects(Protocol):
 
     async def create_revision(self, namespace: str, body: dict[str, Any]) -> bool: ...
 
-    async def patch_revision(self, namespace: str, name: str, patch: dict[str, Any]) -> None: ...
-
     async def read_revision(self, namespace: str, name: str) -> dict[str, Any] | None: ...
 
     async def list_revisions(self, namespace: str, selector: str) -> list[str]: ...
@@ -191,17 +189,19 @@ class RolloutIO:
         return self._revisions[key]
 
     async def write_revision(self, body: Mapping[str, Any], decision: Decision) -> None:
-        """Before the status that lists it."""
+        """Before the status that lists it. A revision renumbered (its model rolled out again) is created
+        anew: ControllerRevision data is immutable, and a patch would re-encode it."""
         step = decision.revision
         if step is None or step.write is None:
             return
         namespace, record = body["metadata"]["namespace"], step.write.record
-        if step.write.data is None or not await self.kube.create_revision(
-            namespace, revision_manifest(body, record, step.write.data)
-        ):
-            await self.kube.patch_revision(namespace, record.name, {"revision": record.revision})
-        if step.write.data is not None:
-            self._revisions[(namespace, record.name)] = step.write.data
+        manifest = revision_manifest(body, record, step.write.data)
+        if not await self.kube.create_revision(namespace, manifest):
+            found = await self.kube.read_revision(namespace, record.name)
+            if found is None or found.get("revision") != record.revision:  # renumbered (or a pass repeated)
+                await self.kube.delete_revision(namespace, record.name)
+                await self.kube.create_revision(namespace, manifest)
+        self._revisions[(namespace, record.name)] = step.write.data
 
     async def create_jobs(self, body: Mapping[str, Any], spec: ScaleSetSpec | None, decision: Decision) -> None:
         """After the intent that names them."""

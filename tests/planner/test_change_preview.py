@@ -168,3 +168,10 @@ def test_a_preview_is_made_once_per_generation() -> None:
     first = preview_of(BASE, new)
     kept = preview_of(BASE, changed(BASE, **{"sku.name": "Standard_D8s_v5"}), changePreview=first)
     assert kept == first
+
+
+def test_the_first_model_and_settings_changes() -> None:
+    assert preview_of(BASE, BASE) is None, "nothing changed since the first model: no preview"
+    settings = preview_of(BASE, changed(BASE, overprovision=True))
+    assert settings is not None and (settings.classification, settings.disruption) == ("NoInstanceImpact", "None")
+    assert [c.path for c in settings.changes] == ["(scale-set settings)"]

@@ -61,7 +61,7 @@ def test_a_revert_renumbers_the_old_revision() -> None:
     before = ScaleSetStatus(revisions=[rev(2, V2), rev(1, V1)])
     step = revisions.step(inputs(spec=V1, status=before), pinned=None)
     assert [(r.revision, r.hash) for r in step.revisions] == [(3, rev(1, V1).hash), (2, rev(2, V2).hash)]
-    assert step.write is not None and step.write.data is None  # the ControllerRevision exists: renumbered
+    assert step.write is not None and step.write.data == revisions.model_data(V1)  # written anew, renumbered
 
 
 def test_history_beyond_the_limit_is_pruned_but_never_the_pinned_revision() -> None:

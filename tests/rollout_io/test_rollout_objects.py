@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from scaleset_operator.api.rollout_status import RevisionRecord
 from scaleset_operator.planner.actions import DrainJob
-from scaleset_operator.rollout_io import job_manifest, job_state, revision_manifest
+from scaleset_operator.planner.decision import Decision, RevisionStep, RevisionWrite
+from scaleset_operator.planner.observation import Absent
+from scaleset_operator.rollout_io import RolloutIO, job_manifest, job_state, revision_manifest
+from tests.harness import MemoryKube
 
 BODY = {"metadata": {"name": "web", "namespace": "prod", "uid": "1234"}}
 TEMPLATE = {
@@ -68,3 +71,22 @@ def test_job_states() -> None:
     failed = job_state(job({"type": "Failed", "status": "True", "reason": "DeadlineExceeded", "message": "too slow"}))
     assert (failed.phase, failed.message) == ("Failed", "DeadlineExceeded: too slow")
     assert job_state(job({"type": "Failed", "status": "False"})).phase == "Running"
+
+
+async def test_a_revision_written_again_after_a_crash_or_renumbered() -> None:
+    """A pass repeated after a crash finds its ControllerRevision (nothing to do); a model rolled out again
+    gets its revision anew under the new number (ControllerRevision data is immutable)."""
+    kube = MemoryKube()
+    io = RolloutIO(kube)
+
+    def writing(number: int) -> Decision:
+        record = RevisionRecord(revision=number, name="web-abc", hash="abc", createdTime="t")
+        step = RevisionStep((record,), None, RevisionWrite(record, {"sku": {"name": "D4"}}))
+        return Decision(observation=Absent(), revision=step)
+
+    body = {"metadata": {"name": "web", "namespace": "prod", "uid": "1"}}
+    await io.write_revision(body, writing(1))
+    await io.write_revision(body, writing(1))
+    assert kube.creates == 1 and kube.revisions[("prod", "web-abc")]["revision"] == 1
+    await io.write_revision(body, writing(4))
+    assert kube.creates == 2 and kube.revisions[("prod", "web-abc")]["revision"] == 4

@@ -76,8 +76,16 @@ class Gate(ApiModel):
         return self
 
 
+def _no_properties(schema: dict[str, Any]) -> None:
+    """Written without ``properties: {}`` (the API server drops the empty map when it stores the CRD, and a
+    server-side apply of the CRD by another manager, e.g. Helm, then conflicts)."""
+    schema.pop("properties", None)
+
+
 class Pause(ApiModel):
     """``pause: {}``: hold at the step until a ``Promote`` operation."""
+
+    model_config = ApiModel.model_config | {"json_schema_extra": _no_properties}
 
 
 class RolloutStep(ApiModel):

@@ -54,11 +54,19 @@ class Classified:
     changes: tuple[FieldChange, ...]
 
 
-def judge(spec: ScaleSetSpec, changes: ChangeSet, capacity_before: int | None) -> Classified:
+SETTINGS = FieldChange("(scale-set settings)", None, None, Impact.NO_INSTANCE_IMPACT, "no instance changes")
+"""In the cluster the base revision has the model only: a settings change is seen by its hash."""
+
+
+def judge(
+    spec: ScaleSetSpec, changes: ChangeSet, capacity_before: int | None, *, settings_changed: bool = False
+) -> Classified:
     """The classification of ``changes`` (model and settings) plus a capacity change."""
     found = [c for c in changes.changes if c.path != "sku.capacity"]
     if capacity_before is not None and capacity_before != spec.sku.capacity:
         found.append(FieldChange("sku.capacity", capacity_before, spec.sku.capacity, Impact.SCALE, "scale"))
+    if settings_changed:
+        found.append(SETTINGS)
     worst = max((c.impact for c in found), default=None)
     if worst is None:
         return Classified("NoChange", "None", "no change", ())
@@ -104,7 +112,10 @@ def step(facts: Facts) -> ChangePreview | None:
         return stored  # the first model: nothing to compare with
     data = facts.base_revision
     before = revisions.with_model(facts.spec, data.data) if data is not None else facts.spec
-    judged = judge(facts.spec, classify(before, facts.spec), facts.scale_set.capacity)
+    settings = facts.scale_set.settings_hash != facts.desired.settings_hash()
+    judged = judge(facts.spec, classify(before, facts.spec), facts.scale_set.capacity, settings_changed=settings)
+    if stored is None and judged.kind == "NoChange":
+        return None  # nothing changed since the first model: nothing to preview
     limit = facts.spec.rolloutPolicy.maxDisruption
     return ChangePreview(
         generation=facts.generation,

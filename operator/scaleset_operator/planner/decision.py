@@ -72,11 +72,11 @@ class RolloutStep:
 
 @dataclass(frozen=True)
 class RevisionWrite:
-    """A ControllerRevision to write before the status that lists it: created with ``data``, or (``data``
-    None) an existing one renumbered."""
+    """A ControllerRevision to write before the status that lists it (a new revision, or an old one whose
+    model is rolled out again under a new number)."""
 
     record: RevisionRecord
-    data: dict[str, Any] | None
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -209,11 +209,11 @@ def _recorded(
     if revisions and revisions[0].hash == hashed:
         return revisions, None
     number = max((r.revision for r in revisions), default=0) + 1
+    data = model_data(inputs.spec)
     again = next((r for r in revisions if r.hash == hashed), None)
     if again is not None:
         record = again.model_copy(update={"revision": number, "generation": inputs.generation})
-        return [record, *(r for r in revisions if r.hash != hashed)], RevisionWrite(record, None)
-    data = model_data(inputs.spec)
+        return [record, *(r for r in revisions if r.hash != hashed)], RevisionWrite(record, data)
     record = RevisionRecord(
         revision=number,
         name=revision_name(inputs.name, hashed),

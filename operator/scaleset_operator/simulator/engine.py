@@ -660,7 +660,8 @@ class SimulatedCloud:
     def _start_delete(self, scale_set: SimScaleSet, instance: SimInstance, now: datetime) -> None:
         instance.token += 1
         token = instance.token
-        notice = terminate_notice(scale_set.model)
+        # Overprovisioned extras were never the user's instances: Azure deletes them without notice.
+        notice = timedelta(0) if instance.surplus else terminate_notice(scale_set.model)
         instance.provisioning_state = "Deleting"
         # Scheduled Events: the VM keeps running while its Terminate event waits for notBeforeTimeout.
         instance.power_state = "running" if notice else "stopping"
