@@ -27,6 +27,13 @@ Action = Literal[
     "DeleteInstances",
     "StartOSUpgrade",
     "CancelRollingUpgrade",
+    "Start",
+    "Deallocate",
+    "PowerOff",
+    "Redeploy",
+    "PerformMaintenance",
+    "SimulateEviction",
+    "ApproveRollingUpgrade",
     "Promote",
     "Abort",
     "Rollback",
@@ -48,7 +55,17 @@ InstanceId = Annotated[
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
 
 # Actions that target instances; the others act on the scale set as a whole.
-INSTANCE_ACTIONS = ("UpgradeInstances", "Reimage", "ReimageAll", "Restart", "DeleteInstances")
+POWER_ACTIONS = ("Start", "Deallocate", "PowerOff", "Redeploy", "PerformMaintenance", "SimulateEviction")
+INSTANCE_ACTIONS = (
+    "UpgradeInstances",
+    "Reimage",
+    "ReimageAll",
+    "Restart",
+    "DeleteInstances",
+    *POWER_ACTIONS,
+    "ApproveRollingUpgrade",
+)
+_IS_INSTANCE_ACTION = "self.action in [" + ", ".join(f"'{a}'" for a in INSTANCE_ACTIONS) + "]"
 
 ACTION_DESCRIPTION = (
     "UpgradeInstances: bring the instances to the latest scale set model (Manual mode's manual upgrade). "
@@ -57,6 +74,13 @@ ACTION_DESCRIPTION = (
     "Restart: restart the instances. DeleteInstances: delete the instances (capacity shrinks). "
     "StartOSUpgrade: roll the latest OS image out now (started by User, no automatic rollback). "
     "CancelRollingUpgrade: stop the rollout in progress after the batch in flight. "
+    "Start: start stopped or deallocated instances. Deallocate: stop them and release their compute (not billed). "
+    "PowerOff: stop them, resources kept (still billed); skipShutdown: true skips the graceful shutdown. "
+    "Redeploy: move them to new nodes and power them back on. PerformMaintenance: start the planned "
+    "maintenance Azure offers them (only within its self-service window). SimulateEviction: evict Spot "
+    "instances as the platform would. ApproveRollingUpgrade: let a deferred automatic OS upgrade "
+    "(automaticOSUpgradePolicy.osRollingUpgradeDeferral) proceed on the instances. "
+    "Instances protected from scale set actions are skipped (docs/upgrades.md). "
     "Promote: end the current step's bake time or pause. Abort: stop the rollout and roll the instances it "
     "changed back. Rollback: roll the scale set back to the previous revision (or toRevision). "
     "ApproveChange: let the held change of that generation through (rolloutPolicy.maxDisruption)."
@@ -67,15 +91,14 @@ class ScaleSetOperationSpec(ApiModel):
     model_config = with_rules(
         cel("self == oldSelf", "a ScaleSetOperation is immutable: create a new one instead"),
         cel(
-            "!(self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances'])"
-            " || (has(self.instanceIds) && size(self.instanceIds) > 0) != self.allInstances",
+            f"!({_IS_INSTANCE_ACTION}) || (has(self.instanceIds) && size(self.instanceIds) > 0) != self.allInstances",
             "set exactly one of instanceIds (non-empty) or allInstances: true for this action",
         ),
         cel(
-            "self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances']"
-            " || (!has(self.instanceIds) && !self.allInstances)",
+            f"{_IS_INSTANCE_ACTION} || (!has(self.instanceIds) && !self.allInstances)",
             "only instance actions take instanceIds or allInstances (the others act on the whole scale set)",
         ),
+        cel("!self.skipShutdown || self.action == 'PowerOff'", "skipShutdown is for action PowerOff only"),
         cel("!has(self.toRevision) || self.action == 'Rollback'", "toRevision is for action Rollback only"),
         cel("has(self.generation) == (self.action == 'ApproveChange')", "ApproveChange needs generation (only it)"),
     )
@@ -92,6 +115,10 @@ class ScaleSetOperationSpec(ApiModel):
     generation: int | None = Field(
         default=None, ge=1, description="ApproveChange: the ScaleSet generation whose held change is approved."
     )
+    skipShutdown: bool = Field(
+        default=False,
+        description="PowerOff only: stop without a graceful shutdown of the guest OS (Azure's skipShutdown).",
+    )
 
     @model_validator(mode="after")
     def _targets(self) -> ScaleSetOperationSpec:
@@ -104,6 +131,8 @@ class ScaleSetOperationSpec(ApiModel):
             raise ValueError("toRevision is for action Rollback only")
         if (self.generation is not None) != (self.action == "ApproveChange"):
             raise ValueError("ApproveChange needs generation (only it)")
+        if self.skipShutdown and self.action != "PowerOff":
+            raise ValueError("skipShutdown is for action PowerOff only")
         return self
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from scaleset_operator import metrics
 from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.protection import ProtectionPolicy
 
 T = TypeVar("T")
 
@@ -57,11 +61,46 @@ class MeteredBackend:
     async def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         await self._call("delete_instances", lambda: self.inner.delete_instances(key, instance_ids))
 
+    async def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("start", lambda: self.inner.start(key, instance_ids))
+
+    async def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("deallocate", lambda: self.inner.deallocate(key, instance_ids))
+
+    async def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        await self._call("power_off", lambda: self.inner.power_off(key, instance_ids, skip_shutdown=skip_shutdown))
+
+    async def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("redeploy", lambda: self.inner.redeploy(key, instance_ids))
+
+    async def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("perform_maintenance", lambda: self.inner.perform_maintenance(key, instance_ids))
+
+    async def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("simulate_eviction", lambda: self.inner.simulate_eviction(key, instance_ids))
+
+    async def set_protection(self, key: ScaleSetKey, policies: Sequence[ProtectionPolicy]) -> None:
+        await self._call("set_protection", lambda: self.inner.set_protection(key, policies))
+
     async def delete(self, key: ScaleSetKey) -> None:
         await self._call("delete", lambda: self.inner.delete(key))
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return await self._call("latest_image_version", lambda: self.inner.latest_image_version(location, image))
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        return await self._call("get_autoscale", lambda: self.inner.get_autoscale(key))
+
+    async def apply_autoscale(self, autoscale: DesiredAutoscale) -> None:
+        await self._call("apply_autoscale", lambda: self.inner.apply_autoscale(autoscale))
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        await self._call("delete_autoscale", lambda: self.inner.delete_autoscale(key))
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        return await self._call("get_metrics", lambda: self.inner.get_metrics(key, names, start, end))
 
     async def close(self) -> None:
         await self.inner.close()

@@ -6,7 +6,9 @@ Order of business (one phase per pass keeps every step crash-safe and observable
 1. the spec cannot be planned (invalid, Secret missing) -> nothing but the blocker;
 2. the cloud could not be observed -> nothing is planned from facts we do not have; look again
    after a capped backoff (``requeue.after_failure``);
-3. the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
+3. spec.instanceProtection differs from what the instances report -> ``SetProtection`` (alone, so
+   the scale-in or rollout of a later pass sees it);
+   the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
 4. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
 5. a rollout is recorded or due -> step it (``rollout.drive``);
 6. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.api.rollout_status import ChangePreview, PinnedRevision
 from scaleset_operator.planner import (
     automatic_mode,
@@ -32,7 +35,16 @@ from scaleset_operator.planner import (
     requeue,
     revisions,
 )
-from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RevisionStep, RolloutStep
+from scaleset_operator.planner import protection as protection_concern
+from scaleset_operator.planner.decision import (
+    Decision,
+    Effects,
+    OperationStep,
+    ProtectionStep,
+    Reason,
+    RevisionStep,
+    RolloutStep,
+)
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
@@ -93,12 +105,24 @@ def _blocked(inputs: DecideInputs, problem: SpecProblem) -> Decision:
 
 
 def _unobserved(inputs: DecideInputs, failure: Unknown) -> Decision:
-    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale."""
+    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale.
+    Retrying is progress until ``progressDeadline`` has passed without an observation (then a
+    person should look: Stalled); the pass at the deadline is planned, not left to a later event."""
     event = events.failure(failure, inputs.status.observation)
+    wait = requeue.after_failure(failure, inputs.now)
+    overdue: str | None = None
+    if not failure.needs_person and inputs.spec is not None:
+        deadline = inputs.spec.rolloutPolicy.progressDeadline
+        left = requeue.seconds_left(failure.since, parse_duration(deadline), inputs.now)
+        if left <= 0:
+            overdue = deadline
+        else:
+            wait = min(wait, left)
     return Decision(
         observation=failure,
         events=(event,) if event is not None else (),
-        requeue_after=requeue.after_failure(failure, inputs.now),
+        requeue_after=wait,
+        observation_overdue=overdue,
     )
 
 
@@ -119,19 +143,25 @@ def _create(inputs: DecideInputs) -> Decision:
 
 
 def _observed(inputs: DecideInputs, facts: Facts) -> Decision:
+    protection, protecting = protection_concern.step(facts)
     preview = change_preview.step(facts)
+    if protecting.actions:  # first and alone: the scale-in or rollout of a later pass sees it
+        revision = revisions.step(inputs, pinned=facts.pinned, preview=preview)
+        decision = _assemble(facts, protecting, drive.current(facts), None, protection.activity, revision)
+        return _protected(decision, protection)
     model_step = None if _switching(inputs, preview) else model_sync.step(facts)
     if model_step is not None:
         model, effects = model_step
         revision = revisions.step(inputs, pinned=facts.pinned, preview=preview)
-        assembled = _assemble(facts, effects, drive.current(facts), None, model.activity, revision)
-        return replace(assembled, model=model)
+        decision = _assemble(facts, effects + protecting, drive.current(facts), None, model.activity, revision)
+        return _protected(replace(decision, model=model), protection)
     record = facts.status.rollout
     operation: OperationStep | None = None
-    effects = Effects()
+    effects = protecting
     stepped = operations.step(facts, record)
     if stepped is not None:
-        operation, record, effects = stepped
+        operation, record, operation_effects = stepped
+        effects += operation_effects
     rollout, rollout_effects = drive.step(facts, record)
     effects += rollout_effects
     effects += automatic_mode.step(facts, rollout_running=rollout.record is not None, busy=bool(effects.actions))
@@ -143,7 +173,16 @@ def _observed(inputs: DecideInputs, facts: Facts) -> Decision:
         preview=preview,
         approves=operation.approves if operation is not None else None,
     )
-    return _assemble(facts, effects, rollout, operation, drive.summary(rollout), revision)
+    return _protected(_assemble(facts, effects, rollout, operation, drive.summary(rollout), revision), protection)
+
+
+def _protected(decision: Decision, protection: ProtectionStep) -> Decision:
+    """The decision with the protection step (and its activity among what keeps the ScaleSet busy)."""
+    activity = protection.activity
+    progress = decision.progress
+    if activity is not None and activity not in progress:
+        progress = (*progress, activity)
+    return replace(decision, protection=protection, progress=progress)
 
 
 def _switching(inputs: DecideInputs, preview: ChangePreview | None) -> bool:
@@ -163,15 +202,27 @@ def _model_switch(facts: Facts, revision: RevisionStep) -> Reason | None:
 
 
 def _blockers(facts: Facts, rollout: RolloutStep, revision: RevisionStep) -> tuple[Reason, ...]:
+    idle = rollout.record is None  # a rollout in flight is progress: Stalled only once it is over
     found = (
-        change_preview.blocker(revision.preview, facts.spec),
+        change_preview.blocker(revision.preview, facts.spec) if idle else None,
         rollout.blocked,
-        revisions.blocker(revision.pinned),
+        revisions.blocker(revision.pinned) if idle else None,
         rollout.stuck,
         rollout.faulted,
         os_upgrade.requirements_blocker(facts.spec),
     )
     return tuple(r for r in found if r is not None)
+
+
+def _settled_unhealthy(facts: Facts, unhealthy: instances.Unhealthy | None, wait: float) -> tuple[Reason | None, float]:
+    """Settled with unhealthy instances (nothing in progress, nothing blocking): a blocker once that
+    has lasted ``healthTimeout`` (kstatus Failed; it blocks no action), else look again then."""
+    if unhealthy is None:
+        return None, wait
+    left = instances.grace_left(facts, unhealthy)
+    if left <= 0:
+        return unhealthy.reason, wait
+    return None, min(wait, left)
 
 
 def _assemble(
@@ -189,6 +240,10 @@ def _assemble(
     moved = revision.pinned != facts.pinned or revision.preview != facts.status.changePreview
     if (progress and not blockers) or moved:
         wait = min(wait, requeue.BUSY_RESYNC_SECONDS)
+    unhealthy = instances.unhealthy(facts)
+    if not progress and not blockers:
+        stalled, wait = _settled_unhealthy(facts, unhealthy, wait)
+        blockers = (stalled,) if stalled is not None else ()
     return Decision(
         observation=Observed(facts.scale_set),
         actions=effects.actions,
@@ -201,6 +256,7 @@ def _assemble(
         operation=operation,
         progress=progress,
         blockers=blockers,
-        degraded=instances.degraded(facts),
+        degraded=unhealthy.reason if unhealthy is not None else None,
+        unhealthy_since=unhealthy.since if unhealthy is not None else None,
         converged_message=instances.converged_message(facts),
     )

@@ -11,6 +11,7 @@ from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
 from scaleset_operator.planner.observation import Absent, Observation
+from scaleset_operator.planner.simulated_time import SimulatedClock
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class DecideInputs:
     generation: int
     now: datetime
     status: ScaleSetStatus
-    """As stored before this pass: the intent record and the typed facts earlier passes recorded."""
+    """As stored before this pass: the intent record and the typed facts earlier passes recorded (their
+    times on the policy clock: ``simulated_time.policy_status``)."""
     spec: ScaleSetSpec | None = None
     desired: DesiredModel | None = field(default=None)
     """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given. While
@@ -88,6 +90,8 @@ class DecideInputs:
     base_revision: RevisionData | None = None
     """The base revision's data (``revisions.base``), read when the spec's model differs from it: what the
     change preview and the new revision's summary compare with."""
+    clock: SimulatedClock | None = None
+    """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):

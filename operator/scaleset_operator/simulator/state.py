@@ -14,15 +14,18 @@ from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import (
     HealthState,
     InstanceError,
+    MaintenanceStatus,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
     PowerState,
     ProvisioningState,
 )
+from scaleset_operator.simulator.metrics import DEFAULT_LOAD, MetricStore
 from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 
 BUSY_STATES: frozenset[ProvisioningState] = frozenset({"Creating", "Updating", "Deleting"})
+STOPPED: frozenset[PowerState] = frozenset({"stopped", "deallocated"})
 OS_HISTORY = 5
 
 
@@ -58,10 +61,16 @@ class SimInstance:
     """Bumped by every new operation, so a superseded completion event does nothing."""
     surplus: bool = False
     """An overprovisioned extra: deleted once its batch has finished creating."""
+    load: float | None = None
+    """This instance's own load (percent CPU); None follows the scale set's."""
     error: InstanceError | None = None
     """Why the last operation failed (kept while the instance is Failed, cleared by the next one)."""
     vm_name: str | None = None
     """Flexible orchestration: the VM's name (``web_1a2b3c4d``), which is its instance ID."""
+    priority: str = "Regular"
+    """Regular, Low or Spot (the model's, when the instance was created)."""
+    maintenance: MaintenanceStatus | None = None
+    """Planned maintenance offered to the instance (``maintenanceRedeployStatus``)."""
 
     @property
     def instance_id(self) -> str:
@@ -71,8 +80,16 @@ class SimInstance:
     def busy(self) -> bool:
         return self.provisioning_state in BUSY_STATES
 
+    @property
+    def stopped(self) -> bool:
+        """Powered off or deallocated, and not in the middle of an operation."""
+        return self.provisioning_state == "Succeeded" and self.power_state in STOPPED
+
     def reported_health(self) -> HealthState:
-        """A forced override wins once the instance is up (or has failed), never while it boots."""
+        """A forced override wins once the instance is up (or has failed), never while it boots; a
+        stopped or deallocated instance runs no probe: Unknown."""
+        if self.stopped:
+            return "Unknown"
         settled = self.provisioning_state == "Failed" or (
             self.provisioning_state == "Succeeded" and self.health_state != "Initializing"
         )
@@ -99,6 +116,8 @@ class SimInstance:
             protect_from_scale_in=self.protect_from_scale_in,
             protect_from_scale_set_actions=self.protect_from_scale_set_actions,
             last_error=self.error if self.provisioning_state == "Failed" else None,
+            maintenance=self.maintenance,
+            priority=self.priority,
         )
 
 
@@ -118,6 +137,9 @@ class SimScaleSet:
     """False until the initial instances have finished creating (provisioning state Creating)."""
     deleting_at: datetime | None = None
     etag: int = 1
+    load: float = DEFAULT_LOAD
+    """The load (percent CPU) of every instance without its own; drives the metrics."""
+    metrics: MetricStore = field(default_factory=MetricStore)
     platform_policy: PlatformPolicy = field(default_factory=PlatformPolicy)
     """Azure's upgrade policy as a client set it (the operator always sends Manual)."""
     rolling: RollingUpgrade | None = None
@@ -138,6 +160,14 @@ class SimScaleSet:
     def counted(self) -> list[SimInstance]:
         """The instances that make up ``capacity`` (live, not overprovisioned extras)."""
         return [i for i in self.live() if not i.surplus]
+
+    def reporting_loads(self) -> dict[str, float]:
+        """The load of every instance that reports metrics now (running, not being created or deleted)."""
+        return {
+            i.instance_id: self.load if i.load is None else i.load
+            for i in self.instances.values()
+            if i.provisioning_state in ("Succeeded", "Updating") and i.power_state == "running"
+        }
 
     def provisioning_state(self) -> ProvisioningState:
         if self.deleting_at is not None:

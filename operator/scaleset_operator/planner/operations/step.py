@@ -10,8 +10,10 @@ from scaleset_operator.planner.inputs import OperationView
 from scaleset_operator.planner.operations import (
     abort,
     approve_change,
+    approve_rolling_upgrade,
     cancel_rollout,
     instance_actions,
+    power_actions,
     promote,
     rollback,
     start_os_upgrade,
@@ -32,6 +34,11 @@ def step(facts: Facts, record: RolloutRecord | None) -> Stepped | None:
         return start_os_upgrade.step(facts, op, record)
     if op.spec.action == "CancelRollingUpgrade":
         return cancel_rollout.step(facts, op, record)
+    if op.spec.action == "ApproveRollingUpgrade":
+        return approve_rolling_upgrade.step(facts, op, record)
+    if op.spec.action in power_actions.RULES:
+        operation, effects = power_actions.step(facts, op)
+        return operation, record, effects
     whole = {
         "Promote": promote.step,
         "Abort": abort.step,

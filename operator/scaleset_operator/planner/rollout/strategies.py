@@ -29,6 +29,7 @@ from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import JobState
 from scaleset_operator.planner.rolling_policy import BatchPolicy
+from scaleset_operator.planner.rollout import deferral
 from scaleset_operator.planner.timefmt import fmt
 
 Rollback = Callable[[RolloutRecord, tuple[str, ...]], list[Action]]
@@ -50,6 +51,8 @@ class Strategy:
     """Why no new batch may start now (paused, outside the maintenance window)."""
     surge_from: int | None = None
     """maxSurge: the desired capacity; each batch first adds replacements on top of it."""
+    deferred: Callable[[ObservedInstance], bool] | None = None
+    """osRollingUpgradeDeferral: pending instances that wait for an ApproveRollingUpgrade operation."""
     steps: tuple[RolloutStep, ...] = ()
     """rolloutPolicy.steps (none for a rollback: it goes back to a model already trusted)."""
     rollback_on_gate_failure: bool = False
@@ -105,6 +108,7 @@ def strategy_for(facts: Facts, record: RolloutRecord) -> Strategy:
             rollback_each_failed_batch=record.rollback,
             rollback_on_breach=record.rollback,
             rollback=_rollback,
+            deferred=deferral.deferred(facts, record),
         )
     if record.kind == "ReimageAll":
         return replace(common, at_target=lambda i: not disk_drift(facts, i), forward=ReimageAllInstances)

@@ -6,7 +6,8 @@ galleries: ``GALLERY_API_VERSIONS``): a malformed one is ``400 InvalidApiVersion
 well-formed one the route does not serve ``400 NoRegisteredProviderFound`` listing those it does,
 as ARM answers. Every response carries ``x-ms-request-id`` and ``x-ms-correlation-request-id``
 (and echoes ``x-ms-client-request-id``). The route table, with what each route does, is in
-docs/simulator.md ("The ARM endpoint").
+docs/simulator.md ("The ARM endpoint"); Microsoft.Insights (autoscale settings and metrics) is
+served by ``insights.py``.
 
 Writes are long-running operations as ARM does them: a PUT or PATCH answers 201 (created) or 200
 with the resource, POST actions and DELETE answer 202 with no body; all carry
@@ -27,10 +28,16 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.simulator.arm import images, scale_sets, upgrades, virtual_machines
+from scaleset_operator.simulator.arm import images, insights, scale_sets, upgrades, virtual_machines
 from scaleset_operator.simulator.arm.errors import ArmError, backend_error_response, error_response
 from scaleset_operator.simulator.arm.request import Call, Handler, operation_urls
-from scaleset_operator.simulator.arm.state import COMPUTE_API_VERSIONS, GALLERY_API_VERSIONS, ArmState
+from scaleset_operator.simulator.arm.state import (
+    AUTOSCALE_API_VERSIONS,
+    COMPUTE_API_VERSIONS,
+    GALLERY_API_VERSIONS,
+    METRICS_API_VERSIONS,
+    ArmState,
+)
 
 ARM_STATE = web.AppKey("arm_state", ArmState)
 
@@ -40,6 +47,8 @@ _RG = _SUB + r"/resourceGroups/(?P<rg>[^/]+)" + _PROVIDER
 _VMSS = _RG + r"/virtualMachineScaleSets/(?P<name>[^/]+)"
 _VM = _RG + r"/virtualMachines/(?P<vm>[^/]+)"
 _LOCATION = _SUB + _PROVIDER + r"/locations/(?P<location>[^/]+)"
+_AUTOSCALE = _SUB + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Insights/autoscalesettings"
+_SETTING = _AUTOSCALE + r"/(?P<setting>[^/]+)"
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 THROTTLE_POLICIES = {
@@ -92,8 +101,26 @@ async def get_operation(call: Call) -> web.StreamResponse:
     return web.Response(status=200)
 
 
-_ACTIONS = r"/(?P<action>manualupgrade|reimage|reimageall|restart|delete)"
+_ACTIONS = (
+    r"/(?P<action>manualupgrade|reimage|reimageall|restart|delete|start|deallocate|poweroff|redeploy"
+    r"|performmaintenance)"
+)
+_VM_ACTIONS = r"/(?P<action>reimage|restart|start|deallocate|powerOff|redeploy|performMaintenance)"
 ROUTES = (
+    _route("GET", _SETTING, "autoscale.get", insights.get_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route("PUT", _SETTING, "autoscale.put", insights.put_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route(
+        "DELETE", _SETTING, "autoscale.delete", insights.delete_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS
+    ),
+    _route("GET", _AUTOSCALE, "autoscale.list", insights.list_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route(
+        "GET",
+        _VMSS + r"/providers/Microsoft\.Insights/metrics",
+        "metrics.list",
+        insights.list_metrics,
+        "metrics",
+        METRICS_API_VERSIONS,
+    ),
     _route("GET", _VMSS, "vmss.get", scale_sets.get_scale_set),
     _route("PUT", _VMSS, "vmss.put", scale_sets.put_scale_set),
     _route("PATCH", _VMSS, "vmss.patch", scale_sets.patch_scale_set),
@@ -103,11 +130,18 @@ ROUTES = (
     _route("GET", _VMSS + r"/instanceView", "vmss.instanceView", scale_sets.scale_set_instance_view),
     _route("GET", _VMSS + r"/virtualMachines", "vms.list", scale_sets.list_vms),
     _route("GET", _VMSS + r"/virtualMachines/(?P<instance>[^/]+)", "vms.get", scale_sets.get_vmss_vm),
+    _route("PUT", _VMSS + r"/virtualMachines/(?P<instance>[^/]+)", "vms.put", scale_sets.put_vmss_vm),
     _route(
         "GET",
         _VMSS + r"/virtualMachines/(?P<instance>[^/]+)/instanceView",
         "vms.instanceView",
         scale_sets.get_vmss_vm_instance_view,
+    ),
+    _route(
+        "POST",
+        _VMSS + r"/virtualMachines/(?P<instance>[^/]+)/simulateEviction",
+        "vms.simulateEviction",
+        scale_sets.simulate_eviction,
     ),
     _route("POST", _VMSS + _ACTIONS, "vmss.action", scale_sets.scale_set_action),
     _route("GET", _VMSS + r"/rollingUpgrades/latest", "vmss.rollingUpgrades.latest", upgrades.get_latest),
@@ -119,7 +153,10 @@ ROUTES = (
     _route("GET", _VM, "vm.get", virtual_machines.get_vm, "virtualMachines"),
     _route("DELETE", _VM, "vm.delete", virtual_machines.delete_vm, "virtualMachines"),
     _route("GET", _VM + r"/instanceView", "vm.instanceView", virtual_machines.get_instance_view, "virtualMachines"),
-    _route("POST", _VM + r"/(?P<action>reimage|restart)", "vm.action", virtual_machines.vm_action, "virtualMachines"),
+    _route("POST", _VM + _VM_ACTIONS, "vm.action", virtual_machines.vm_action, "virtualMachines"),
+    _route(
+        "POST", _VM + r"/simulateEviction", "vm.simulateEviction", virtual_machines.simulate_eviction, "virtualMachines"
+    ),
     _route("GET", _LOCATION + r"/operations/(?P<op>[^/]+)", "operation.status", get_operation, "locations/operations"),
     _route(
         "GET",
