@@ -19,6 +19,7 @@ reading back only what Kubernetes stored.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,12 +87,15 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
 
 
 class MemoryKube:
-    """The reconciler's view of Kubernetes: status patches and Secrets, in memory."""
+    """The reconciler's view of Kubernetes: status patches, Secrets, ControllerRevisions and Jobs, in memory."""
 
     def __init__(self, secrets: dict[tuple[str, str, str], str] | None = None) -> None:
         self.statuses: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.secrets = dict(secrets or {})
         self.patches = 0
+        self.revisions: dict[tuple[str, str], dict[str, Any]] = {}
+        self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.creates = 0
 
     async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
         self.patches += 1
@@ -100,6 +104,44 @@ class MemoryKube:
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None:
         return self.secrets.get((namespace, name, key))
+
+    # ControllerRevisions and Jobs, as the API server keeps them (names unique per namespace)
+
+    async def create_revision(self, namespace: str, body: dict[str, Any]) -> bool:
+        return self._create(self.revisions, namespace, body)
+
+    async def read_revision(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.revisions.get((namespace, name)))
+
+    async def list_revisions(self, namespace: str, selector: str) -> list[str]:
+        return [name for (ns, name), body in self.revisions.items() if ns == namespace and _selected(body, selector)]
+
+    async def delete_revision(self, namespace: str, name: str) -> None:
+        self.revisions.pop((namespace, name), None)
+
+    async def create_job(self, namespace: str, body: dict[str, Any]) -> bool:
+        return self._create(self.jobs, namespace, body)
+
+    async def list_jobs(self, namespace: str, selector: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(b) for (ns, _), b in self.jobs.items() if ns == namespace and _selected(b, selector)]
+
+    def _create(self, store: dict[tuple[str, str], dict[str, Any]], namespace: str, body: dict[str, Any]) -> bool:
+        key = (namespace, body["metadata"]["name"])
+        if key in store:
+            return False
+        self.creates += 1
+        store[key] = copy.deepcopy(body)
+        return True
+
+    def finish_job(self, name: str, condition: str, reason: str = "", namespace: str = "default") -> None:
+        """What the Job controller does when the Job's pods are done (``Complete`` or ``Failed``)."""
+        job = self.jobs[(namespace, name)]
+        job["status"] = {"conditions": [{"type": condition, "status": "True", "reason": reason}]}
+
+
+def _selected(body: dict[str, Any], selector: str) -> bool:
+    labels = body["metadata"].get("labels") or {}
+    return all(labels.get(k) == v for k, v in (term.split("=", 1) for term in selector.split(",")))
 
 
 class OperatorCrashed(Exception):

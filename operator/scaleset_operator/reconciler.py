@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from scaleset_operator import metrics
+from scaleset_operator import metrics, rollout_io
 from scaleset_operator.api import operation as operation_api
 from scaleset_operator.api import scaleset as scaleset_api
 from scaleset_operator.api.durations import parse_duration
@@ -41,6 +41,7 @@ from scaleset_operator.planner.operations.step import orphaned
 from scaleset_operator.planner.simulated_time import SimulatedClock, policy_status, shown
 from scaleset_operator.planner.status import Report, build_status
 from scaleset_operator.planner.status.operation import operation_status
+from scaleset_operator.rollout_io import RolloutIO, RolloutObjects
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,10 @@ class StatusWriter(Protocol):
     async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None: ...
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None: ...
+
+
+class Kube(StatusWriter, RolloutObjects, Protocol):
+    """Everything the reconciler does with Kubernetes (kopf does the watching)."""
 
 
 EventSink = Callable[[str, str, str], None]
@@ -154,7 +159,7 @@ class Reconciler:
     def __init__(
         self,
         backend: Backend,
-        kube: StatusWriter,
+        kube: Kube,
         clock: Callable[[], datetime],
         time_scale: float = 1.0,
         min_requeue_seconds: float = 0.2,
@@ -172,6 +177,7 @@ class Reconciler:
         """Floor for the next pass (Azure: keep VM lists under Compute's read budget)."""
         self.images = ImageWatch()
         self.memory: dict[str, ObjectMemory] = {}
+        self.rollout_io = RolloutIO(kube)
 
     def _simulated(self) -> SimulatedClock | None:
         return self.simulated_clock() if self.simulated_clock is not None else None
@@ -262,23 +268,35 @@ class Reconciler:
             "clock": self._simulated(),
         }
         spec, problem = _parse_spec(body)
-        secrets: dict[str, Any] = {}
+        desired = None
+        extra = rollout_io.Observed()
+        pending = self._pending_operation(mem, operations)
         if spec is not None:
-            secrets, problem = await self._secrets(spec, meta["namespace"])
+            view = pending[1] if pending else None
+            extra = await self.rollout_io.observe(body, spec, common["status"], now, view)
+            # A rollback pin that applies: the pinned revision's model is the one sent to the cloud.
+            desired, problem = await self._desired(extra.pinned_spec or spec, meta["namespace"])
+            problem = extra.problem or problem
         if spec is None or problem is not None:
             return Pass(body, DecideInputs(**common, problem=problem), None, None)
         key = scale_set_key(spec, meta["name"])
         observation, latest = await self._observe(key, spec, common["status"], now)
-        pending = self._pending_operation(mem, operations)
         inputs = DecideInputs(
             **common,
             spec=spec,
-            desired=desired_model(spec, secrets=secrets),
+            desired=desired,
             observation=observation,
             latest_image_version=latest,
             operation=pending[1] if pending else None,
+            gate_measurements=extra.gate_measurements,
+            jobs=extra.jobs,
+            base_revision=extra.base_revision,
         )
         return Pass(body, inputs, key, pending[0] if pending else None)
+
+    async def _desired(self, spec: ScaleSetSpec, namespace: str) -> tuple[DesiredModel | None, SpecProblem | None]:
+        secrets, problem = await self._secrets(spec, namespace)
+        return (desired_model(spec, secrets=secrets) if problem is None else None), problem
 
     async def _secrets(self, spec: ScaleSetSpec, namespace: str) -> tuple[dict[str, Any], SpecProblem | None]:
         """Every Secret value the spec references, by target (``cloud/secrets.py``); a missing or
@@ -335,16 +353,20 @@ class Reconciler:
         current = await self._gather(body, mem, list(operations or []), now)
         inputs = current.inputs
         decision = decide(inputs)
+        await self.rollout_io.write_revision(body, decision)
         report = build_status(inputs, decision, PENDING if decision.actions else ACCEPTED)
         writes = await self._report(current, mem, report)
+        await self.rollout_io.create_jobs(body, inputs.spec, decision)
         for event in decision.events:
             emit(event.type, event.reason, event.message)
         if not decision.actions:
+            await self.rollout_io.prune(body, decision)
             _count_throttling(decision.observation, decision.requeue_after)
             return PassResult(self._real_seconds(decision.requeue_after), decision, report, writes)
         outcome = await self._act(current, decision)
         report = build_status(inputs, decision, outcome)
         writes += await self._report(current, mem, report)
+        await self.rollout_io.prune(body, decision)
         if isinstance(outcome, Failed):
             warned = planned_events.failure(outcome.failure, inputs.status.observation)
             if warned is not None:

@@ -22,6 +22,7 @@ CASES = {
     "maintenance-window": ("db-proxy", 5),
     # Created at spec.sku.capacity (the profile's minimum); with the default 20% load autoscale keeps it there.
     "autoscale-web-tier": ("shop", 2),
+    "canary-rollout": ("storefront", 10),
 }
 
 

@@ -12,6 +12,7 @@ Phases (key -> how it is produced; simulated minutes pass in real seconds at spe
   throttled-mid-rollout that rollout while the simulator answers every call 429 (`sim throttle`)
   paused                spec.paused set during that rollout: the rollout holds
   outside-window        a model change on a ScaleSet whose only maintenance window is days away
+  waiting-for-promotion a model change on a ScaleSet whose canary step holds until a Promote
   ready                 Ready=True
   paused-idle           spec.paused set on a converged ScaleSet
   settled-unhealthy     a converged ScaleSet whose instance then reports Unhealthy: nothing is in
@@ -200,7 +201,7 @@ def _record_settling(op: OperatorProcess, capture: Capture, seen: dict[str, Obje
         SCALESETS, "locked", lambda o: is_condition(o, "Stalled", "True", ("SecretNotFound",)), "Stalled"
     )
     seen["ready"] = capture.until(SCALESETS, "web", lambda o: is_condition(o, "Ready", "True"), "Ready=True")
-    for name in ("db", "sick", "calm", "windowed"):
+    for name in ("db", "sick", "calm", "windowed", "canary"):
         capture.until(SCALESETS, name, lambda o: is_condition(o, "Ready", "True"), "Ready=True")
     op.sim("set-health", "sick", "0", "Unhealthy")
     seen["settled-unhealthy"] = capture.until(
@@ -214,11 +215,12 @@ def _record_settling(op: OperatorProcess, capture: Capture, seen: dict[str, Obje
 
 
 def _record_rollout(op: OperatorProcess, kubectl: Kubectl, capture: Capture, seen: dict[str, Object]) -> None:
-    """converging, throttled-mid-rollout, paused, outside-window."""
+    """converging, throttled-mid-rollout, paused, outside-window, waiting-for-promotion."""
     watched = capture.namespace
     # A model change (the SKU) in Rolling mode: batches of one instance, 3 real seconds each.
     patch(kubectl, watched, "web", {"sku": {"name": "Standard_D4s_v5"}})
     patch(kubectl, watched, "windowed", {"sku": {"name": "Standard_D4s_v5"}})
+    patch(kubectl, watched, "canary", {"sku": {"name": "Standard_D4s_v5"}})
     seen["converging"] = capture.until(
         SCALESETS, "web", lambda o: is_condition(o, "RolloutProgressing", "True") and observed(o), "a rollout in flight"
     )
@@ -239,6 +241,12 @@ def _record_rollout(op: OperatorProcess, kubectl: Kubectl, capture: Capture, see
         "windowed",
         lambda o: is_condition(o, "RolloutProgressing", "False", ("OutsideMaintenanceWindow",)) and observed(o),
         "the rollout held outside the maintenance window",
+    )
+    seen["waiting-for-promotion"] = capture.until(
+        SCALESETS,
+        "canary",
+        lambda o: is_condition(o, "RolloutProgressing", "False", ("WaitingForPromotion",)) and observed(o),
+        "the canary held at its step until a Promote",
     )
 
 
@@ -339,6 +347,7 @@ def gitops_objects(
                 scale_set("sick", 1, mode="Manual", rollout_policy=SICK_POLICY),
                 scale_set("calm", 1, mode="Manual", rollout_policy=CALM_POLICY),
                 scale_set("windowed", 1, rollout_policy={"maintenanceWindows": closed_window()}),
+                scale_set("canary", 2, rollout_policy={"steps": [{"count": 1, "pause": {}}]}),
                 scale_set("locked", 1, password_secret="missing-admin-password"),
                 operation("orphan-restart", "does-not-exist"),
                 namespace=watched,

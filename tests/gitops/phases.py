@@ -58,6 +58,7 @@ SCALESET: dict[str, Verdict] = {
     "paused": Verdict("Suspended", "InProgress", ("Paused", "spec.paused is true")),
     "paused-idle": Verdict("Suspended", "Current", ("Paused: spec.paused is true (no rollout is in progress)",)),
     "outside-window": Verdict("Suspended", "InProgress", ("OutsideMaintenanceWindow: no batch starts",)),
+    "waiting-for-promotion": Verdict("Suspended", "InProgress", ("WaitingForPromotion: step 1/1 (1 instances)",)),
     "ready": Verdict("Healthy", "Current", ("2/2 ready", "Converged")),
     "settled-unhealthy": Verdict("Degraded", "InProgress", ("0/1 ready", "InstancesUnhealthy", "sick000000")),
     "unhealthy-past-grace": Verdict(

@@ -81,6 +81,8 @@ NAMESPACED_GRANTS = {
     ("scaleset.dev", "scalesetoperations/status"): {"patch"},
     ("", "events"): {"create", "patch"},
     ("", "secrets"): {"get"},
+    ("apps", "controllerrevisions"): {"get", "list", "create", "delete"},
+    ("batch", "jobs"): {"list", "create"},
 }
 CRD_DISCOVERY = {("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"}}
 

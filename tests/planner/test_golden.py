@@ -6,8 +6,19 @@ from __future__ import annotations
 from tests.harness import Run, new_run
 from tests.planner.golden import GoldenLog, assert_golden
 from tests.planner.specs import UBUNTU, changed, make_spec
+from tests.prometheus_server import PrometheusServer
 
 NEW_IMAGE = "2024.03.20"
+GATE = {
+    "name": "error-rate",
+    "prometheus": {
+        "secretRef": {"name": "prom"},
+        "query": "sum(rate(http_errors[1m]))",
+        "operator": "LessThan",
+        "threshold": 0.05,
+    },
+    "interval": "PT30S",
+}
 
 
 async def rolled(run: Run, log: GoldenLog, **converge: object) -> None:
@@ -82,3 +93,44 @@ async def test_429_storm_mid_rollout() -> None:
     log.lines.append("-- every call answered 429 for 120 s")
     await rolled(run, log)
     assert_golden("429_storm_mid_rollout", log.lines)
+
+
+async def test_canary_steps_with_a_manual_promotion() -> None:
+    steps = [
+        {"percent": 10, "bakeTime": "PT5M"},
+        {"percent": 50, "bakeTime": "PT2M", "pause": {}},
+        {"percent": 100, "bakeTime": "PT1M"},
+    ]
+    run, log = await converged(**{"sku.capacity": 10, "rolloutPolicy.steps": steps})
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    await rolled(
+        run,
+        log,
+        until=lambda r: (
+            r.condition("RolloutProgressing") is not None
+            and r.condition("RolloutProgressing")[1] == "WaitingForPromotion"
+        ),
+    )  # type: ignore[index]
+    for _ in range(3):
+        log.record(run, await run.step())
+        run.clock.advance(60)
+    run.add_operation("promote", action="Promote")
+    log.lines.append("-- ScaleSetOperation Promote")
+    await rolled(run, log)
+    assert_golden("canary_steps_promoted", log.lines)
+
+
+async def test_a_failed_gate_rolls_back_to_the_previous_revision() -> None:
+    steps = [{"percent": 20, "bakeTime": "PT3M", "gates": [GATE]}, {"percent": 100}]
+    async with PrometheusServer(token="t") as prom:
+        prom.set("sum(rate(http_errors[1m]))", 0.01)
+        run, log = await converged(
+            **{"sku.capacity": 10, "rolloutPolicy.steps": steps, "rolloutPolicy.onGateFailure": "Rollback"}
+        )
+        run.kube.secrets.update({("default", "prom", "url"): prom.url, ("default", "prom", "token"): "t"})
+        run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+        await rolled(run, log, until=lambda r: len(prom.queries) == 3)
+        prom.set("sum(rate(http_errors[1m]))", 0.4)
+        log.lines.append("-- the error rate rises to 0.4")
+        await rolled(run, log, until=lambda r: r.status.rollout is None and r.status.lastRollouts[0].kind == "Rollback")
+    assert_golden("gate_failed_rolled_back", log.lines)

@@ -127,3 +127,59 @@ def _check(
     found = {c.type: c.status for c in status.conditions}
     if found.get("Stalled") == "True":
         assert "True" not in (found.get("RolloutProgressing"), found.get("Reconciling")), f"stalled yet busy: {found}"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    capacity=st.integers(min_value=1, max_value=40),
+    percents=st.lists(st.integers(min_value=1, max_value=100), min_size=1, max_size=4, unique=True),
+    pause=st.booleans(),
+    drain=st.booleans(),
+    crashes=st.sets(st.integers(min_value=0, max_value=120), max_size=25),
+    crash_after=st.booleans(),
+)
+def test_canary_rollout_invariants(
+    capacity: int, percents: list[int], pause: bool, drain: bool, crashes: set[int], crash_after: bool
+) -> None:
+    """Steps (with a pause, a drain hook, crashes anywhere): a batch never crosses the current step's
+    checkpoint, no instance is upgraded twice in one rollout, and the rollout completes once promoted."""
+    steps = [{"percent": p, "bakeTime": "PT1M", **({"pause": {}} if pause else {})} for p in sorted(percents)]
+    hook = {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "d", "image": "busybox"}]}}}}}
+    spec = make_spec(
+        **{"sku.capacity": capacity, "rolloutPolicy.steps": steps, **({"rolloutPolicy.drain": hook} if drain else {})}
+    )
+    crash: Crash = "after_act" if crash_after else "before_act"
+    asyncio.run(_canary(new_run(spec), [p for p in sorted(percents)], crashes, crash, capacity))
+
+
+async def _canary(run: Run, percents: list[int], crashes: set[int], crash: Crash, capacity: int) -> None:
+    await run.converge(tick=30)
+    run.set_spec(changed(run.spec, **{"virtualMachineProfile.extensionProfile": {"extensions": [EXTENSION]}}))
+    limits = [min(capacity, max(1, -(-capacity * p // 100))) for p in percents]
+    sent: set[str] = set()
+    promotions = 0
+    for number in range(3000):
+        for (namespace, name), body in list(run.kube.jobs.items()):
+            if "status" not in body:  # the Job controller: every drain Job succeeds
+                run.kube.finish_job(name, "Complete", namespace=namespace)
+        before = len(run.actions)
+        await run.step(crash if number in crashes else None)
+        for action in run.actions[before:]:
+            if isinstance(action, act.UpgradeInstances):
+                assert not sent & set(action.instance_ids), "an instance upgraded twice in one rollout"
+                sent.update(action.instance_ids)
+        record = run.status.rollout
+        if record is not None and record.step is not None and record.step.index < len(limits):
+            in_flight = len(record.batch.instanceIds) if record.batch is not None else 0
+            assert len(record.done) + len(record.failed) + in_flight <= limits[record.step.index], "checkpoint crossed"
+        waiting = run.condition("RolloutProgressing")
+        if waiting is not None and waiting[1] == "WaitingForPromotion" and not run.operation_names[promotions:]:
+            promotions += 1
+            run.add_operation(f"promote-{promotions}", action="Promote")
+        if record is None and run.status.lastRollouts:
+            break
+        run.clock.advance(10)
+    else:
+        raise AssertionError("the rollout never finished")
+    assert run.status.lastRollouts[0].outcome == "Completed"
+    assert sent == {str(i) for i in range(capacity)}

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from scaleset_operator.api.base import ApiModel, cel, pattern_message, with_rules
+from scaleset_operator.api.rollout_status import BatchDrain
 from scaleset_operator.api.scaleset import ObjectMeta
 from scaleset_operator.api.status import Condition, StatusModel, Timestamp
 
@@ -33,6 +34,10 @@ Action = Literal[
     "PerformMaintenance",
     "SimulateEviction",
     "ApproveRollingUpgrade",
+    "Promote",
+    "Abort",
+    "Rollback",
+    "ApproveChange",
 ]
 InstanceId = Annotated[
     str,
@@ -75,7 +80,10 @@ ACTION_DESCRIPTION = (
     "maintenance Azure offers them (only within its self-service window). SimulateEviction: evict Spot "
     "instances as the platform would. ApproveRollingUpgrade: let a deferred automatic OS upgrade "
     "(automaticOSUpgradePolicy.osRollingUpgradeDeferral) proceed on the instances. "
-    "Instances protected from scale set actions are skipped (docs/upgrades.md)."
+    "Instances protected from scale set actions are skipped (docs/upgrades.md). "
+    "Promote: end the current step's bake time or pause. Abort: stop the rollout and roll the instances it "
+    "changed back. Rollback: roll the scale set back to the previous revision (or toRevision). "
+    "ApproveChange: let the held change of that generation through (rolloutPolicy.maxDisruption)."
 )
 
 
@@ -88,9 +96,11 @@ class ScaleSetOperationSpec(ApiModel):
         ),
         cel(
             f"{_IS_INSTANCE_ACTION} || (!has(self.instanceIds) && !self.allInstances)",
-            "StartOSUpgrade and CancelRollingUpgrade act on the whole scale set: omit instanceIds and allInstances",
+            "only instance actions take instanceIds or allInstances (the others act on the whole scale set)",
         ),
         cel("!self.skipShutdown || self.action == 'PowerOff'", "skipShutdown is for action PowerOff only"),
+        cel("!has(self.toRevision) || self.action == 'Rollback'", "toRevision is for action Rollback only"),
+        cel("has(self.generation) == (self.action == 'ApproveChange')", "ApproveChange needs generation (only it)"),
     )
 
     scaleSetName: str = Field(min_length=1, description="A ScaleSet in the same namespace.")
@@ -99,6 +109,12 @@ class ScaleSetOperationSpec(ApiModel):
         default=None, max_length=1000, json_schema_extra={"x-kubernetes-list-type": "set"}
     )
     allInstances: bool = False
+    toRevision: int | None = Field(
+        default=None, ge=1, description="Rollback: the revision to roll back to (default: the previous one)."
+    )
+    generation: int | None = Field(
+        default=None, ge=1, description="ApproveChange: the ScaleSet generation whose held change is approved."
+    )
     skipShutdown: bool = Field(
         default=False,
         description="PowerOff only: stop without a graceful shutdown of the guest OS (Azure's skipShutdown).",
@@ -111,6 +127,10 @@ class ScaleSetOperationSpec(ApiModel):
             raise ValueError("set exactly one of instanceIds (non-empty) or allInstances: true for this action")
         if self.action not in INSTANCE_ACTIONS and (self.instanceIds is not None or self.allInstances):
             raise ValueError(f"{self.action} acts on the whole scale set: omit instanceIds and allInstances")
+        if self.toRevision is not None and self.action != "Rollback":
+            raise ValueError("toRevision is for action Rollback only")
+        if (self.generation is not None) != (self.action == "ApproveChange"):
+            raise ValueError("ApproveChange needs generation (only it)")
         if self.skipShutdown and self.action != "PowerOff":
             raise ValueError("skipShutdown is for action PowerOff only")
         return self
@@ -131,6 +151,7 @@ class ScaleSetOperationStatus(StatusModel):
     )
     message: str = ""
     acted: bool = Field(default=False, description="The backend call was made (never made twice).")
+    drain: BatchDrain | None = Field(default=None, description="rolloutPolicy.drain: the Jobs run before the call.")
 
 
 class ScaleSetOperation(ApiModel):

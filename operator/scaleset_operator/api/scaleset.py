@@ -61,6 +61,8 @@ from scaleset_operator.api.os_settings import (
     WindowsPatchSettings,
     WinRMConfiguration,
 )
+from scaleset_operator.api.rollout_policy import DrainHook, GateFailurePolicy, RolloutStep
+from scaleset_operator.api.rollout_status import Disruption
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.api.vm_profile import (
@@ -719,6 +721,20 @@ class RolloutPolicy(ApiModel):
         default=False,
         description="DESTRUCTIVE: reimage-all (recreating data disks, losing their data) instances whose "
         "data disks differ from the model, batch by batch under the rolling policy. Off by default.",
+    )
+    steps: list[RolloutStep] = Field(
+        default_factory=list, max_length=20, description="Checkpoints of a rollout, in order (docs/rollouts.md)."
+    )
+    onGateFailure: GateFailurePolicy = Field(
+        default="Stop", description="Stop: the rollout stops (Faulted). Rollback: it also rolls its instances back."
+    )
+    revisionHistoryLimit: int = Field(default=10, ge=1, le=100, description="Revisions (models rolled out) kept.")
+    drain: DrainHook | None = Field(default=None, description="Run a Job per instance before disrupting it.")
+    maxDisruption: Disruption = Field(
+        default="Replace",
+        description="The most a spec change may do to existing instances without approval: None (nothing), "
+        "Restart (in-place upgrade), Reimage (OS disk rebuilt), Replace (instances or all disks recreated). "
+        "A change beyond it is held until an ApproveChange operation names its generation.",
     )
 
 

@@ -12,13 +12,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scaleset_operator.api.rollout_status import (
+    BatchDrain,
+    ChangePreview,
+    PinnedRevision,
+    RevisionRecord,
+    StepProgress,
+)
+
 ConditionStatus = Literal["True", "False", "Unknown"]
 TIMESTAMP_FORMAT = {"format": "date-time"}
 Timestamp = Annotated[str, Field(json_schema_extra=TIMESTAMP_FORMAT)]
 """An RFC 3339 UTC time as Kubernetes writes them (``2026-01-02T03:04:05Z``; planner/timefmt.py), on
 the wall clock (with the simulator, simulated times are in ``ScaleSetStatus.simulatedClock``)."""
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
-RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
+RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll", "Rollback"]
 RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
 
 
@@ -186,6 +194,8 @@ class RolloutBatch(StatusModel):
     surgeFailed: bool = Field(
         default=False, description="maxSurge: the replacements were unhealthy; they are deleted, the old batch stays."
     )
+    drain: BatchDrain | None = Field(default=None, description="rolloutPolicy.drain: the Jobs run before the call.")
+    deleteTime: Timestamp | None = Field(default=None, description="maxSurge: when the delete was recorded.")
 
 
 class RolloutRecord(StatusModel):
@@ -208,6 +218,15 @@ class RolloutRecord(StatusModel):
     cancelRequested: bool = False
     fault: ApiError | None = Field(default=None, description="Set when a stop rule fired; final after rollback.")
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+    step: StepProgress | None = Field(default=None, description="rolloutPolicy.steps: the current step.")
+    revision: int | None = Field(default=None, description="The revision a model upgrade or rollback rolls out.")
+    rollbackRequested: bool = Field(
+        default=False, description="On its fault, roll the instances it changed back (Abort, onGateFailure)."
+    )
+    drainSeconds: int = Field(
+        default=0, description="Time spent warning instances before disrupting them (drain Jobs, Scheduled Events)."
+    )
+    stoppedBy: str | None = Field(default=None, description="The Abort operation that stopped it.")
     approvedInstances: list[str] = Field(
         default_factory=list,
         description="osRollingUpgradeDeferral: instances an ApproveRollingUpgrade operation let through.",
@@ -231,6 +250,9 @@ class RolloutResult(StatusModel):
     rollbackFailed: int = 0
     error: ApiError | None = None
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+    revision: int | None = None
+    drainSeconds: int = 0
+    stoppedBy: str | None = Field(default=None, description="The Abort operation that stopped it.")
 
 
 class InstanceProtectionStatus(StatusModel):
@@ -297,11 +319,21 @@ class ScaleSetStatus(StatusModel):
     rollout: RolloutRecord | None = None
     lastRollouts: list[RolloutResult] = Field(
         default_factory=list,
-        max_length=3,
+        max_length=4,
         description="How the last rollout of each kind ended, most recent first.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind"]},
     )
     observation: ObservationStatus | None = None
+    revisions: list[RevisionRecord] = Field(
+        default_factory=list,
+        max_length=100,
+        description="The models rolled out (ControllerRevisions), newest first.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["revision"]},
+    )
+    pinnedRevision: PinnedRevision | None = Field(
+        default=None, description="A rollback holds the cloud at this revision until the spec's model changes."
+    )
+    changePreview: ChangePreview | None = Field(default=None, description="What the spec's latest change does.")
     unhealthySince: Timestamp | None = Field(
         default=None,
         description="Since when at least one settled instance has been unhealthy (absent while none is). "

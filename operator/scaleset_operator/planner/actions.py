@@ -114,3 +114,16 @@ def describe(action: Action) -> str:
         case _:
             ids = getattr(action, "instance_ids", ())
             return f"{type(action).__name__} {','.join(ids)}"
+
+
+@dataclass(frozen=True)
+class DrainJob:
+    """Not a backend call: a Kubernetes Job the reconciler creates (if missing) from
+    ``rolloutPolicy.drain.jobTemplate`` before the instance is disrupted."""
+
+    name: str
+    instance_id: str
+    instance_name: str
+    disruption: str
+    """Upgrade, Reimage, ReimageAll, Restart or Delete."""
+    timeout_seconds: int

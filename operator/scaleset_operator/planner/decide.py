@@ -24,9 +24,27 @@ from __future__ import annotations
 from dataclasses import replace
 
 from scaleset_operator.api.durations import parse_duration
-from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, requeue
+from scaleset_operator.api.rollout_status import ChangePreview, PinnedRevision
+from scaleset_operator.planner import (
+    automatic_mode,
+    change_preview,
+    events,
+    instances,
+    model_sync,
+    os_upgrade,
+    requeue,
+    revisions,
+)
 from scaleset_operator.planner import protection as protection_concern
-from scaleset_operator.planner.decision import Decision, Effects, OperationStep, ProtectionStep, Reason, RolloutStep
+from scaleset_operator.planner.decision import (
+    Decision,
+    Effects,
+    OperationStep,
+    ProtectionStep,
+    Reason,
+    RevisionStep,
+    RolloutStep,
+)
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
@@ -46,11 +64,12 @@ def decide(inputs: DecideInputs) -> Decision:
         return _unobserved(inputs, observation)
     if isinstance(observation, Absent) or observation.scale_set.provisioning_state == "Deleting":
         return _create(inputs)
-    return _observed(_facts(inputs, observation))
+    return _observed(inputs, _facts(inputs, observation))
 
 
 def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
     assert inputs.spec is not None and inputs.desired is not None
+    pinned = _pinned(inputs)
     return Facts(
         name=inputs.name,
         generation=inputs.generation,
@@ -61,7 +80,18 @@ def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
         scale_set=observation.scale_set,
         latest_image_version=inputs.latest_image_version,
         operation=inputs.operation,
+        gate_measurements=inputs.gate_measurements,
+        jobs=inputs.jobs,
+        pinned=pinned,
+        base_revision=inputs.base_revision,
     )
+
+
+def _pinned(inputs: DecideInputs) -> PinnedRevision | None:
+    """The stored rollback pin, while the spec's model is the one it was pinned against."""
+    assert inputs.spec is not None
+    pin = inputs.status.pinnedRevision
+    return pin if revisions.pin_applies(pin, inputs.spec) else None
 
 
 def _blocked(inputs: DecideInputs, problem: SpecProblem) -> Decision:
@@ -99,26 +129,31 @@ def _unobserved(inputs: DecideInputs, failure: Unknown) -> Decision:
 def _create(inputs: DecideInputs) -> Decision:
     assert inputs.spec is not None
     model, effects = model_sync.create(inputs.name, inputs.spec.sku.capacity)
+    revision = revisions.step(inputs, pinned=_pinned(inputs))
     return Decision(
         observation=inputs.observation,
         actions=effects.actions,
-        events=effects.events,
+        events=effects.events + revision.events,
         requeue_after=requeue.BUSY_RESYNC_SECONDS,
         model=model,
+        revision=revision,
         progress=(model.activity,),
         blockers=tuple(b for b in (os_upgrade.requirements_blocker(inputs.spec),) if b is not None),
     )
 
 
-def _observed(facts: Facts) -> Decision:
+def _observed(inputs: DecideInputs, facts: Facts) -> Decision:
     protection, protecting = protection_concern.step(facts)
+    preview = change_preview.step(facts)
     if protecting.actions:  # first and alone: the scale-in or rollout of a later pass sees it
-        decision = _assemble(facts, protecting, drive.current(facts), None, protection.activity)
+        revision = revisions.step(inputs, pinned=facts.pinned, preview=preview)
+        decision = _assemble(facts, protecting, drive.current(facts), None, protection.activity, revision)
         return _protected(decision, protection)
-    model_step = model_sync.step(facts)
+    model_step = None if _switching(inputs, preview) else model_sync.step(facts)
     if model_step is not None:
         model, effects = model_step
-        decision = _assemble(facts, effects + protecting, drive.current(facts), None, model.activity)
+        revision = revisions.step(inputs, pinned=facts.pinned, preview=preview)
+        decision = _assemble(facts, effects + protecting, drive.current(facts), None, model.activity, revision)
         return _protected(replace(decision, model=model), protection)
     record = facts.status.rollout
     operation: OperationStep | None = None
@@ -130,7 +165,15 @@ def _observed(facts: Facts) -> Decision:
     rollout, rollout_effects = drive.step(facts, record)
     effects += rollout_effects
     effects += automatic_mode.step(facts, rollout_running=rollout.record is not None, busy=bool(effects.actions))
-    return _protected(_assemble(facts, effects, rollout, operation, drive.summary(rollout)), protection)
+    revision = revisions.step(
+        inputs,
+        pinned=facts.pinned,
+        finished=rollout.finished,
+        requested=operation.pin if operation is not None else None,
+        preview=preview,
+        approves=operation.approves if operation is not None else None,
+    )
+    return _protected(_assemble(facts, effects, rollout, operation, drive.summary(rollout), revision), protection)
 
 
 def _protected(decision: Decision, protection: ProtectionStep) -> Decision:
@@ -142,8 +185,32 @@ def _protected(decision: Decision, protection: ProtectionStep) -> Decision:
     return replace(decision, protection=protection, progress=progress)
 
 
-def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:
-    found = (rollout.stuck, rollout.faulted, os_upgrade.requirements_blocker(facts.spec))
+def _switching(inputs: DecideInputs, preview: ChangePreview | None) -> bool:
+    """This pass's preview holds (or lets through) the spec's change: the model the reconciler read for
+    this pass is not the one to send, so nothing is sent until the next pass."""
+    assert inputs.spec is not None
+    after = inputs.status.model_copy(update={"changePreview": preview})
+    return revisions.model_source(after, inputs.spec) != revisions.model_source(inputs.status, inputs.spec)
+
+
+def _model_switch(facts: Facts, revision: RevisionStep) -> Reason | None:
+    """This pass pinned, released, held or approved: the model sent to the cloud changes next pass."""
+    after = facts.status.model_copy(update={"changePreview": revision.preview, "pinnedRevision": revision.pinned})
+    if revisions.model_source(after, facts.spec) == revisions.model_source(facts.status, facts.spec):
+        return None
+    return Reason("UpdatingModel", "the model sent to the cloud changes (a rollback, a hold or an approval)")
+
+
+def _blockers(facts: Facts, rollout: RolloutStep, revision: RevisionStep) -> tuple[Reason, ...]:
+    idle = rollout.record is None  # a rollout in flight is progress: Stalled only once it is over
+    found = (
+        change_preview.blocker(revision.preview, facts.spec) if idle else None,
+        rollout.blocked,
+        revisions.blocker(revision.pinned) if idle else None,
+        rollout.stuck,
+        rollout.faulted,
+        os_upgrade.requirements_blocker(facts.spec),
+    )
     return tuple(r for r in found if r is not None)
 
 
@@ -159,13 +226,19 @@ def _settled_unhealthy(facts: Facts, unhealthy: instances.Unhealthy | None, wait
 
 
 def _assemble(
-    facts: Facts, effects: Effects, rollout: RolloutStep, operation: OperationStep | None, activity: Reason | None
+    facts: Facts,
+    effects: Effects,
+    rollout: RolloutStep,
+    operation: OperationStep | None,
+    activity: Reason | None,
+    revision: RevisionStep,
 ) -> Decision:
     os_check = os_upgrade.check(facts, rollout.record, rollout.results)
-    progress = tuple(r for r in (activity, instances.converging(facts)) if r is not None)
-    blockers = _blockers(facts, rollout)
+    progress = tuple(r for r in (activity, _model_switch(facts, revision), instances.converging(facts)) if r)
+    blockers = _blockers(facts, rollout, revision)
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS
-    if progress and not blockers:
+    moved = revision.pinned != facts.pinned or revision.preview != facts.status.changePreview
+    if (progress and not blockers) or moved:
         wait = min(wait, requeue.BUSY_RESYNC_SECONDS)
     unhealthy = instances.unhealthy(facts)
     if not progress and not blockers:
@@ -174,8 +247,10 @@ def _assemble(
     return Decision(
         observation=Observed(facts.scale_set),
         actions=effects.actions,
-        events=effects.events,
+        events=effects.events + revision.events,
         requeue_after=wait,
+        jobs=effects.jobs,
+        revision=revision,
         rollout=rollout,
         os_upgrade=os_check,
         operation=operation,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from scaleset_operator.api.operation import Phase
+from scaleset_operator.api.rollout_status import BatchDrain, ChangePreview, PinnedRevision, RevisionRecord
 from scaleset_operator.api.status import (
     InstanceProtectionStatus,
     RollingUpgradeProgress,
@@ -22,7 +23,7 @@ from scaleset_operator.api.status import (
     RolloutResult,
 )
 from scaleset_operator.planner import requeue
-from scaleset_operator.planner.actions import Action
+from scaleset_operator.planner.actions import Action, DrainJob
 from scaleset_operator.planner.events import PlannedEvent
 from scaleset_operator.planner.inputs import OperationView
 from scaleset_operator.planner.observation import Observation, Unknown
@@ -71,6 +72,31 @@ class RolloutStep:
     """No progress within ``progressDeadline``."""
     faulted: Reason | None = None
     """The last rollout of a kind Faulted and still applies (its target is still wanted): a person acts."""
+    blocked: Reason | None = None
+    """A wait only a person ends (a drain Job failed or timed out)."""
+
+
+@dataclass(frozen=True)
+class RevisionWrite:
+    """A ControllerRevision to write before the status that lists it (a new revision, or an old one whose
+    model is rolled out again under a new number)."""
+
+    record: RevisionRecord
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RevisionStep:
+    """``status.revisions``, ``status.pinnedRevision`` and ``status.changePreview`` after this pass."""
+
+    revisions: tuple[RevisionRecord, ...]
+    pinned: PinnedRevision | None
+    write: RevisionWrite | None = None
+    pruned: tuple[str, ...] = ()
+    """ControllerRevisions no longer kept (deleted after the status that drops them is written)."""
+    events: tuple[PlannedEvent, ...] = ()
+    preview: ChangePreview | None = None
+    """``status.changePreview``: what the spec's latest change does, held or approved."""
 
 
 OSUpgradeState = Literal[
@@ -101,6 +127,7 @@ class OperationChange:
     affected: tuple[str, ...] | None = None
     skipped: tuple[str, ...] | None = None
     acted: bool | None = None
+    drain: BatchDrain | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +137,10 @@ class OperationStep:
     """None: the operation's status stays as stored."""
     sends: bool = False
     """This pass's actions carry the operation's call: accepted, it is marked acted."""
+    pin: PinnedRevision | None = None
+    """A Rollback operation pins the cloud to this revision."""
+    approves: int | None = None
+    """An ApproveChange operation approves the held change of this generation."""
 
 
 @dataclass(frozen=True)
@@ -149,10 +180,16 @@ class Effects:
     actions: tuple[Action, ...] = ()
     events: tuple[PlannedEvent, ...] = ()
     requeue_after: float | None = None
+    jobs: tuple[DrainJob, ...] = ()
 
     def __add__(self, other: Effects) -> Effects:
         waits = [w for w in (self.requeue_after, other.requeue_after) if w is not None]
-        return Effects(self.actions + other.actions, self.events + other.events, min(waits) if waits else None)
+        return Effects(
+            self.actions + other.actions,
+            self.events + other.events,
+            min(waits) if waits else None,
+            self.jobs + other.jobs,
+        )
 
 
 @dataclass(frozen=True)
@@ -161,7 +198,11 @@ class Decision:
     actions: tuple[Action, ...] = ()
     events: tuple[PlannedEvent, ...] = ()
     requeue_after: float = requeue.IDLE_RESYNC_SECONDS
+    jobs: tuple[DrainJob, ...] = ()
+    """Drain Jobs to create (Kubernetes, not the backend), after the intent is written."""
     model: ModelStep | None = None
+    revision: RevisionStep | None = None
+    """None: not evaluated this pass; the stored revisions, pin and change preview stay."""
     rollout: RolloutStep | None = None
     """None: not evaluated this pass (nothing observed); the stored record stays."""
     os_upgrade: OSUpgradeCheck | None = None

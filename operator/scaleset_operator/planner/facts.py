@@ -6,16 +6,17 @@ concern has to ask again whether a fact is missing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from scaleset_operator.api.rollout_status import PinnedRevision
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import RolloutKind, RolloutResult, ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
 from scaleset_operator.planner.health import has_health_signal
-from scaleset_operator.planner.inputs import OperationView
+from scaleset_operator.planner.inputs import GateMeasurement, JobState, OperationView, RevisionData
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Facts:
     scale_set: ObservedScaleSet
     latest_image_version: str | None = None
     operation: OperationView | None = None
+    gate_measurements: tuple[GateMeasurement, ...] = ()
+    jobs: dict[str, JobState] = field(default_factory=dict)
+    pinned: PinnedRevision | None = None
+    """The rollback pin, while it applies: ``desired`` is then the pinned revision's model."""
+    base_revision: RevisionData | None = None
 
     @property
     def capacity(self) -> int:

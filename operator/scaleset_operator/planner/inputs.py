@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Literal
 
 from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOperationStatus
 from scaleset_operator.api.scaleset import ScaleSetSpec
@@ -21,6 +22,36 @@ class OperationView:
     spec: ScaleSetOperationSpec
     status: ScaleSetOperationStatus
     generation: int = 1
+
+
+@dataclass(frozen=True)
+class GateMeasurement:
+    """One measurement of a step's gate by the reconciler's gate runner (never a secret in it)."""
+
+    step: int
+    reached: str
+    """The step's ``reachedTime``: a measurement never counts for another step or rollout."""
+    gate: str
+    result: Literal["Passed", "Failed", "Error"]
+    value: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class JobState:
+    """A drain Job as Kubernetes reports it."""
+
+    name: str
+    phase: Literal["Running", "Succeeded", "Failed"]
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class RevisionData:
+    """A ControllerRevision's data as read by the reconciler (the model, Secret references only)."""
+
+    name: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -44,13 +75,21 @@ class DecideInputs:
     times on the policy clock: ``simulated_time.policy_status``)."""
     spec: ScaleSetSpec | None = None
     desired: DesiredModel | None = field(default=None)
-    """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given."""
+    """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given. While
+    a rollback pin applies (``status.pinnedRevision``), the pinned revision's model instead."""
     problem: SpecProblem | None = None
     observation: Observation = field(default_factory=Absent)
     latest_image_version: str | None = None
     """What the model's image resolves to now when it asks for 'latest' (None: unknown / pinned)."""
     operation: OperationView | None = None
     """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
+    gate_measurements: tuple[GateMeasurement, ...] = ()
+    """The gates ``rollout.gates.due`` asked for, measured in this pass's observe phase."""
+    jobs: dict[str, JobState] = field(default_factory=dict)
+    """The drain Jobs of the batch in flight, by name (read only while a batch drains)."""
+    base_revision: RevisionData | None = None
+    """The base revision's data (``revisions.base``), read when the spec's model differs from it: what the
+    change preview and the new revision's summary compare with."""
     clock: SimulatedClock | None = None
     """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
 

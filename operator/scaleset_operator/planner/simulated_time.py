@@ -32,7 +32,7 @@ from pydantic.fields import FieldInfo
 from scaleset_operator.api.status import TIMESTAMP_FORMAT, ScaleSetStatus, SimulatedClockStatus
 from scaleset_operator.planner.timefmt import fmt, parse
 
-POLICY_FIELDS = ("rollout", "lastRollouts", "observation", "unhealthySince")
+POLICY_FIELDS = ("rollout", "lastRollouts", "observation", "unhealthySince", "revisions", "pinnedRevision")
 """Status fields whose times the planner reads back (in simulated time) on later passes."""
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
@@ -960,11 +961,14 @@ class SimulatedCloud:
     def _start_delete(self, scale_set: SimScaleSet, instance: SimInstance, now: datetime) -> None:
         instance.token += 1
         token = instance.token
+        # Overprovisioned extras were never the user's instances: Azure deletes them without notice.
+        notice = timedelta(0) if instance.surplus else terminate_notice(scale_set.model)
         instance.provisioning_state = "Deleting"
-        instance.power_state = "stopping"
+        # Scheduled Events: the VM keeps running while its Terminate event waits for notBeforeTimeout.
+        instance.power_state = "running" if notice else "stopping"
         instance.operation = "delete"
         instance.health_at = None
-        at = now + self._seconds(self.durations.delete)
+        at = now + notice + self._seconds(self.durations.delete)
         instance.transition_at = at
 
         def gone(_: datetime) -> None:
@@ -972,6 +976,17 @@ class SimulatedCloud:
                 del scale_set.instances[instance.instance_id]
 
         self._schedule(at, gone)
+
+
+def terminate_notice(model: DesiredModel) -> timedelta:
+    """``scheduledEventsProfile.terminateNotificationProfile``: Azure posts a Terminate Scheduled Event to
+    a VM being deleted and deletes it once ``notBeforeTimeout`` (PT5M-PT15M, default PT5M) has passed
+    (the simulator does not model an early approval from inside the VM)."""
+    events = model.profile.scheduledEventsProfile
+    profile = events.terminateNotificationProfile if events is not None else None
+    if profile is None or not profile.enable:
+        return timedelta(0)
+    return parse_duration(profile.notBeforeTimeout or "PT5M")
 
 
 def _upgrade(

@@ -325,8 +325,13 @@ async def test_flexible_vm_actions_one_vm_at_a_time(arm: Sdk) -> None:
     restarted = await arm.client.virtual_machines.begin_restart(RG, b)
     deleted = await arm.client.virtual_machines.begin_delete(RG, c)
     arm.clock.advance(60)
-    for poller in (reimaged, restarted, deleted):
+    for poller in (reimaged, restarted):
         await poller.result()
+    notified = arm.cloud.snapshot(KEY)
+    # terminateNotificationProfile (PT10M): the VM keeps running after its Terminate Scheduled Event
+    assert notified is not None and notified.instance(c).power_state == "running"  # type: ignore[union-attr]
+    arm.clock.advance(600)
+    await deleted.result()
     snapshot = arm.cloud.snapshot(KEY)
 
     assert snapshot is not None and snapshot.capacity == 2 and snapshot.ids == {a, b}

@@ -9,7 +9,8 @@
 --   generation != status.observedGeneration        -> Progressing (the status describes an older spec)
 --   Stalled=True                                    -> Degraded (needs a person; the reason says why)
 --   spec.paused, or RolloutProgressing=False with
---   reason Paused or OutsideMaintenanceWindow       -> Suspended
+--   reason Paused, OutsideMaintenanceWindow or
+--   WaitingForPromotion (a canary step)             -> Suspended
 --   Ready=Unknown                                   -> Unknown (the backend cannot be observed right now;
 --                                                      the counts are the last observed ones)
 --   Reconciling=True                                -> Progressing
@@ -90,7 +91,8 @@ end
 
 local rollout = find(conditions, "RolloutProgressing")
 local held = has_status(rollout, "False")
-  and (rollout.reason == "Paused" or rollout.reason == "OutsideMaintenanceWindow")
+  and (rollout.reason == "Paused" or rollout.reason == "OutsideMaintenanceWindow"
+    or rollout.reason == "WaitingForPromotion")
 if held then
   hs.status = "Suspended"
   hs.message = describe(rollout, "rollout held")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scaleset_operator.api.rollout_status import BatchDrain
 from scaleset_operator.planner.decision import OperationChange
 
 
@@ -13,14 +14,17 @@ def running(
     affected: Sequence[str] | None = None,
     skipped: Sequence[str] | None = None,
     acted: bool | None = None,
+    drain: BatchDrain | None = None,
+    reason: str = "Running",
 ) -> OperationChange:
     return OperationChange(
         "Running",
-        "Running",
+        reason,
         message,
         affected=tuple(affected) if affected is not None else None,
         skipped=tuple(skipped) if skipped is not None else None,
         acted=acted,
+        drain=drain,
     )
 
 

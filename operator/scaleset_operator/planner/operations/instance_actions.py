@@ -3,11 +3,18 @@ instances, protected ones skipped; done once every affected instance has settled
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
+
+from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.api.operation import ScaleSetOperationSpec
+from scaleset_operator.api.rollout_status import BatchDrain
 from scaleset_operator.cloud.observed import instance_order
+from scaleset_operator.planner import drain_hook
 from scaleset_operator.planner.actions import (
     Action,
     DeleteInstances,
+    DrainJob,
     ReimageAllInstances,
     ReimageInstances,
     RestartInstances,
@@ -40,6 +47,8 @@ def action_for(action: str, ids: tuple[str, ...]) -> Action:
 def step(facts: Facts, op: OperationView) -> tuple[OperationStep, Effects]:
     if op.status.phase == "Running" and op.status.acted:
         return _judge(facts, op)
+    if op.status.phase == "Running" and op.status.drain is not None and op.status.drain.endTime is None:
+        return _draining(facts, op, op.status.drain)
     if op.status.phase == "Running":
         return _resend(facts, op)
     return _start(facts, op)
@@ -126,6 +135,8 @@ def _start(facts: Facts, op: OperationView) -> tuple[OperationStep, Effects]:
             return OperationStep(op, finished(False, "AllProtected", message, skipped=protected)), Effects()
         message = "every target instance already runs the latest model"
         return OperationStep(op, finished(True, "NothingToDo", message, skipped=protected)), Effects()
+    if facts.spec.rolloutPolicy.drain is not None:
+        return _drain(facts, op, tuple(targets), protected)
     return _send(op, tuple(targets), protected)
 
 
@@ -142,3 +153,48 @@ def _send(op: OperationView, ids: tuple[str, ...], protected: list[str]) -> tupl
     return OperationStep(op, change, sends=True), Effects(
         (action_for(action, ids),), tuple(events), BUSY_RESYNC_SECONDS
     )
+
+
+DISRUPTIONS = {"UpgradeInstances": "Upgrade", "DeleteInstances": "Delete"}
+"""The DISRUPTION a drain Job is told (the other actions' own names)."""
+
+
+def _drain(
+    facts: Facts, op: OperationView, ids: tuple[str, ...], protected: list[str]
+) -> tuple[OperationStep, Effects]:
+    """rolloutPolicy.drain: the Jobs first (recorded, then created); the call once they all succeeded."""
+    hook = facts.spec.rolloutPolicy.drain
+    assert hook is not None
+    drain = drain_hook.begin(facts.name, f"op/{op.name}", "op", ids, facts.now)
+    message = f"draining {len(ids)} instances before {op.spec.action}"
+    change = running(message, affected=ids, skipped=protected, acted=False, drain=drain, reason="Draining")
+    event = normal("OperationStarted", f"{op.name}: {message}: {', '.join(drain.jobs)}")
+    return OperationStep(op, change), Effects(jobs=_jobs(facts, op, drain, ids), events=(event,), requeue_after=2.0)
+
+
+def _jobs(facts: Facts, op: OperationView, drain: BatchDrain, ids: Sequence[str]) -> tuple[DrainJob, ...]:
+    hook = facts.spec.rolloutPolicy.drain
+    timeout = parse_duration(hook.timeout).total_seconds() if hook is not None else 0.0
+    disruption = DISRUPTIONS.get(op.spec.action, op.spec.action)
+    return drain_hook.missing(drain, ids, facts.instances, facts.jobs, disruption, timeout)
+
+
+def _draining(facts: Facts, op: OperationView, drain: BatchDrain) -> tuple[OperationStep, Effects]:
+    """Wait for the Jobs; once all succeeded, send the call; a failed or late Job fails the operation."""
+    hook = facts.spec.rolloutPolicy.drain
+    timeout = parse_duration(hook.timeout).total_seconds() if hook is not None else 0.0
+    found = drain_hook.assess(drain, facts.jobs, timeout, facts.now) if hook is not None else None
+    if found is None or found.state == "Drained":
+        ended = drain_hook.drained(found.drain if found is not None else drain, facts.now)
+        sent, effects = _resend(facts, replace(op, status=op.status.model_copy(update={"drain": ended})))
+        change = running(
+            f"drained; {op.spec.action} sent", drain=ended, acted=sent.change.acted if sent.change else None
+        )
+        return replace(sent, change=change), effects
+    if found.state in ("Failed", "TimedOut"):
+        message = f"{found.message}: {op.spec.action} was not sent"
+        event = warning("OperationFailed", f"{op.name}: {message}")
+        return OperationStep(op, finished(False, "DrainFailed", message)), Effects(events=(event,))
+    change = running(found.message, drain=found.drain, reason="Draining")
+    jobs = _jobs(facts, op, found.drain, op.status.affectedInstances)
+    return OperationStep(op, change), Effects(jobs=jobs, requeue_after=2.0)

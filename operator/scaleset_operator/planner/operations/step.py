@@ -8,10 +8,14 @@ from scaleset_operator.planner.events import warning
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import OperationView
 from scaleset_operator.planner.operations import (
+    abort,
+    approve_change,
     approve_rolling_upgrade,
     cancel_rollout,
     instance_actions,
     power_actions,
+    promote,
+    rollback,
     start_os_upgrade,
 )
 from scaleset_operator.planner.operations.changes import finished
@@ -35,6 +39,14 @@ def step(facts: Facts, record: RolloutRecord | None) -> Stepped | None:
     if op.spec.action in power_actions.RULES:
         operation, effects = power_actions.step(facts, op)
         return operation, record, effects
+    whole = {
+        "Promote": promote.step,
+        "Abort": abort.step,
+        "Rollback": rollback.step,
+        "ApproveChange": approve_change.step,
+    }
+    if op.spec.action in whole:
+        return whole[op.spec.action](facts, op, record)
     operation, effects = instance_actions.step(facts, op)
     return operation, record, effects
 

@@ -33,7 +33,7 @@ from scaleset_operator.planner.rolling_policy import (
     select_batch,
     unhealthy_before_batch,
 )
-from scaleset_operator.planner.rollout import deferral, max_surge
+from scaleset_operator.planner.rollout import deferral, drain, max_surge, rollback, steps
 from scaleset_operator.planner.rollout.record import (
     SEND_REQUEUE_SECONDS,
     BatchStep,
@@ -70,7 +70,7 @@ def step(
     if batch is None:
         return _next(record, instances, strategy, signal, now)
     if not batch.acted:
-        return send(record, batch, by_id, strategy)
+        return _drain_then_send(record, batch, instances, strategy, signal, now)
     if batch.action == "Surge":
         settled = max_surge.settle(record, batch, instances, strategy, signal, now)
     else:
@@ -79,6 +79,29 @@ def step(
         return settled  # still waiting, or a rollback batch was just recorded
     nxt = _next(settled.record or record, instances, strategy, signal, now)
     return replace(nxt, events=settled.events + nxt.events)
+
+
+def _drain_then_send(
+    record: RolloutRecord,
+    batch: RolloutBatch,
+    instances: Sequence[ObservedInstance],
+    strategy: Strategy,
+    signal: bool,
+    now: datetime,
+) -> BatchStep:
+    """A recorded batch: its drain Jobs first (when it has any), then its call."""
+    if not drain.draining(batch):
+        return send(record, batch, {i.instance_id: i for i in instances}, strategy)
+    drained = drain.step(record, batch, instances, strategy, now)
+    after = drained.record
+    assert after is not None
+    if after.batch is None:  # the rollout stops: the batch is never sent
+        nxt = _next(after, instances, strategy, signal, now)
+        return replace(nxt, events=drained.events + nxt.events)
+    if drain.draining(after.batch):
+        return drained
+    sent = send(after, after.batch, {i.instance_id: i for i in instances}, strategy)
+    return replace(sent, events=drained.events + sent.events)
 
 
 def send(
@@ -132,6 +155,7 @@ def _settle_rollback(
             "rolledBack": [*record.rolledBack, *good],
             "rollbackFailed": [*record.rollbackFailed, *bad],
             "batch": None,
+            "batchesCompleted": max(record.batchesCompleted, batch.number),
             "lastBatchEndTime": fmt(now),
             "lastProgressTime": fmt(now),
         }
@@ -211,9 +235,31 @@ def _next(
     record: RolloutRecord, instances: Sequence[ObservedInstance], strategy: Strategy, signal: bool, now: datetime
 ) -> BatchStep:
     pending = pending_instances(record, instances, strategy)
-    ended = _ended(record, pending)
-    if ended is not None:
-        return ended
+    stopped = _stopped(record, instances, strategy, now)
+    if stopped is not None:
+        return stopped
+    if not strategy.steps:
+        return _next_batch(record, pending, instances, strategy, signal, now, None)
+    staged = _stepped(record, pending, instances, strategy, now)
+    if isinstance(staged, BatchStep):
+        return staged
+    record, limit, events = staged
+    nxt = _next_batch(record, pending, instances, strategy, signal, now, limit)
+    return replace(nxt, events=events + nxt.events)
+
+
+def _next_batch(
+    record: RolloutRecord,
+    pending: list[ObservedInstance],
+    instances: Sequence[ObservedInstance],
+    strategy: Strategy,
+    signal: bool,
+    now: datetime,
+    limit: int | None,
+) -> BatchStep:
+    if not pending:
+        event = normal("RolloutCompleted", f"{len(record.done)} instances upgraded")
+        return BatchStep(None, finished=record, outcome="Completed", events=(event,))
     held = _held(record, strategy, now)
     if held is not None:
         return held
@@ -231,21 +277,53 @@ def _next(
         )
         faulted = record.model_copy(update={"fault": fault})
         return BatchStep(None, finished=faulted, outcome="Faulted", events=(warning(fault.code, fault.message),))
-    return _start_batch(
-        record, select_batch(pending, len(instances), strategy.policy, signal), instances, strategy, now
-    )
+    chosen = select_batch(pending, len(instances), strategy.policy, signal)
+    return _start_batch(record, chosen[:limit] if limit is not None else chosen, instances, strategy, now)
 
 
-def _ended(record: RolloutRecord, pending: list[ObservedInstance]) -> BatchStep | None:
+Staged = tuple[RolloutRecord, int | None, tuple[PlannedEvent, ...]]
+
+
+def _stepped(
+    record: RolloutRecord,
+    pending: list[ObservedInstance],
+    instances: Sequence[ObservedInstance],
+    strategy: Strategy,
+    now: datetime,
+) -> Staged | BatchStep:
+    """``rolloutPolicy.steps``: the checkpoint ahead (record, batch limit, events), or the rollout
+    waiting at a step (or stopped by a failed gate)."""
+    staged = steps.check(record, strategy.steps, len(record.done) + len(record.failed) + len(pending), now)
+    if staged.fault is not None:
+        faulted = staged.record.model_copy(
+            update={"fault": staged.fault, "rollbackRequested": strategy.rollback_on_gate_failure}
+        )
+        ended = _stopped(faulted, instances, strategy, now)
+        assert ended is not None
+        # Ending at once, the end itself says why; rolling back first, say it now.
+        failed = (warning(staged.fault.code, staged.fault.message),) if ended.finished is None else ()
+        return replace(ended, events=staged.events + failed + ended.events)
+    if staged.waiting is not None:
+        return BatchStep(
+            staged.record, events=staged.events, waiting=staged.waiting, requeue_after=staged.requeue_after
+        )
+    return staged.record, staged.limit, staged.events
+
+
+def _stopped(
+    record: RolloutRecord, instances: Sequence[ObservedInstance], strategy: Strategy, now: datetime
+) -> BatchStep | None:
+    """A stop rule fired (or a gate failed, or the rollout was aborted): roll back what was asked,
+    then end Faulted; or it was cancelled."""
     if record.fault is not None:
+        rolling_back = rollback.next_batch(record, instances, strategy, now)
+        if rolling_back is not None:
+            return rolling_back
         event = warning(record.fault.code, record.fault.message)
         return BatchStep(None, finished=record, outcome="Faulted", events=(event,))
     if record.cancelRequested:
         event = normal("RolloutCancelled", "rollout cancelled after the batch in flight")
         return BatchStep(None, finished=record, outcome="Cancelled", events=(event,))
-    if not pending:
-        event = normal("RolloutCompleted", f"{len(record.done)} instances upgraded")
-        return BatchStep(None, finished=record, outcome="Completed", events=(event,))
     return None
 
 
@@ -275,7 +353,7 @@ def _start_batch(
     strategy: Strategy,
     now: datetime,
 ) -> BatchStep:
-    """Record the next batch (the intent), then send it in the same pass."""
+    """Record the next batch (the intent), then send it in the same pass (after its drain, if any)."""
     number = record.batchesCompleted + 1
     previous = dict(record.previousImageVersions)
     for i in chosen:
@@ -288,9 +366,17 @@ def _start_batch(
         startTime=fmt(now),
         surgeCapacity=(strategy.surge_from or 0) + len(chosen) if surge else None,
     )
+    if strategy.drain is not None:
+        new_batch = drain.begin(record, new_batch, strategy.drain, now)
     record = record.model_copy(
         update={"batch": new_batch, "previousImageVersions": previous, "lastProgressTime": fmt(now)}
     )
-    sent = send(record, new_batch, {i.instance_id: i for i in instances}, strategy)
     started = normal("BatchStarted", f"batch {number}: {strategy.forward_name} {', '.join(i.name for i in chosen)}")
+    if strategy.drain is not None:
+        jobs = drain.jobs(new_batch, instances, strategy)
+        waiting = Reason("Draining", f"batch {number}: drain Jobs created: {', '.join(j.name for j in jobs)}")
+        return BatchStep(
+            record, events=(started,), waiting=waiting, jobs=jobs, requeue_after=drain.WAIT_REQUEUE_SECONDS
+        )
+    sent = send(record, new_batch, {i.instance_id: i for i in instances}, strategy)
     return replace(sent, events=(started, *sent.events))

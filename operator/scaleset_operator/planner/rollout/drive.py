@@ -11,7 +11,7 @@ from scaleset_operator.planner import requeue
 from scaleset_operator.planner.decision import Effects, FinishedRollout, Reason, RolloutStep
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.rollout import batches, deferral, progress
+from scaleset_operator.planner.rollout import batches, deferral, drain, gates, progress, steps
 from scaleset_operator.planner.rollout.record import BatchStep
 from scaleset_operator.planner.rollout.results import merged
 from scaleset_operator.planner.rollout.starting import disk_target, start_or_retarget
@@ -20,12 +20,17 @@ from scaleset_operator.planner.timefmt import parse
 
 CHAINED_PER_PASS = 2
 """A rollout that ends may let the next due one start (and send its first batch) in the same pass."""
-HOLDS = frozenset({"Paused", "OutsideMaintenanceWindow", "PauseBetweenBatches", deferral.WAITING_FOR_APPROVAL})
-"""Waits by design: they never count against ``progressDeadline``."""
+MOVING = ("WaitingForBatch", "Baking", "WaitingForGates", "Draining", "TerminateNotification")
+"""Waits that are part of the rollout's progress (RolloutProgressing stays True)."""
+HOLDS = frozenset(
+    {"Paused", "OutsideMaintenanceWindow", "PauseBetweenBatches", deferral.WAITING_FOR_APPROVAL, *steps.INTENDED_WAITS}
+)
+"""Waits by design: they never count against ``progressDeadline`` (a step's bake and its promotion hold too)."""
 
 
 def step(facts: Facts, record: RolloutRecord | None) -> tuple[RolloutStep, Effects]:
     """``record``: the intent record as this pass found it (after any operation changed it)."""
+    record = gates.record(record, facts.gate_measurements, facts.now)
     record, started = start_or_retarget(facts, record)
     effects = Effects(events=tuple(started))
     finished: list[FinishedRollout] = []
@@ -34,7 +39,7 @@ def step(facts: Facts, record: RolloutRecord | None) -> tuple[RolloutStep, Effec
         if record is None:
             break
         last = batches.step(record, facts.instances, strategy_for(facts, record), facts.signal, facts.now)
-        effects += Effects(last.actions, last.events, last.requeue_after)
+        effects += Effects(last.actions, last.events, last.requeue_after, last.jobs)
         record = last.record
         if last.finished is None or last.outcome is None:
             break
@@ -59,7 +64,8 @@ def _rollout_step(
         return RolloutStep(None, tuple(finished), results, faulted=_faulted(facts, results))
     counts = progress.counts(facts, record)
     waiting = last.waiting if last is not None else None
-    no_progress = stuck(facts, record, waiting)
+    blocked = waiting if waiting is not None and waiting.reason in drain.BLOCKED else None
+    no_progress = None if blocked is not None else stuck(facts, record, waiting)
     activity = no_progress or waiting or Reason("RollingForward", progress.summary(record, counts))
     return RolloutStep(
         record,
@@ -67,9 +73,10 @@ def _rollout_step(
         results,
         counts=counts,
         activity=activity,
-        moving=no_progress is None and (waiting is None or waiting.reason == "WaitingForBatch"),
+        moving=no_progress is None and (waiting is None or waiting.reason in MOVING),
         sends_batch=last is not None and bool(last.actions) and record.batch is not None,
         stuck=no_progress,
+        blocked=blocked,
     )
 
 
@@ -116,7 +123,7 @@ def _faulted(facts: Facts, results: tuple[RolloutResult, ...]) -> Reason | None:
 
 
 def _still_wanted(facts: Facts, result: RolloutResult) -> bool:
-    if result.kind == "ModelUpgrade":
+    if result.kind in ("ModelUpgrade", "Rollback"):
         return result.target == facts.model_hash and any(not i.latest_model_applied for i in facts.instances)
     if result.kind == "OSUpgrade":
         return result.target == facts.latest_image_version

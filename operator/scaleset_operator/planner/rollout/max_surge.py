@@ -10,7 +10,7 @@ delete, so a crash never deletes the wrong instances.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scaleset_operator.api.status import ApiError, RolloutBatch, RolloutRecord
 from scaleset_operator.cloud.observed import ObservedInstance
@@ -49,7 +49,12 @@ def settle(
     ok = len(good) >= len(old)
     bad = [i.instance_id for i in surge]
     updated = batch.model_copy(
-        update={"surgeInstanceIds": good if ok else bad, "deleteSent": True, "surgeFailed": not ok}
+        update={
+            "surgeInstanceIds": good if ok else bad,
+            "deleteSent": True,
+            "surgeFailed": not ok,
+            "deleteTime": fmt(now),
+        }
     )
     record = record.model_copy(update={"batch": updated, "lastProgressTime": fmt(now)})
     if ok:
@@ -76,8 +81,17 @@ def _deleting(
         resend = tuple(i for i in left if by_id[i].provisioning_state != "Deleting")
         actions: tuple[Action, ...] = (DeleteInstances(resend),) if resend else ()
         waiting = Reason("WaitingForBatch", f"batch {batch.number}: deleting {', '.join(left)}")
-        return BatchStep(record, actions, waiting=waiting, requeue_after=SEND_REQUEUE_SECONDS)
+        wait = SEND_REQUEUE_SECONDS
+        not_before = _terminate_wait(batch, strategy, now)
+        if not_before is not None:
+            message = f"batch {batch.number}: {', '.join(left)}: Terminate Scheduled Event posted; deleted not before"
+            waiting = Reason("TerminateNotification", f"{message} {fmt(not_before)}")
+            wait = max(wait, (not_before - now).total_seconds())
+        return BatchStep(record, actions, waiting=waiting, requeue_after=wait)
     finished = batch_done(record, batch.instanceIds if ok else [], [] if ok else batch.instanceIds, now)
+    if strategy.terminate_notice and batch.deleteTime is not None:
+        waited = min(strategy.terminate_notice, seconds_since(batch.deleteTime, now))
+        finished = finished.model_copy(update={"drainSeconds": finished.drainSeconds + int(waited)})
     done, failed = finished.done, finished.failed
     if not ok and exceeds(len(failed), len(done) + len(failed), strategy.policy.max_unhealthy_upgraded_percent):
         fault = ApiError(
@@ -91,3 +105,11 @@ def _deleting(
     verb = "replaced" if ok else "kept (their replacements failed)"
     event = normal("BatchCompleted", f"batch {batch.number}: {verb} {', '.join(batch.instanceIds)}")
     return BatchStep(finished, events=(event,))
+
+
+def _terminate_wait(batch: RolloutBatch, strategy: Strategy, now: datetime) -> datetime | None:
+    """Scheduled Events (``terminateNotificationProfile``): the VMs were told; deleted not before this."""
+    if not strategy.terminate_notice or batch.deleteTime is None:
+        return None
+    not_before = parse(batch.deleteTime) + timedelta(seconds=strategy.terminate_notice)
+    return not_before if now < not_before else None

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from scaleset_operator.api.status import ApiErrorBase, RolloutOutcome, RolloutRecord
 from scaleset_operator.cloud.observed import ObservedInstance
-from scaleset_operator.planner.actions import Action
+from scaleset_operator.planner.actions import Action, DrainJob
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.events import PlannedEvent
 from scaleset_operator.planner.timefmt import fmt
@@ -33,6 +33,8 @@ class BatchStep:
     waiting: Reason | None = None
     """Why the rollout is not moving right now."""
     requeue_after: float | None = None
+    jobs: tuple[DrainJob, ...] = ()
+    """Drain Jobs to create (those of the batch that do not exist yet)."""
 
 
 def mark_batch_acted(record: RolloutRecord) -> RolloutRecord:

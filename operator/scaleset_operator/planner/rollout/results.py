@@ -14,7 +14,7 @@ from scaleset_operator.api.status import RolloutResult
 from scaleset_operator.planner.decision import FinishedRollout
 from scaleset_operator.planner.timefmt import fmt
 
-KINDS_KEPT = 3
+KINDS_KEPT = 4
 
 
 def result_of(finished: FinishedRollout, now: datetime) -> RolloutResult:
@@ -33,6 +33,9 @@ def result_of(finished: FinishedRollout, now: datetime) -> RolloutResult:
         rollbackFailed=len(record.rollbackFailed),
         error=record.fault,
         operation=record.operation,
+        revision=record.revision,
+        drainSeconds=record.drainSeconds,
+        stoppedBy=record.stoppedBy,
     )
 
 

@@ -14,7 +14,7 @@ once, in the new rollout.
 from __future__ import annotations
 
 from scaleset_operator.api.status import RolloutKind, RolloutRecord
-from scaleset_operator.planner import os_upgrade
+from scaleset_operator.planner import os_upgrade, revisions
 from scaleset_operator.planner.events import PlannedEvent, normal
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.health import in_rollouts
@@ -27,7 +27,7 @@ Started = tuple[RolloutRecord | None, list[PlannedEvent]]
 def start_or_retarget(facts: Facts, record: RolloutRecord | None) -> Started:
     if record is not None:
         return _retarget(facts, record)
-    for start in (_model_upgrade, _os_upgrade, _reimage_all):
+    for start in (_rollback, _model_upgrade, _os_upgrade, _reimage_all):
         started = start(facts)
         if started[0] is not None:
             return started
@@ -41,11 +41,14 @@ def stopped(facts: Facts, kind: RolloutKind, target: str) -> bool:
 
 
 def _retarget(facts: Facts, record: RolloutRecord) -> Started:
-    if record.kind != "ModelUpgrade" or record.target == facts.model_hash:
+    if record.kind not in ("ModelUpgrade", "Rollback") or record.target == facts.model_hash:
         return record, []
+    pinned = facts.pinned
     retargeted = RolloutRecord(
-        kind="ModelUpgrade",
+        kind="Rollback" if pinned is not None else "ModelUpgrade",
         target=facts.model_hash,
+        revision=pinned.revision if pinned is not None else revision_of(facts),
+        operation=pinned.operation if pinned is not None else None,
         startTime=fmt(facts.now),
         batch=record.batch,
         batchesCompleted=record.batchesCompleted,
@@ -56,14 +59,46 @@ def _retarget(facts: Facts, record: RolloutRecord) -> Started:
     return retargeted, [normal("RolloutRestarted", message)]
 
 
+def revision_of(facts: Facts) -> int | None:
+    """The revision number of the spec's model (``status.revisions``)."""
+    current = revisions.current(facts.status, facts.spec)
+    return current.revision if current is not None else None
+
+
+def _stale(facts: Facts) -> list[str]:
+    return [i.instance_id for i in facts.instances if not i.latest_model_applied and in_rollouts(i)]
+
+
 def _model_upgrade(facts: Facts) -> Started:
-    if facts.spec.upgradePolicy.mode != "Rolling" or stopped(facts, "ModelUpgrade", facts.model_hash):
+    if facts.spec.upgradePolicy.mode != "Rolling" or facts.pinned is not None:
         return None, []
-    stale = [i for i in facts.instances if not i.latest_model_applied and in_rollouts(i)]
+    stale = _stale(facts)
+    if not stale or stopped(facts, "ModelUpgrade", facts.model_hash):
+        return None, []
+    revision = revision_of(facts)
+    started = RolloutRecord(kind="ModelUpgrade", target=facts.model_hash, startTime=fmt(facts.now), revision=revision)
+    named = f" (revision {revision})" if revision is not None else ""
+    return started, [normal("RollingUpgradeStarted", f"rolling {len(stale)} instances to the new model{named}")]
+
+
+def _rollback(facts: Facts) -> Started:
+    """A pinned revision (whatever the upgrade mode): its instances are brought back under the rolling policy."""
+    pinned = facts.pinned
+    if pinned is None or stopped(facts, "Rollback", facts.model_hash):
+        return None, []
+    stale = _stale(facts)
     if not stale:
         return None, []
-    started = RolloutRecord(kind="ModelUpgrade", target=facts.model_hash, startTime=fmt(facts.now))
-    return started, [normal("RollingUpgradeStarted", f"rolling {len(stale)} instances to the new model")]
+    started = RolloutRecord(
+        kind="Rollback",
+        target=facts.model_hash,
+        startTime=fmt(facts.now),
+        startedBy="User" if pinned.operation else "Platform",
+        revision=pinned.revision,
+        operation=pinned.operation,
+    )
+    message = f"rolling {len(stale)} instances back to revision {pinned.revision} ({pinned.reason})"
+    return started, [normal("RollbackStarted", message)]
 
 
 def _os_upgrade(facts: Facts) -> Started:

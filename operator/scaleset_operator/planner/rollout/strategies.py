@@ -5,22 +5,29 @@ batch policy, rollback, holds and maxSurge.
   replaces batches; ``rollbackFailedInstancesOnPolicyBreach`` restores OS disks on a breach;
 - ``OSUpgrade``: ``Reimage`` to the target version, the OS upgrade policy; every failed batch is
   rolled back unless automatic rollback is off;
-- ``ReimageAll``: ``ReimageAll`` until no data disk size drift is left, the rolling policy.
+- ``ReimageAll``: ``ReimageAll`` until no data disk size drift is left, the rolling policy;
+- ``Rollback``: back to a pinned revision's model (``UpgradeInstances``), the rolling policy, no steps.
+
+Every kind honours the holds (paused, maintenance window), ``rolloutPolicy.steps`` (except a
+rollback) and the drain hook.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
+from scaleset_operator.api.durations import parse_duration
+from scaleset_operator.api.rollout_policy import RolloutStep
 from scaleset_operator.api.status import RolloutRecord
 from scaleset_operator.cloud.observed import ObservedInstance
-from scaleset_operator.planner import maintenance_window, os_upgrade
+from scaleset_operator.planner import maintenance_window, os_upgrade, scheduled_events
 from scaleset_operator.planner.actions import Action, ReimageAllInstances, ReimageInstances, UpgradeInstances
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
+from scaleset_operator.planner.inputs import JobState
 from scaleset_operator.planner.rolling_policy import BatchPolicy
 from scaleset_operator.planner.rollout import deferral
 from scaleset_operator.planner.timefmt import fmt
@@ -46,6 +53,20 @@ class Strategy:
     """maxSurge: the desired capacity; each batch first adds replacements on top of it."""
     deferred: Callable[[ObservedInstance], bool] | None = None
     """osRollingUpgradeDeferral: pending instances that wait for an ApproveRollingUpgrade operation."""
+    steps: tuple[RolloutStep, ...] = ()
+    """rolloutPolicy.steps (none for a rollback: it goes back to a model already trusted)."""
+    rollback_on_gate_failure: bool = False
+    drain: Drain | None = None
+    """rolloutPolicy.drain: the Jobs to run before a batch is sent, and the ones observed."""
+    terminate_notice: float = 0.0
+    """Scheduled Events' terminate notification (seconds): a deleted VM goes only after it."""
+
+
+@dataclass(frozen=True)
+class Drain:
+    scale_set: str
+    timeout: float
+    jobs: Mapping[str, JobState]
 
 
 def disk_drift(facts: Facts, instance: ObservedInstance) -> bool:
@@ -75,10 +96,11 @@ def _rollback(record: RolloutRecord, ids: tuple[str, ...]) -> list[Action]:
 
 
 def strategy_for(facts: Facts, record: RolloutRecord) -> Strategy:
-    hold = hold_reason(facts, record)
+    common = _common(facts, record)
     if record.kind == "OSUpgrade":
         target = record.target
-        return Strategy(
+        return replace(
+            common,
             at_target=lambda i: i.image.version == target,
             forward=lambda ids: ReimageInstances(ids, image_version=target),
             forward_name="Reimage",
@@ -86,29 +108,38 @@ def strategy_for(facts: Facts, record: RolloutRecord) -> Strategy:
             rollback_each_failed_batch=record.rollback,
             rollback_on_breach=record.rollback,
             rollback=_rollback,
-            hold_reason=hold,
             deferred=deferral.deferred(facts, record),
         )
-    policy = BatchPolicy.from_spec(facts.spec)
     if record.kind == "ReimageAll":
-        return Strategy(
-            at_target=lambda i: not disk_drift(facts, i),
-            forward=ReimageAllInstances,
-            forward_name="ReimageAll",
-            policy=policy,
-            rollback_each_failed_batch=False,
-            rollback_on_breach=False,
-            hold_reason=hold,
-        )
+        return replace(common, at_target=lambda i: not disk_drift(facts, i), forward=ReimageAllInstances)
     rolling = facts.spec.upgradePolicy.rollingUpgradePolicy
-    return Strategy(
+    return replace(
+        common,
         at_target=lambda i: i.latest_model_applied,
         forward=UpgradeInstances,
         forward_name="Upgrade",
-        policy=policy,
-        rollback_each_failed_batch=False,
         rollback_on_breach=rolling.rollbackFailedInstancesOnPolicyBreach,
         rollback=_rollback,
-        hold_reason=hold,
         surge_from=facts.capacity if rolling.maxSurge else None,
+        steps=() if record.kind == "Rollback" else common.steps,
+    )
+
+
+def _common(facts: Facts, record: RolloutRecord) -> Strategy:
+    """What every kind shares: the rolling policy, holds, steps, gates and the drain hook."""
+    policy = facts.spec.rolloutPolicy
+    hook = policy.drain
+    drain = Drain(facts.name, parse_duration(hook.timeout).total_seconds(), facts.jobs) if hook else None
+    return Strategy(
+        at_target=lambda i: False,
+        forward=ReimageAllInstances,
+        forward_name="ReimageAll",
+        policy=BatchPolicy.from_spec(facts.spec),
+        rollback_each_failed_batch=False,
+        rollback_on_breach=False,
+        hold_reason=hold_reason(facts, record),
+        steps=tuple(policy.steps),
+        rollback_on_gate_failure=policy.onGateFailure == "Rollback" and record.kind != "ReimageAll",
+        drain=drain,
+        terminate_notice=scheduled_events.terminate_notice(facts.spec),
     )

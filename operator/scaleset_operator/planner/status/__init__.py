@@ -21,12 +21,15 @@ from scaleset_operator.planner.decision import Decision, Outcome
 from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
     automatic_os_upgrade,
+    change_held,
     counts,
     instance_protection,
     observation,
     ready,
     reconciling,
     reimage_required,
+    revisions,
+    rolled_back,
     rollout,
     rollout_progressing,
     stalled,
@@ -42,6 +45,8 @@ CONDITION_SETTERS = (
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
     instance_protection.condition,
+    rolled_back.condition,
+    change_held.condition,
 )
 """In the order they are listed in status."""
 
@@ -61,6 +66,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         conditions=conditions,
         **counts.fields(view),
         **rollout.fields(view),
+        **revisions.fields(view),
         observation=observation.record(view),
         **instance_protection.fields(view),
     )

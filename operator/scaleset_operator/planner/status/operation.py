@@ -36,6 +36,8 @@ def operation_status(step: OperationStep, outcome: Outcome, at: str) -> ScaleSet
         update["affectedInstances"] = list(change.affected)
     if change.skipped is not None:
         update["skippedInstances"] = list(change.skipped)
+    if change.drain is not None:
+        update["drain"] = change.drain
     if acted is not None or change.acted is not None:
         update["acted"] = acted if acted is not None else change.acted
     return status.model_copy(update=update)
