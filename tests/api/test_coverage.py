@@ -22,7 +22,7 @@ from tests.api.maximal import SECRETS, maximal_spec
 from tests.api.sdk_model import rest_names, settable_paths
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-coverage.md"
-OPERATOR_FIELDS = {"azure", "deletionPolicy", "paused", "rolloutPolicy"}
+OPERATOR_FIELDS = {"azure", "deletionPolicy", "paused", "rolloutPolicy", "managementPolicy", "adopt"}
 """The operator's own knobs: in the CRD, not in Azure's model."""
 SECRET_REFS = {
     "adminPasswordSecretRef": "adminPassword",

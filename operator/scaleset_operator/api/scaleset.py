@@ -1,9 +1,10 @@
 """The ``ScaleSet`` resource: the desired scale set model, with Azure's field names and defaults.
 
-Everything under ``spec`` except ``deletionPolicy``, ``paused`` and ``rolloutPolicy`` mirrors the
-Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so Azure documentation applies.
-Those three are the operator's own knobs. Secrets are never inline: the admin password comes from a
-Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
+Everything under ``spec`` except ``deletionPolicy``, ``paused``, ``rolloutPolicy``,
+``managementPolicy`` and ``adopt`` mirrors the Azure ``Microsoft.Compute/virtualMachineScaleSets``
+REST model, so Azure documentation applies. Those are the operator's own knobs
+(``managementPolicy`` and ``adopt``: ``api/management.py``). Secrets are never inline: the admin
+password comes from a Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from scaleset_operator.api.os_settings import (
     WindowsPatchSettings,
     WinRMConfiguration,
 )
+from scaleset_operator.api.management import ADOPT_DESCRIPTION, MANAGEMENT_POLICY_DESCRIPTION, ManagementPolicy
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.api.vm_profile import (
@@ -577,6 +579,9 @@ class Extension(ApiModel):
     properties: ExtensionProperties
 
 
+HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
+HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")
+
 _SEQUENCE_RULE = cel(
     "self.all(e, !has(e.properties.provisionAfterExtensions)"
     " || e.properties.provisionAfterExtensions.all(n, n != e.name && self.exists(o, o.name == n)))",
@@ -595,6 +600,15 @@ class ExtensionProfile(ApiModel):
         },
     )
     extensionsTimeBudget: Duration | None = optional(description="Time for all extensions to start; PT15M-PT120M.")
+
+    @property
+    def application_health(self) -> bool:
+        """The Application Health extension is installed: the instances report their own health
+        (the only health signal a Flexible scale set's VMs have)."""
+        return any(
+            ext.properties.publisher == HEALTH_EXTENSION_PUBLISHER and ext.properties.type in HEALTH_EXTENSION_TYPES
+            for ext in self.extensions
+        )
 
     @model_validator(mode="after")
     def _sequence(self) -> ExtensionProfile:
@@ -692,6 +706,13 @@ class RolloutPolicy(ApiModel):
     )
 
 
+_HEALTH_EXTENSION_NAMES = f"publisher {HEALTH_EXTENSION_PUBLISHER}, type {' or '.join(HEALTH_EXTENSION_TYPES)}"
+_HEALTH_EXTENSION_CEL = (
+    "self.virtualMachineProfile.extensionProfile.extensions.exists(e, "
+    f"e.properties.publisher == '{HEALTH_EXTENSION_PUBLISHER}' && "
+    f"(e.properties.type == '{HEALTH_EXTENSION_TYPES[0]}' || e.properties.type == '{HEALTH_EXTENSION_TYPES[1]}'))"
+)
+
 FLEXIBLE_RULES = (
     cel(
         "self.orchestrationMode != 'Flexible' || self.platformFaultDomainCount <= 3",
@@ -707,6 +728,20 @@ FLEXIBLE_RULES = (
         "self.orchestrationMode != 'Flexible' || !self.overprovision",
         "Flexible orchestration does not support overprovision",
         field_path=".overprovision",
+    ),
+    cel(
+        f"self.orchestrationMode != 'Flexible' || self.upgradePolicy.mode != 'Rolling' || {_HEALTH_EXTENSION_CEL}",
+        "Flexible orchestration reports VM health only through the Application Health extension: upgradePolicy.mode "
+        f"Rolling needs it in virtualMachineProfile.extensionProfile.extensions ({_HEALTH_EXTENSION_NAMES})",
+        field_path=".upgradePolicy.mode",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || !self.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade"
+        f" || {_HEALTH_EXTENSION_CEL}",
+        "Flexible orchestration reports VM health only through the Application Health extension: "
+        "automaticOSUpgradePolicy.enableAutomaticOSUpgrade needs it in "
+        f"virtualMachineProfile.extensionProfile.extensions ({_HEALTH_EXTENSION_NAMES})",
+        field_path=".upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade",
     ),
     cel(
         "self.orchestrationMode != 'Flexible' || !self.rolloutPolicy.reimageAllOnDiskDrift",
@@ -789,6 +824,8 @@ class ScaleSetSpec(ScaleSetProperties):
     )
     paused: bool = Field(default=False, description="Hold any rollout without losing its progress.")
     rolloutPolicy: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    managementPolicy: ManagementPolicy = Field(default="Manage", description=MANAGEMENT_POLICY_DESCRIPTION)
+    adopt: bool = Field(default=False, description=ADOPT_DESCRIPTION)
 
     @model_validator(mode="after")
     def _flexible(self) -> ScaleSetSpec:
@@ -805,6 +842,19 @@ class ScaleSetSpec(ScaleSetProperties):
             raise ValueError(
                 "rolloutPolicy.reimageAllOnDiskDrift: reimage-all does not apply to Flexible orchestration"
             )
+        upgrade = self.upgradePolicy
+        needs_health = {
+            "upgradePolicy.mode Rolling": upgrade.mode == "Rolling",
+            "upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade": (
+                upgrade.automaticOSUpgradePolicy.enableAutomaticOSUpgrade
+            ),
+        }
+        for field, wanted in needs_health.items():
+            if wanted and not self.virtualMachineProfile.extensionProfile.application_health:
+                raise ValueError(
+                    f"{field}: Flexible orchestration reports VM health only through the Application Health "
+                    f"extension; add it to virtualMachineProfile.extensionProfile.extensions ({_HEALTH_EXTENSION_NAMES})"
+                )
         return self
 
     @property

@@ -80,7 +80,7 @@ class InstanceStatus(StatusModel):
         description="What still differs from the model and what fixes it, e.g. "
         "'dataDisks[lun=0].diskSizeGB 32 != 64 (needs ReimageAll)'.",
     )
-    requiredFixes: list[Literal["UpgradeInstances", "Reimage", "ReimageAll"]] = Field(
+    requiredFixes: list[Literal["UpgradeInstances", "Reimage", "ReimageAll", "Replace"]] = Field(
         default_factory=list,
         description="The instance actions that remove those differences (typed, for tools: no need to "
         "parse differsFromModel).",
@@ -230,6 +230,34 @@ class ObservationStatus(StatusModel):
     message: str | None = None
 
 
+class ManagementStatus(StatusModel):
+    """What the operator must remember about the cloud scale set across passes, beyond what it can
+    read back from Azure (planner/adoption.py, planner/model_drift.py)."""
+
+    origin: Literal["Created", "Adopted"] | None = Field(
+        default=None,
+        description="Created: this ScaleSet created the scale set. Adopted: it existed (spec.adopt, or it "
+        "carried the operator's hash tags) and this ScaleSet took it over, keeping what the spec does not set.",
+    )
+    since: Timestamp | None = Field(default=None, description="When it was created or adopted.")
+    secretsBaseline: str | None = Field(
+        default=None,
+        description="Fingerprint of what Azure never returns (admin password, protected settings, user data) "
+        "as last sent, or as assumed on adoption: when a Secret changes, the model is pushed again.",
+    )
+    managedEntries: list[str] = Field(
+        default_factory=list,
+        description="Entries of keyed lists and maps the spec declares (tags, extensions, NICs, data disks ...): "
+        "one removed from the spec later is removed from the scale set; entries added by others are kept.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    driftedFields: list[str] = Field(
+        default_factory=list,
+        description="Fields of the cloud scale set that differed from the spec when last observed.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+
+
 class ScaleSetStatus(StatusModel):
     observedGeneration: int | None = None
     conditions: list[Condition] = Field(
@@ -256,3 +284,4 @@ class ScaleSetStatus(StatusModel):
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind"]},
     )
     observation: ObservationStatus | None = None
+    management: ManagementStatus | None = None
