@@ -98,7 +98,7 @@ def _cell(instance: Obj, in_batch: bool) -> Text:
     text.append(" ✓" if latest else " ~", style="green" if latest else "yellow")
     text.append(f" {state}", style=style)
     text.append(f" {instance.get('imageVersion', '')}", style="dim")
-    if {"Reimage", "ReimageAll"} & set(instance.get("requiredFixes") or []):
+    if {"Reimage", "ReimageAll", "Replace"} & set(instance.get("requiredFixes") or []):
         text.append(" ⚠", style="bold yellow")
     return text
 

@@ -13,7 +13,7 @@ from tests.api.maximal import MANIFESTS, SECRET, SECRETS, maximal_spec
 from ..scenarios import MemoryKube, Run, World
 
 SECRET_NAME = "maximal-secrets"
-NOT_AZURES = ("azure", "deletionPolicy", "paused", "rolloutPolicy", "upgradePolicy")
+NOT_AZURES = ("azure", "deletionPolicy", "paused", "rolloutPolicy", "upgradePolicy", "managementPolicy", "adopt")
 
 
 def _sent_model() -> dict[str, object]:

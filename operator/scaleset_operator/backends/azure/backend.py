@@ -89,7 +89,6 @@ class AzureBackend:
         self.budget = budget if budget is not None else CallBudget()
         self.stats = stats if stats is not None else CallStats()
         self.operations = OperationWatch(self.stats)
-        self._tags: dict[ScaleSetKey, dict[str, str]] = {}
         self._modes: dict[ScaleSetKey, str] = {}
         """Orchestration mode per scale set, as last observed (or written)."""
 
@@ -119,9 +118,7 @@ class AzureBackend:
             try:
                 vmss = await client.virtual_machine_scale_sets.get(key.resource_group, key.name)
             except ResourceNotFoundError:
-                self._tags.pop(key, None)
                 return None
-            self._tags[key] = dict(vmss.tags or {})
             self._modes[key] = "Flexible" if is_flexible(vmss) else "Uniform"
             try:
                 if is_flexible(vmss):
@@ -185,7 +182,7 @@ class AzureBackend:
     # -- writes ---------------------------------------------------------------------------------
 
     async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        body = mapping.scale_set(model, capacity, self._tags.get(key))
+        body = mapping.scale_set(model, capacity)
         self._modes.setdefault(key, model.orchestration_mode)
         async with self._call("apply", key, "put"):
             poller = await self._client(key).virtual_machine_scale_sets.begin_create_or_update(

@@ -7,7 +7,7 @@ from scaleset_operator.planner.decision import Effects, OperationStep
 from scaleset_operator.planner.events import warning
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import OperationView
-from scaleset_operator.planner.operations import cancel_rollout, instance_actions, start_os_upgrade
+from scaleset_operator.planner.operations import cancel_rollout, instance_actions, refusals, start_os_upgrade
 from scaleset_operator.planner.operations.changes import finished
 
 Stepped = tuple[OperationStep, RolloutRecord | None, Effects]
@@ -20,6 +20,10 @@ def step(facts: Facts, record: RolloutRecord | None) -> Stepped | None:
         return None
     if op.status.phase in ("Succeeded", "Failed"):
         return OperationStep(op), record, Effects()
+    refused = refusals.refusal(facts, op)
+    if refused is not None:
+        operation, effects = refused
+        return operation, record, effects
     if op.spec.action == "StartOSUpgrade":
         return start_os_upgrade.step(facts, op, record)
     if op.spec.action == "CancelRollingUpgrade":
