@@ -40,6 +40,7 @@ from scaleset_operator.api.disk_settings import (
     VMDiskSecurityProfile,
 )
 from scaleset_operator.api.durations import Duration, parse_duration
+from scaleset_operator.api.management import ADOPT_DESCRIPTION, MANAGEMENT_POLICY_DESCRIPTION, ManagementPolicy
 from scaleset_operator.api.network_settings import (
     InterconnectGroupProfile,
     IpTag,
@@ -54,7 +55,6 @@ from scaleset_operator.api.os_settings import (
     WindowsPatchSettings,
     WinRMConfiguration,
 )
-from scaleset_operator.api.management import ADOPT_DESCRIPTION, MANAGEMENT_POLICY_DESCRIPTION, ManagementPolicy
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.api.vm_profile import (
@@ -853,7 +853,8 @@ class ScaleSetSpec(ScaleSetProperties):
             if wanted and not self.virtualMachineProfile.extensionProfile.application_health:
                 raise ValueError(
                     f"{field}: Flexible orchestration reports VM health only through the Application Health "
-                    f"extension; add it to virtualMachineProfile.extensionProfile.extensions ({_HEALTH_EXTENSION_NAMES})"
+                    "extension; add it to virtualMachineProfile.extensionProfile.extensions "
+                    f"({_HEALTH_EXTENSION_NAMES})"
                 )
         return self
 

@@ -253,8 +253,14 @@ class ManagementStatus(StatusModel):
     )
     driftedFields: list[str] = Field(
         default_factory=list,
-        description="Fields of the cloud scale set that differed from the spec when last observed.",
+        description="Fields of the cloud scale set found changed outside the operator (managementPolicy "
+        "Observe: every field that differs from the spec) when last observed.",
         json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    syncedGeneration: int | None = Field(
+        default=None,
+        description="The ScaleSet generation whose spec the scale set last matched: a difference found while "
+        "the generation is still this one was made outside the operator (drift), not by a spec change.",
     )
 
 

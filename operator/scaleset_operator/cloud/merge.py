@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticUndefined, to_jsonable_python
 
 JsonDict = dict[str, Any]
 
@@ -41,11 +41,13 @@ JsonDict = dict[str, Any]
 @dataclass(frozen=True)
 class Shape:
     """What sits at a field: an ``object`` (``model``), a ``keyed`` list of objects (``model``, ``key``),
-    a ``map`` (``model`` of its values, or None for plain values), or a ``value`` (compared whole)."""
+    a ``map`` (``model`` of its values, or None for plain values), or a ``value`` (compared whole;
+    ``default``: Azure's unconditional default, which an absent value means)."""
 
     kind: typing.Literal["object", "keyed", "map", "value"]
     model: type[BaseModel] | None = None
     key: str | None = None
+    default: Any = None
 
 
 VALUE = Shape("value")
@@ -82,6 +84,8 @@ def shape(info: FieldInfo) -> Shape:
         return Shape("keyed", args[0], str(keys[0]))
     if origin is dict and args and (_is_model(args[1]) or args[1] is str):
         return Shape("map", args[1] if _is_model(args[1]) else None)
+    if info.exclude_if is not None and info.default not in (None, PydanticUndefined):
+        return Shape("value", default=info.default)  # ``api/base.defaulted``: left out of dumps at Azure's default
     return VALUE
 
 
@@ -131,14 +135,14 @@ def _entries(value: Any, field_shape: Shape) -> dict[Any, tuple[str, Any]]:
     """A keyed list or a map as {match key: (key as written, entry)}."""
     if field_shape.kind == "keyed":
         assert field_shape.key is not None
-        items = value if isinstance(value, list) else []
+        listed = value if isinstance(value, list) else []
         return {
             _match(item.get(field_shape.key)): (str(item.get(field_shape.key)), item)
-            for item in items
+            for item in listed
             if isinstance(item, dict)
         }
-    items = value if isinstance(value, dict) else {}
-    return {_match(key): (str(key), item) for key, item in items.items()}
+    mapped = value if isinstance(value, dict) else {}
+    return {_match(key): (str(key), item) for key, item in mapped.items()}
 
 
 def _entry_path(path: str, field_shape: Shape, key: str) -> str:
@@ -240,15 +244,17 @@ def differences(
 
 
 def _field_differences(field_shape: Shape, a: Any, b: Any, path: str, pattern: str) -> Iterator[Difference]:
-    if field_shape.kind == "object" and field_shape.model is not None and not (_empty(a) and _empty(b)):
-        if isinstance(a, dict) or isinstance(b, dict):
-            yield from differences(
-                field_shape.model, a if isinstance(a, dict) else {}, b if isinstance(b, dict) else {}, path, pattern
-            )
-            return
+    objects = isinstance(a, dict) or isinstance(b, dict)
+    if field_shape.kind == "object" and field_shape.model is not None and objects and not (_empty(a) and _empty(b)):
+        yield from differences(
+            field_shape.model, a if isinstance(a, dict) else {}, b if isinstance(b, dict) else {}, path, pattern
+        )
+        return
     if field_shape.kind in ("keyed", "map"):
         yield from _entry_differences(field_shape, a, b, path, pattern)
         return
+    if field_shape.default is not None:
+        a, b = (field_shape.default if _empty(v) else v for v in (a, b))
     if _normal(a) != _normal(b):
         yield Difference(path, pattern, None if _empty(a) else a, None if _empty(b) else b)
 

@@ -6,11 +6,17 @@ Order of business (one phase per pass keeps every step crash-safe and observable
 1. the spec cannot be planned (invalid, Secret missing) -> nothing but the blocker;
 2. the cloud could not be observed -> nothing is planned from facts we do not have; look again
    after a capped backoff (``requeue.after_failure``);
-3. the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
-4. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
-5. a rollout is recorded or due -> step it (``rollout.drive``);
-6. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
-7. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
+3. the scale set is missing -> ``ApplyModel`` (create); with ``managementPolicy: Observe``, the
+   ``NotFound`` blocker instead (Observe never creates);
+4. whose scale set it is (``adoption``): an existing one this ScaleSet did not create and may not
+   adopt -> the ``AlreadyExists`` blocker, nothing written; how it differs from the spec, field by
+   field (``model_drift``); with ``managementPolicy: Observe`` -> report, write nothing;
+5. a difference Azure cannot apply (an immutable field) -> the blocker, nothing written;
+6. the model / settings / capacity differ -> ``ApplyModel`` (the observed model with the spec over it);
+7. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
+8. a rollout is recorded or due -> step it (``rollout.drive``);
+9. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
+10. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
 
 Each concern returns its own typed step and adds, in priority order, what keeps the ScaleSet busy
 (``progress``) and what needs a person (``blockers``); ``status.build_status`` renders them. A new
@@ -21,13 +27,32 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, requeue
-from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RolloutStep
+from scaleset_operator.cloud.changes import FieldChange
+from scaleset_operator.planner import (
+    adoption,
+    automatic_mode,
+    events,
+    instances,
+    model_drift,
+    model_sync,
+    os_upgrade,
+    requeue,
+)
+from scaleset_operator.planner.decision import (
+    Decision,
+    Effects,
+    ManagementStep,
+    OperationStep,
+    Reason,
+    RolloutStep,
+)
+from scaleset_operator.planner.events import PlannedEvent
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
 from scaleset_operator.planner.operations import step as operations
 from scaleset_operator.planner.rollout import drive
+from scaleset_operator.planner.timefmt import fmt
 
 INVALID_SPEC_RESYNC_SECONDS = 300.0
 """An invalid spec is looked at again on the next edit (which wakes the ScaleSet) or after this; a
@@ -40,7 +65,11 @@ def decide(inputs: DecideInputs) -> Decision:
     observation = inputs.observation
     if isinstance(observation, Unknown):
         return _unobserved(inputs, observation)
-    if isinstance(observation, Absent) or observation.scale_set.provisioning_state == "Deleting":
+    assert inputs.spec is not None
+    observing = inputs.spec.managementPolicy == "Observe"
+    if isinstance(observation, Absent):
+        return _absent_observed(inputs) if observing else _create(inputs)
+    if observation.scale_set.provisioning_state == "Deleting" and not observing:
         return _create(inputs)
     return _observed(_facts(inputs, observation))
 
@@ -57,6 +86,7 @@ def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
         scale_set=observation.scale_set,
         latest_image_version=inputs.latest_image_version,
         operation=inputs.operation,
+        comparison=inputs.comparison,
     )
 
 
@@ -91,17 +121,79 @@ def _create(inputs: DecideInputs) -> Decision:
         model=model,
         progress=(model.activity,),
         blockers=tuple(b for b in (os_upgrade.requirements_blocker(inputs.spec),) if b is not None),
+        management=ManagementStep("Created", fmt(inputs.now)),
     )
 
 
+def _absent_observed(inputs: DecideInputs) -> Decision:
+    """managementPolicy Observe and no scale set: nothing to report, and nothing is created."""
+    missing = adoption.not_found(inputs)
+    first = inputs.status.management is None
+    noticed = (events.warning(missing.reason, missing.message),) if first else ()
+    return Decision(observation=inputs.observation, events=noticed, blockers=(missing,), management=ManagementStep())
+
+
 def _observed(facts: Facts) -> Decision:
-    model_step = model_sync.step(facts)
+    """Whose scale set it is, how it differs from the spec, then (Manage) what to do about it."""
+    found = model_drift.differences(facts)
+    owner = adoption.ownership(facts, found)
+    if owner.blocker is not None:
+        first = facts.status.management is None
+        warned = (events.warning(owner.blocker.reason, owner.blocker.message),) if first else ()
+        return _held(facts, owner.blocker, ManagementStep(differences=found, held=True), warned)
+    step = ManagementStep(
+        owner.origin, owner.since, found, model_drift.outside(facts, found), adoption.observing(facts)
+    )
+    noticed: tuple[PlannedEvent, ...] = model_drift.events(facts, step)
+    if owner.adopted_now:
+        noticed = (events.normal("Adopted", adoption.adopted_message(facts, found)), *noticed)
+    if step.observing:
+        return _observing(facts, step, Effects(events=noticed))
+    refused = model_drift.refusal(facts, found)
+    if refused is not None:
+        return _held(facts, refused, step, noticed)
+    return replace(_managed(facts, found, Effects(events=noticed)), management=step)
+
+
+def _held(facts: Facts, blocker: Reason, step: ManagementStep, noticed: tuple[PlannedEvent, ...]) -> Decision:
+    """Nothing is written: the scale set is someone else's, or the spec cannot be pushed to it."""
+    return Decision(
+        observation=Observed(facts.scale_set),
+        events=noticed,
+        blockers=(blocker,),
+        management=step,
+        degraded=instances.degraded(facts),
+    )
+
+
+def _observing(facts: Facts, step: ManagementStep, effects: Effects) -> Decision:
+    """managementPolicy Observe: report everything, write nothing (operations are refused, a stored
+    rollout is kept as it stands for when the ScaleSet manages again)."""
+    record, operation = facts.status.rollout, None
+    stepped = operations.step(facts, record)
+    if stepped is not None:
+        operation, record, more = stepped
+        effects += Effects(events=more.events)
+    return Decision(
+        observation=Observed(facts.scale_set),
+        events=effects.events,
+        rollout=RolloutStep(record, results=tuple(facts.status.lastRollouts), moving=False),
+        operation=replace(operation, sends=False) if operation is not None else None,
+        degraded=instances.degraded(facts),
+        converged_message=adoption.observing_message(step.differences),
+        converged_reason="Observing",
+        management=step,
+    )
+
+
+def _managed(facts: Facts, found: tuple[FieldChange, ...], noticed: Effects) -> Decision:
+    model_step = model_sync.step(facts, found)
     if model_step is not None:
         model, effects = model_step
-        return replace(_assemble(facts, effects, drive.current(facts), None, model.activity), model=model)
+        return replace(_assemble(facts, noticed + effects, drive.current(facts), None, model.activity), model=model)
     record = facts.status.rollout
     operation: OperationStep | None = None
-    effects = Effects()
+    effects = noticed
     stepped = operations.step(facts, record)
     if stepped is not None:
         operation, record, effects = stepped

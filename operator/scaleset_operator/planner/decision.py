@@ -15,6 +15,7 @@ from typing import Literal
 
 from scaleset_operator.api.operation import Phase
 from scaleset_operator.api.status import RollingUpgradeProgress, RolloutOutcome, RolloutRecord, RolloutResult
+from scaleset_operator.cloud.changes import FieldChange
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.actions import Action
 from scaleset_operator.planner.events import PlannedEvent
@@ -65,6 +66,24 @@ class RolloutStep:
     """No progress within ``progressDeadline``."""
     faulted: Reason | None = None
     """The last rollout of a kind Faulted and still applies (its target is still wanted): a person acts."""
+
+
+@dataclass(frozen=True)
+class ManagementStep:
+    """Whose scale set it is and how it differs from the spec this pass (``status.management``, the
+    ``ModelDrifted`` condition): ``planner/adoption.py`` and ``planner/model_drift.py``."""
+
+    origin: Literal["Created", "Adopted"] | None = None
+    since: str | None = None
+    differences: tuple[FieldChange, ...] = ()
+    """The cloud scale set against the spec (the capacity included), as observed this pass."""
+    outside: bool = False
+    """The differences were made outside the operator: the spec did not change since the scale set last
+    matched it (``status.management.syncedGeneration``)."""
+    observing: bool = False
+    """managementPolicy Observe: reported, never corrected."""
+    held: bool = False
+    """Not this ScaleSet's scale set (AlreadyExists): nothing is managed, nothing recorded."""
 
 
 OSUpgradeState = Literal[
@@ -157,6 +176,9 @@ class Decision:
     degraded: Reason | None = None
     """Nothing in progress, but settled instances are unhealthy (Ready=False)."""
     converged_message: str = "the scale set matches the model"
+    converged_reason: str = "Converged"
+    management: ManagementStep | None = None
+    """None: not evaluated this pass (nothing observed); ``status.management`` stays as stored."""
 
     def next_pass(self, outcome: Outcome, now: datetime) -> float:
         """Seconds until the next pass: as decided, or the capped backoff after a failed call."""

@@ -16,6 +16,7 @@ from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
 from scaleset_operator.planner.health import has_health_signal
 from scaleset_operator.planner.inputs import OperationView
+from scaleset_operator.planner.model_comparison import Comparison
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Facts:
     scale_set: ObservedScaleSet
     latest_image_version: str | None = None
     operation: OperationView | None = None
+    comparison: Comparison | None = None
+    """The observed model against the spec, field by field (``model_comparison``); None when the
+    backend did not say what model the scale set holds."""
 
     @property
     def capacity(self) -> int:

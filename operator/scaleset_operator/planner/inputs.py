@@ -9,7 +9,8 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
-from scaleset_operator.planner.observation import Absent, Observation
+from scaleset_operator.planner.model_comparison import Comparison, compare
+from scaleset_operator.planner.observation import Absent, Observation, Observed
 
 
 @dataclass(frozen=True)
@@ -42,16 +43,27 @@ class DecideInputs:
     """As stored before this pass: the intent record and the typed facts earlier passes recorded."""
     spec: ScaleSetSpec | None = None
     desired: DesiredModel | None = field(default=None)
-    """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given."""
+    """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given.
+    Once the scale set is observed, it is the observed model with the spec over it (``comparison``)."""
     problem: SpecProblem | None = None
     observation: Observation = field(default_factory=Absent)
     latest_image_version: str | None = None
     """What the model's image resolves to now when it asks for 'latest' (None: unknown / pinned)."""
     operation: OperationView | None = None
     """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
+    comparison: Comparison | None = field(default=None, init=False)
+    """The observed model against the spec (``model_drift.compare``); None when the scale set was
+    not observed, or the backend did not say what model it holds."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):
             raise ValueError("DecideInputs needs exactly one of spec and problem")
         if self.desired is None and self.spec is not None:
             object.__setattr__(self, "desired", desired_model(self.spec))
+        observation = self.observation
+        if self.spec is None or self.desired is None or not isinstance(observation, Observed):
+            return
+        if observation.scale_set.model is not None:
+            found = compare(self.spec, self.desired, observation.scale_set.model, self.status.management)
+            object.__setattr__(self, "comparison", found)
+            object.__setattr__(self, "desired", found.desired)

@@ -14,7 +14,6 @@ from scaleset_operator.backends.azure import AzureBackend
 from scaleset_operator.cloud.desired import DesiredModel, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import InvalidRequest
 from scaleset_operator.cloud.observed import ObservedScaleSet
-
 from tests.planner.specs import HEALTH_EXTENSION
 
 from ..scenarios import World, make_spec
