@@ -39,14 +39,18 @@ def surging(facts: Facts) -> bool:
     return record is not None and record.batch is not None and record.batch.action == "Surge"
 
 
+def capacity_differs(facts: Facts) -> bool:
+    """The capacity is the spec's to set and differs (a surge batch holds it while it runs)."""
+    return facts.scale_set.capacity != facts.capacity and not surging(facts) and capacity_owner(facts.spec) == "Spec"
+
+
 def _capacity(facts: Facts) -> FieldChange | None:
-    """The capacity, unless something else explains or owns it: a surge batch, this ScaleSet's own
-    DeleteInstances operation (Azure lowers the capacity; it is then scaled back), an external owner."""
-    observed, wanted = facts.scale_set.capacity, facts.capacity
+    """The capacity as a reported difference, unless this ScaleSet's own DeleteInstances operation
+    explains it (Azure lowers the capacity by the instances deleted; it is then scaled back)."""
     deleting = facts.operation is not None and facts.operation.spec.action == "DeleteInstances"
-    if observed == wanted or surging(facts) or deleting or capacity_owner(facts.spec) != "Spec":
+    if not capacity_differs(facts) or deleting:
         return None
-    return field_change("sku.capacity", observed, wanted)
+    return field_change("sku.capacity", facts.scale_set.capacity, facts.capacity)
 
 
 def differences(facts: Facts) -> tuple[FieldChange, ...]:

@@ -20,7 +20,7 @@ from scaleset_operator.planner.actions import ApplyModel
 from scaleset_operator.planner.decision import Effects, ModelStep, Reason
 from scaleset_operator.planner.events import PlannedEvent, normal
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.model_drift import capacity_owner, secrets_changed, surging
+from scaleset_operator.planner.model_drift import capacity_differs, capacity_owner, secrets_changed
 from scaleset_operator.planner.requeue import BUSY_RESYNC_SECONDS
 
 SETTINGS = (Impact.NO_INSTANCE_IMPACT, Impact.SCALE)
@@ -40,8 +40,7 @@ def step(facts: Facts, found: tuple[FieldChange, ...] = ()) -> tuple[ModelStep, 
         return _by_hashes(facts)
     secrets = secrets_changed(facts)
     fields = [c for c in found if c.path != "sku.capacity"]
-    capacity_differs = any(c.path == "sku.capacity" for c in found)
-    if not (fields or secrets or capacity_differs):
+    if not (fields or secrets or capacity_differs(facts)):
         return None
     model_changed = secrets or any(c.impact not in SETTINGS for c in fields)
     what = [c.path for c in fields] + (["Secret values"] if secrets else [])
@@ -50,10 +49,9 @@ def step(facts: Facts, found: tuple[FieldChange, ...] = ()) -> tuple[ModelStep, 
 
 def _by_hashes(facts: Facts) -> tuple[ModelStep, Effects] | None:
     """The backend did not say what model the scale set holds: compare the operator's hash tags."""
-    observed, desired, capacity = facts.scale_set, facts.desired, facts.capacity
+    observed, desired = facts.scale_set, facts.desired
     model_changed = observed.model_hash != facts.model_hash
-    capacity_differs = observed.capacity != capacity and not surging(facts) and capacity_owner(facts.spec) == "Spec"
-    if not (model_changed or observed.settings_hash != desired.settings_hash() or capacity_differs):
+    if not (model_changed or observed.settings_hash != desired.settings_hash() or capacity_differs(facts)):
         return None
     return _push(facts, model_changed, [])
 
