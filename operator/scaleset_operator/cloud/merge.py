@@ -42,7 +42,8 @@ JsonDict = dict[str, Any]
 class Shape:
     """What sits at a field: an ``object`` (``model``), a ``keyed`` list of objects (``model``, ``key``),
     a ``map`` (``model`` of its values, or None for plain values), or a ``value`` (compared whole;
-    ``default``: Azure's unconditional default, which an absent value means)."""
+    ``default``: the model's default, which a value the cloud does not show is taken as: a model
+    default is Azure's, or the operator's where it sends it on every PUT)."""
 
     kind: typing.Literal["object", "keyed", "map", "value"]
     model: type[BaseModel] | None = None
@@ -84,8 +85,8 @@ def shape(info: FieldInfo) -> Shape:
         return Shape("keyed", args[0], str(keys[0]))
     if origin is dict and args and (_is_model(args[1]) or args[1] is str):
         return Shape("map", args[1] if _is_model(args[1]) else None)
-    if info.exclude_if is not None and info.default not in (None, PydanticUndefined):
-        return Shape("value", default=info.default)  # ``api/base.defaulted``: left out of dumps at Azure's default
+    if isinstance(info.default, (str, int, float)) and info.default is not PydanticUndefined:
+        return Shape("value", default=info.default)  # an absent value is taken as the default
     return VALUE
 
 

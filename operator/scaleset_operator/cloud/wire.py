@@ -108,8 +108,11 @@ def observed_model(body: Mapping[str, Any]) -> JsonDict:
     """The model a scale set's resource body holds, shaped like ``ScaleSet.spec`` for comparing with
     it (``cloud/merge.py``): ``from_arm``'s model without the capacity (observed on its own) and the
     operator's hash tags, plus the scale set's own ``upgradePolicy`` (the operator keeps it Manual and
-    runs the policy itself; ``import`` makes it the spec's). No secrets: Azure returns none."""
-    model, _ = from_arm(body)
+    runs the policy itself; ``import`` makes it the spec's). No secrets: Azure returns none; user data
+    when the GET asked for it (``$expand=userData``), so a push can keep it."""
+    model, secrets = from_arm(body)
+    if secrets.get(USER_DATA) is not None:
+        model["virtualMachineProfile"][USER_DATA] = secrets[USER_DATA]
     sku = model.get("sku")
     if isinstance(sku, dict):
         sku.pop("capacity", None)

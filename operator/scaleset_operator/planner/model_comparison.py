@@ -114,7 +114,7 @@ def compare(
     spec: ScaleSetSpec, desired: DesiredModel, observed: Mapping[str, Any], record: ManagementStatus | None
 ) -> Comparison:
     """``desired``: the spec's own model, with its Secrets resolved."""
-    cloud = {k: v for k, v in observed.items() if k != CLOUD_UPGRADE_POLICY}
+    cloud = _cloud_document(observed, spec)
     wanted = spec_document(spec)
     declared = frozenset(merge.entries(ScaleSetSpec, wanted))
     previous = frozenset(record.managedEntries) if record is not None else frozenset()
@@ -128,6 +128,16 @@ def compare(
     drift.extend(_cloud_upgrade_policy(observed.get(CLOUD_UPGRADE_POLICY)))
     model, problem = _model(spec, desired, merged)
     return Comparison(model, tuple(drift), declared, released, secrets_fingerprint(model), problem)
+
+
+def _cloud_document(observed: Mapping[str, Any], spec: ScaleSetSpec) -> dict[str, Any]:
+    """The observed model without the cloud's upgrade policy (compared on its own), and without its user
+    data when the spec sets its own (inline or from a Secret: the spec's wins, never both)."""
+    cloud = {k: v for k, v in observed.items() if k != CLOUD_UPGRADE_POLICY}
+    profile = spec.virtualMachineProfile
+    if (profile.userData is not None or profile.userDataSecretRef is not None) and "virtualMachineProfile" in cloud:
+        cloud["virtualMachineProfile"] = {k: v for k, v in cloud["virtualMachineProfile"].items() if k != "userData"}
+    return cloud
 
 
 def _unobserved(pattern: str) -> bool:

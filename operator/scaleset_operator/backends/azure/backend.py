@@ -69,6 +69,8 @@ from scaleset_operator.cloud.observed import ObservedScaleSet
 log = logging.getLogger(__name__)
 
 EXPAND_INSTANCE_VIEW = "instanceView"
+EXPAND_USER_DATA = "userData"
+"""The scale set GET asks for its user data (Azure returns it only then): a push must carry it, or it is lost."""
 STALE_FILTER = "properties/latestModelApplied eq false"
 VM_CONCURRENCY = 8
 """Calls on single VMs in flight at once (Flexible reimage and restart)."""
@@ -116,7 +118,9 @@ class AzureBackend:
         async with self._call("get", key, *kinds):
             client = self._client(key)
             try:
-                vmss = await client.virtual_machine_scale_sets.get(key.resource_group, key.name)
+                vmss = await client.virtual_machine_scale_sets.get(
+                    key.resource_group, key.name, expand=EXPAND_USER_DATA
+                )
             except ResourceNotFoundError:
                 return None
             self._modes[key] = "Flexible" if is_flexible(vmss) else "Uniform"
