@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined, to_jsonable_python
+from pydantic_core import to_jsonable_python
 
 JsonDict = dict[str, Any]
 
@@ -85,7 +85,7 @@ def shape(info: FieldInfo) -> Shape:
         return Shape("keyed", args[0], str(keys[0]))
     if origin is dict and args and (_is_model(args[1]) or args[1] is str):
         return Shape("map", args[1] if _is_model(args[1]) else None)
-    if isinstance(info.default, (str, int, float)) and info.default is not PydanticUndefined:
+    if isinstance(info.default, (str, int, float)):
         return Shape("value", default=info.default)  # an absent value is taken as the default
     return VALUE
 

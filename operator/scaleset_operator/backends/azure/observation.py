@@ -121,7 +121,7 @@ def _scale_set(vmss: sdk.VirtualMachineScaleSet, instances: tuple[ObservedInstan
         instances=instances,
         etag=vmss.etag,
         orchestration_mode="Flexible" if is_flexible(vmss) else "Uniform",
-        model=_observed_model(vmss),
+        model=model_of(vmss),
     )
 
 
@@ -131,7 +131,9 @@ def _body(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any]:
     return body
 
 
-def _observed_model(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any] | None:
+def model_of(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any] | None:
+    """The model the scale set holds, shaped like the spec (``cloud/wire.observed_model``); None if
+    Azure's JSON is not in the documented shape."""
     try:
         return observed_model(_body(vmss))
     except ShapeError as exc:  # not the shape Azure documents: compare hashes only
