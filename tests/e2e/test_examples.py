@@ -20,6 +20,7 @@ CASES = {
     "automatic-os-upgrade": ("api", 10),
     "gallery-image": ("worker", 3),
     "maintenance-window": ("db-proxy", 5),
+    "flexible-web-tier": ("web-flex", 3),
 }
 
 
