@@ -43,6 +43,7 @@ from scaleset_operator.planner.decision import (
     Effects,
     ManagementStep,
     OperationStep,
+    OSUpgradeCheck,
     Reason,
     RolloutStep,
 )
@@ -163,7 +164,12 @@ def _held(facts: Facts, blocker: Reason, step: ManagementStep, noticed: tuple[Pl
         blockers=(blocker,),
         management=step,
         degraded=instances.degraded(facts),
+        os_upgrade=_not_managed(facts, blocker.reason, f"no OS upgrade starts: {blocker.message}"),
     )
+
+
+def _not_managed(facts: Facts, reason: str, message: str) -> OSUpgradeCheck | None:
+    return OSUpgradeCheck("NotManaged", reason, message) if os_upgrade.enabled(facts.spec) else None
 
 
 def _observing(facts: Facts, step: ManagementStep, effects: Effects) -> Decision:
@@ -183,6 +189,7 @@ def _observing(facts: Facts, step: ManagementStep, effects: Effects) -> Decision
         converged_message=adoption.observing_message(step.differences),
         converged_reason="Observing",
         management=step,
+        os_upgrade=_not_managed(facts, "Observing", "managementPolicy Observe: the operator starts no OS upgrade"),
     )
 
 

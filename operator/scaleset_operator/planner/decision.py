@@ -87,7 +87,14 @@ class ManagementStep:
 
 
 OSUpgradeState = Literal[
-    "RequirementsNotMet", "Rolling", "UpToDate", "Starting", "WaitingForImageCatalog", "NotRetried", "TooManyUnhealthy"
+    "RequirementsNotMet",
+    "Rolling",
+    "UpToDate",
+    "Starting",
+    "WaitingForImageCatalog",
+    "NotRetried",
+    "TooManyUnhealthy",
+    "NotManaged",
 ]
 
 
