@@ -191,3 +191,25 @@ def test_a_changed_secret_is_pushed_though_azure_never_returns_it() -> None:
     _, decision, status = run(observed, spec=spec, status=ScaleSetStatus(management=record), desired=rotated)
     assert decision.actions == (act.ApplyModel(5, "UpdateModel"),)
     assert status.management is not None and status.management.secretsBaseline == secrets_fingerprint(rotated)
+
+
+def test_fields_azure_does_not_keep_are_pushed_twice_then_reported() -> None:
+    """A value Azure normalises or drops: pushing it every pass would never end (no churn)."""
+    observed = cloud(tagged=True, zoneBalance=True)
+    spec = changed(SPEC, zoneBalance=False)
+    status = ScaleSetStatus(management=MANAGED)
+    for attempt in (1, 2):
+        inputs = DecideInputs(
+            name="web", generation=2, now=T0, status=status, spec=spec, observation=Observed(observed)
+        )
+        decision = decide(inputs)
+        assert decision.actions == (act.ApplyModel(5, "Scale"),), f"push {attempt}"
+        status = build_status(inputs, decision, ACCEPTED).scale_set
+        assert status.management is not None and status.management.lastPush is not None
+        assert (status.management.lastPush.fields, status.management.lastPush.attempts) == (["zoneBalance"], attempt)
+    _, stopped, status = run(observed, spec=spec, status=status)
+    assert stopped.actions == ()
+    state, reason, message = condition(status, "Stalled")
+    assert (state, reason) == ("True", "ModelNotApplied") and "zoneBalance: true in Azure, false in the spec" in message
+    _, again, _ = run(observed, spec=changed(spec, zoneBalance=False, tags={"a": "b"}), status=status, generation=3)
+    assert again.actions, "a new spec is pushed again"

@@ -230,6 +230,14 @@ class ObservationStatus(StatusModel):
     message: str | None = None
 
 
+class PushRecord(StatusModel):
+    """The last model push made to correct fields, to stop pushing what Azure does not keep."""
+
+    generation: int = Field(description="The ScaleSet generation the push was made for.")
+    fields: list[str] = Field(default_factory=list, description="The fields it was to change.")
+    attempts: int = Field(default=1, description="Pushes in a row that found the same fields differing.")
+
+
 class ManagementStatus(StatusModel):
     """What the operator must remember about the cloud scale set across passes, beyond what it can
     read back from Azure (planner/adoption.py, planner/model_drift.py)."""
@@ -261,6 +269,11 @@ class ManagementStatus(StatusModel):
         default=None,
         description="The ScaleSet generation whose spec the scale set last matched: a difference found while "
         "the generation is still this one was made outside the operator (drift), not by a spec change.",
+    )
+    lastPush: PushRecord | None = Field(
+        default=None,
+        description="The last push that was to change fields, until the scale set matches the spec: the "
+        "operator pushes the same fields twice at most, then reports them (ModelNotApplied).",
     )
 
 

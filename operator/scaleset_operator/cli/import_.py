@@ -38,6 +38,7 @@ from pydantic import ValidationError
 
 from scaleset_operator.api.scaleset import KIND, ScaleSetSpec
 from scaleset_operator.cloud.desired import ScaleSetKey
+from scaleset_operator.cloud.errors import BackendError
 
 API_VERSION = "scaleset.dev/v1alpha1"
 PASSWORD_KEY = "adminPassword"
@@ -129,26 +130,21 @@ def read_fake(url: str | None, key: ScaleSetKey) -> tuple[dict[str, Any], int]:
 
 
 async def read_azure(config: Any, key: ScaleSetKey, credential: Any = None) -> tuple[dict[str, Any], int]:
-    """The model with one scale set GET (user data included), through the SDK."""
-    from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
+    """The model with one scale set GET (user data included), through the Azure backend."""
     from scaleset_operator.backends.azure import AzureBackend
-    from scaleset_operator.backends.azure.observation import model_of
 
     backend = AzureBackend.from_config(config, credential=credential)
     try:
-        client = backend.clients.for_subscription(key.subscription_id)
-        vmss = await client.virtual_machine_scale_sets.get(key.resource_group, key.name, expand="userData")
-    except ResourceNotFoundError:
-        raise ImportError_(f"scale set {key.name} not found in resource group {key.resource_group}") from None
-    except HttpResponseError as exc:
-        raise ImportError_(f"reading scale set {key.name}: {exc.message}") from None
+        found = await backend.scale_set_model(key)
+    except BackendError as exc:
+        raise ImportError_(f"reading scale set {key.name}: {exc}") from None
     finally:
         await backend.close()
-    model = model_of(vmss)
+    if found is None:
+        raise ImportError_(f"scale set {key.name} not found in resource group {key.resource_group}")
+    model, capacity = found
     if model is None:
         raise ImportError_(f"scale set {key.name}: its model is not in the shape Azure documents")
-    capacity = int(vmss.sku.capacity or 0) if vmss.sku is not None else 0
     return model, capacity
 
 

@@ -75,9 +75,35 @@ def secrets_changed(facts: Facts) -> bool:
     return comparison is not None and baseline is not None and baseline != comparison.secrets
 
 
+MAX_PUSHES = 2
+"""Pushes in a row for the same fields (the spec unchanged) before the operator stops: Azure did not
+keep them (a value it normalises or refuses silently), and pushing every pass would never end."""
+
+
+def fields(found: tuple[FieldChange, ...]) -> list[str]:
+    """The model fields among the differences (the capacity apart: a scale is not a model push)."""
+    return sorted(c.path for c in found if c.path != "sku.capacity")
+
+
+def not_applied(facts: Facts, found: tuple[FieldChange, ...]) -> Reason | None:
+    record = facts.status.management
+    last = record.lastPush if record is not None else None
+    if last is None or last.generation != facts.generation or last.attempts < MAX_PUSHES:
+        return None
+    again = [c for c in found if c.path in last.fields]
+    if not again:
+        return None
+    return Reason(
+        "ModelNotApplied",
+        f"Azure did not keep what the operator pushed {last.attempts} times: {describe(tuple(again))}; "
+        "it stops pushing until the spec changes (is the value one Azure accepts for this scale set?)",
+    )
+
+
 def refusal(facts: Facts, found: tuple[FieldChange, ...]) -> Reason | None:
-    """What keeps the model from being pushed at all: a field Azure cannot change, or a cloud model
-    that cannot be merged with the spec (a PUT of the spec alone would drop what it does not set)."""
+    """What keeps the model from being pushed at all: a field Azure cannot change, a cloud model that
+    cannot be merged with the spec (a PUT of the spec alone would drop what it does not set), or
+    fields Azure did not keep after ``MAX_PUSHES`` pushes."""
     immutable = [c for c in found if c.impact is Impact.IMMUTABLE]
     if immutable:
         listed = "; ".join(
@@ -86,7 +112,7 @@ def refusal(facts: Facts, found: tuple[FieldChange, ...]) -> Reason | None:
         return Reason("ImmutableFieldDiffers", f"Azure cannot change {listed}: make the spec match the scale set")
     if facts.comparison is not None and facts.comparison.problem is not None:
         return Reason("ModelNotMergeable", facts.comparison.problem)
-    return None
+    return not_applied(facts, found)
 
 
 def describe(found: tuple[FieldChange, ...], shown: int = 5) -> str:

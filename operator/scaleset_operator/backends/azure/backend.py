@@ -44,7 +44,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from azure.core.async_paging import AsyncItemPaged
 from azure.core.credentials_async import AsyncTokenCredential
@@ -60,7 +60,7 @@ from scaleset_operator.backends.azure.client import AzureConfig, ComputeClients
 from scaleset_operator.backends.azure.credentials import build_credential
 from scaleset_operator.backends.azure.errors import outcome, translate
 from scaleset_operator.backends.azure.lro import OperationWatch
-from scaleset_operator.backends.azure.observation import is_flexible, observe_flexible, observe_scale_set
+from scaleset_operator.backends.azure.observation import is_flexible, model_of, observe_flexible, observe_scale_set
 from scaleset_operator.backends.azure.stats import CallStats
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, InvalidRequest, Throttled
@@ -175,6 +175,18 @@ class AzureBackend:
                 return items
             fetched = True
             items.extend([item async for item in page])
+
+    async def scale_set_model(self, key: ScaleSetKey) -> tuple[dict[str, Any] | None, int] | None:
+        """The model the scale set holds, shaped like the spec, and its capacity: one scale set GET
+        with its user data (``scaleset-operator import``); None if it does not exist."""
+        async with self._call("get", key, "low_cost_get"):
+            try:
+                vmss = await self._client(key).virtual_machine_scale_sets.get(
+                    key.resource_group, key.name, expand=EXPAND_USER_DATA
+                )
+            except ResourceNotFoundError:
+                return None
+            return model_of(vmss), int(vmss.sku.capacity or 0) if vmss.sku is not None else 0
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         async with self._call("latest_image_version", None):

@@ -11,10 +11,11 @@ generation the scale set last matched), from the pass's ``ManagementStep`` and t
 
 from __future__ import annotations
 
-from scaleset_operator.api.status import ManagementStatus
+from scaleset_operator.api.status import ManagementStatus, PushRecord
 from scaleset_operator.planner.actions import ApplyModel
 from scaleset_operator.planner.decision import Accepted
 from scaleset_operator.planner.model_comparison import declared_entries, secrets_fingerprint
+from scaleset_operator.planner.model_drift import fields
 from scaleset_operator.planner.status.view import View
 
 
@@ -33,7 +34,22 @@ def record(view: View) -> ManagementStatus | None:
         managedEntries=_entries(view, before, pushed),
         driftedFields=sorted({c.path for c in step.differences}) if step.outside or step.observing else [],
         syncedGeneration=view.inputs.generation if _synced(view) else before.syncedGeneration,
+        lastPush=_last_push(view, before, pushed),
     )
+
+
+def _last_push(view: View, before: ManagementStatus, pushed: bool) -> PushRecord | None:
+    """Counted while the same fields keep differing after pushes for the same spec; gone once in sync."""
+    step = view.decision.management
+    assert step is not None
+    changed = fields(step.differences)
+    if _synced(view) or (not changed and not pushed):
+        return None
+    if not pushed:
+        return before.lastPush
+    last, generation = before.lastPush, view.inputs.generation
+    again = last is not None and last.generation == generation and last.fields == changed
+    return PushRecord(generation=generation, fields=changed, attempts=last.attempts + 1 if again and last else 1)
 
 
 def _baseline(view: View, before: ManagementStatus, pushed: bool) -> str | None:
