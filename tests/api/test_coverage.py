@@ -22,8 +22,18 @@ from tests.api.maximal import SECRETS, maximal_spec
 from tests.api.sdk_model import rest_names, settable_paths
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-coverage.md"
-OPERATOR_FIELDS = {"azure", "deletionPolicy", "paused", "rolloutPolicy", "managementPolicy", "adopt"}
-"""The operator's own knobs: in the CRD, not in Azure's model."""
+OPERATOR_FIELDS = {
+    "azure",
+    "deletionPolicy",
+    "paused",
+    "rolloutPolicy",
+    "managementPolicy",
+    "adopt",
+    "capacityOwner",
+    "autoscale",
+}
+"""The operator's own knobs: in the CRD, not in Azure's scale set model (``autoscale`` is Azure's
+``Microsoft.Insights/autoscaleSettings``, a resource of its own: tests/api/test_autoscale.py)."""
 SECRET_REFS = {
     "adminPasswordSecretRef": "adminPassword",
     "userDataSecretRef": "userData",

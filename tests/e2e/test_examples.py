@@ -21,6 +21,8 @@ CASES = {
     "gallery-image": ("worker", 3),
     "maintenance-window": ("db-proxy", 5),
     "flexible-web-tier": ("web-flex", 3),
+    # Created at spec.sku.capacity (the profile's minimum); with the default 20% load autoscale keeps it there.
+    "autoscale-web-tier": ("shop", 2),
 }
 
 

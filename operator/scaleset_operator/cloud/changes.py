@@ -117,6 +117,12 @@ RULES: dict[str, tuple[Impact, str]] = {
     "rolloutPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "managementPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (Observe: nothing is written at all)"),
     "adopt": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (whether an existing scale set may be taken over)"),
+    "capacityOwner": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (who may change the capacity)"),
+    "autoscale": (
+        Impact.NO_INSTANCE_IMPACT,
+        "the autoscale setting, a resource of its own (Microsoft.Insights/autoscaleSettings): it changes "
+        "the capacity later, never the instances' model",
+    ),
     "upgradePolicy": (Impact.NO_INSTANCE_IMPACT, "the policy the operator applies to later model changes"),
     "sku.capacity": (Impact.SCALE, "instances are added, or removed by the scale-in policy"),
     "sku": (Impact.MODEL_UPGRADE, _UPGRADE + " (a size the current hardware lacks needs them deallocated)"),

@@ -26,7 +26,9 @@ concern is a new module called here plus its own condition setter.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
+from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.cloud.changes import FieldChange
 from scaleset_operator.planner import (
     adoption,
@@ -102,12 +104,24 @@ def _blocked(inputs: DecideInputs, problem: SpecProblem) -> Decision:
 
 
 def _unobserved(inputs: DecideInputs, failure: Unknown) -> Decision:
-    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale."""
+    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale.
+    Retrying is progress until ``progressDeadline`` has passed without an observation (then a
+    person should look: Stalled); the pass at the deadline is planned, not left to a later event."""
     event = events.failure(failure, inputs.status.observation)
+    wait = requeue.after_failure(failure, inputs.now)
+    overdue: str | None = None
+    if not failure.needs_person and inputs.spec is not None:
+        deadline = inputs.spec.rolloutPolicy.progressDeadline
+        left = requeue.seconds_left(failure.since, parse_duration(deadline), inputs.now)
+        if left <= 0:
+            overdue = deadline
+        else:
+            wait = min(wait, left)
     return Decision(
         observation=failure,
         events=(event,) if event is not None else (),
-        requeue_after=requeue.after_failure(failure, inputs.now),
+        requeue_after=wait,
+        observation_overdue=overdue,
     )
 
 
@@ -163,9 +177,15 @@ def _held(facts: Facts, blocker: Reason, step: ManagementStep, noticed: tuple[Pl
         events=noticed,
         blockers=(blocker,),
         management=step,
-        degraded=instances.degraded(facts),
         os_upgrade=_not_managed(facts, blocker.reason, f"no OS upgrade starts: {blocker.message}"),
+        **_unhealthy(facts),
     )
+
+
+def _unhealthy(facts: Facts) -> dict[str, Any]:
+    """Unhealthy instances, reported even when nothing is managed (Ready says so)."""
+    found = instances.unhealthy(facts)
+    return {"degraded": found.reason, "unhealthy_since": found.since} if found is not None else {}
 
 
 def _not_managed(facts: Facts, reason: str, message: str) -> OSUpgradeCheck | None:
@@ -185,11 +205,11 @@ def _observing(facts: Facts, step: ManagementStep, effects: Effects) -> Decision
         events=effects.events,
         rollout=RolloutStep(record, results=tuple(facts.status.lastRollouts), moving=False),
         operation=replace(operation, sends=False) if operation is not None else None,
-        degraded=instances.degraded(facts),
         converged_message=adoption.observing_message(step.differences),
         converged_reason="Observing",
         management=step,
         os_upgrade=_not_managed(facts, "Observing", "managementPolicy Observe: the operator starts no OS upgrade"),
+        **_unhealthy(facts),
     )
 
 
@@ -215,6 +235,17 @@ def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:
     return tuple(r for r in found if r is not None)
 
 
+def _settled_unhealthy(facts: Facts, unhealthy: instances.Unhealthy | None, wait: float) -> tuple[Reason | None, float]:
+    """Settled with unhealthy instances (nothing in progress, nothing blocking): a blocker once that
+    has lasted ``healthTimeout`` (kstatus Failed; it blocks no action), else look again then."""
+    if unhealthy is None:
+        return None, wait
+    left = instances.grace_left(facts, unhealthy)
+    if left <= 0:
+        return unhealthy.reason, wait
+    return None, min(wait, left)
+
+
 def _assemble(
     facts: Facts, effects: Effects, rollout: RolloutStep, operation: OperationStep | None, activity: Reason | None
 ) -> Decision:
@@ -224,6 +255,10 @@ def _assemble(
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS
     if progress and not blockers:
         wait = min(wait, requeue.BUSY_RESYNC_SECONDS)
+    unhealthy = instances.unhealthy(facts)
+    if not progress and not blockers:
+        stalled, wait = _settled_unhealthy(facts, unhealthy, wait)
+        blockers = (stalled,) if stalled is not None else ()
     return Decision(
         observation=Observed(facts.scale_set),
         actions=effects.actions,
@@ -234,6 +269,7 @@ def _assemble(
         operation=operation,
         progress=progress,
         blockers=blockers,
-        degraded=instances.degraded(facts),
+        degraded=unhealthy.reason if unhealthy is not None else None,
+        unhealthy_since=unhealthy.since if unhealthy is not None else None,
         converged_message=instances.converged_message(facts),
     )

@@ -11,6 +11,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
 from scaleset_operator.planner.model_comparison import Comparison, compare
 from scaleset_operator.planner.observation import Absent, Observation, Observed
+from scaleset_operator.planner.simulated_time import SimulatedClock
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class DecideInputs:
     generation: int
     now: datetime
     status: ScaleSetStatus
-    """As stored before this pass: the intent record and the typed facts earlier passes recorded."""
+    """As stored before this pass: the intent record and the typed facts earlier passes recorded (their
+    times on the policy clock: ``simulated_time.policy_status``)."""
     spec: ScaleSetSpec | None = None
     desired: DesiredModel | None = field(default=None)
     """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given.
@@ -51,6 +53,8 @@ class DecideInputs:
     """What the model's image resolves to now when it asks for 'latest' (None: unknown / pinned)."""
     operation: OperationView | None = None
     """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
+    clock: SimulatedClock | None = None
+    """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
     comparison: Comparison | None = field(default=None, init=False)
     """The observed model against the spec (``model_drift.compare``); None when the scale set was
     not observed, or the backend did not say what model it holds."""

@@ -28,9 +28,8 @@ from scaleset_operator.planner.facts import Facts
 
 
 def capacity_owner(spec: ScaleSetSpec) -> str:
-    """Who sets the capacity (``spec.capacityOwner``, issue 13: Spec, Autoscale or External); Spec
-    where the API does not have the field."""
-    return str(getattr(spec, "capacityOwner", "Spec"))
+    """Who sets the capacity (``spec.capacityOwner``: Spec, Autoscale or External)."""
+    return spec.capacityOwner
 
 
 def surging(facts: Facts) -> bool:
