@@ -25,6 +25,7 @@ the change rules match (a map key may hold dots: ``tags[app.kubernetes.io/name]`
 from __future__ import annotations
 
 import copy
+import functools
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -90,9 +91,10 @@ def shape(info: FieldInfo) -> Shape:
     return VALUE
 
 
-def _fields(model: type[BaseModel]) -> Iterator[tuple[str, Shape]]:
-    for name, info in model.model_fields.items():
-        yield name, shape(info)
+@functools.cache
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, Shape], ...]:
+    """Each field of ``model`` with its shape (computed once per model: every pass compares)."""
+    return tuple((name, shape(info)) for name, info in model.model_fields.items())
 
 
 # -- what a spec sets ----------------------------------------------------------------------------------
@@ -176,10 +178,17 @@ def merge(
     observed: Mapping[str, Any],
     desired: Mapping[str, Any],
     released: frozenset[str] = frozenset(),
-    path: str = "",
 ) -> JsonDict:
-    """``observed`` with ``desired`` written over it, field by field (see the module docstring)."""
-    merged: JsonDict = copy.deepcopy(dict(observed))
+    """``observed`` with ``desired`` written over it, field by field (see the module docstring); a new
+    document: neither input is changed."""
+    return _merge(schema, copy.deepcopy(dict(observed)), copy.deepcopy(dict(desired)), released, "")
+
+
+def _merge(
+    schema: type[BaseModel], observed: JsonDict, desired: JsonDict, released: frozenset[str], path: str
+) -> JsonDict:
+    """On copies the caller owns: parts of both end up in the result, nothing is copied again."""
+    merged = dict(observed)
     for name, field_shape in _fields(schema):
         child = f"{path}.{name}" if path else name
         value = _merged(field_shape, observed.get(name), desired.get(name), released, child)
@@ -193,11 +202,11 @@ def merge(
 def _merged(field_shape: Shape, old: Any, new: Any, released: frozenset[str], path: str) -> Any:
     if field_shape.kind == "object" and field_shape.model is not None:
         if _empty(new):
-            return copy.deepcopy(old)
-        return merge(field_shape.model, old if isinstance(old, dict) else {}, new, released, path)
+            return old
+        return _merge(field_shape.model, old if isinstance(old, dict) else {}, new, released, path)
     if field_shape.kind in ("keyed", "map"):
         return _merged_entries(field_shape, old, new, released, path)
-    return copy.deepcopy(old) if _empty(new) else copy.deepcopy(new)
+    return old if _empty(new) else new
 
 
 def _merged_entries(field_shape: Shape, old: Any, new: Any, released: frozenset[str], path: str) -> Any:
@@ -206,11 +215,11 @@ def _merged_entries(field_shape: Shape, old: Any, new: Any, released: frozenset[
     for match, (key, item) in after.items():
         found = before.get(match)
         if found is not None and field_shape.model is not None and isinstance(item, dict):
-            item = merge(field_shape.model, found[1], item, released, _entry_path(path, field_shape, key))
-        result[match] = (key, copy.deepcopy(item))
+            item = _merge(field_shape.model, found[1], item, released, _entry_path(path, field_shape, key))
+        result[match] = (key, item)
     for match, (key, item) in before.items():
         if match not in after and _entry_path(path, field_shape, key) not in released:
-            result[match] = (key, copy.deepcopy(item))
+            result[match] = (key, item)
     if not result:
         return None
     if field_shape.kind == "keyed":

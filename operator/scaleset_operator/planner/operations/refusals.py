@@ -1,7 +1,8 @@
 """Operations refused before anything is sent: a ScaleSet that only observes its scale set writes
 nothing, and reimage-all does not apply to Flexible orchestration (Azure: "Not applicable").
 
-Only an operation that has not started is refused; one already sent is judged as usual."""
+An operation already sent is judged as usual (that only reads); in Observe mode one recorded but not
+sent yet (the operator stopped between the two) is refused too."""
 
 from __future__ import annotations
 
@@ -13,16 +14,15 @@ from scaleset_operator.planner.operations.changes import finished
 
 
 def refusal(facts: Facts, op: OperationView) -> tuple[OperationStep, Effects] | None:
-    if op.status.phase != "Pending":
-        return None
-    if facts.spec.managementPolicy == "Observe":
+    sent = op.status.phase == "Running" and op.status.acted
+    if facts.spec.managementPolicy == "Observe" and not sent:
         return _refused(
             op,
             "ObserveOnly",
             f"ScaleSet {facts.name} has managementPolicy Observe: the operator writes nothing to scale set "
             f"{facts.scale_set.name}, so {op.spec.action} is not sent (set managementPolicy: Manage to run it)",
         )
-    if op.spec.action == "ReimageAll" and facts.desired.flexible:
+    if op.status.phase == "Pending" and op.spec.action == "ReimageAll" and facts.desired.flexible:
         return _refused(
             op,
             "OperationNotAllowed",
