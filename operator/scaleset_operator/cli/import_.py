@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--subscription", required=True, help="subscription ID of the scale set")
     parser.add_argument("--resource-group", required=True)
     parser.add_argument("--name", required=True, help="the scale set's name in Azure")
-    parser.add_argument("--namespace", default="default", help="namespace of the ScaleSet (default: default)")
+    parser.add_argument("--namespace", "-n", default="default", help="namespace of the ScaleSet (default: default)")
     parser.add_argument("--resource-name", help="metadata.name of the ScaleSet (default: from --name)")
     parser.add_argument("--observe", action="store_true", help="managementPolicy Observe: read only")
     parser.add_argument("--secret", help="Secret the references name (default: <resource name>-secrets)")
