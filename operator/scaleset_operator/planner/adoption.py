@@ -26,7 +26,6 @@ from scaleset_operator.cloud.desired import scale_set_key
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs
-from scaleset_operator.planner.timefmt import fmt
 
 Origin = Literal["Created", "Adopted"]
 SHOWN = 5
@@ -35,7 +34,6 @@ SHOWN = 5
 @dataclass(frozen=True)
 class Ownership:
     origin: Origin | None
-    since: str | None
     adopted_now: bool = False
     blocker: Reason | None = None
 
@@ -47,15 +45,15 @@ def observing(facts: Facts) -> bool:
 def ownership(facts: Facts, differences: tuple[FieldChange, ...]) -> Ownership:
     record = facts.status.management
     if record is not None and record.origin is not None:
-        return Ownership(record.origin, record.since)
+        return Ownership(record.origin)
     if observing(facts):
-        return Ownership(None, None)
+        return Ownership(None)
     tagged = facts.scale_set.model_hash is not None
     if tagged and facts.status.observedGeneration is not None and record is None:
-        return Ownership("Created", fmt(facts.now))  # managed by this ScaleSet before the upgrade
+        return Ownership("Created")  # managed by this ScaleSet before the upgrade
     if tagged or facts.spec.adopt:
-        return Ownership("Adopted", fmt(facts.now), adopted_now=True)
-    return Ownership(None, None, blocker=Reason("AlreadyExists", already_exists(facts, differences)))
+        return Ownership("Adopted", adopted_now=True)
+    return Ownership(None, blocker=Reason("AlreadyExists", already_exists(facts, differences)))
 
 
 def already_exists(facts: Facts, differences: tuple[FieldChange, ...]) -> str:

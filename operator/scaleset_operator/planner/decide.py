@@ -55,7 +55,6 @@ from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
 from scaleset_operator.planner.operations import step as operations
 from scaleset_operator.planner.rollout import drive
-from scaleset_operator.planner.timefmt import fmt
 
 INVALID_SPEC_RESYNC_SECONDS = 300.0
 """An invalid spec is looked at again on the next edit (which wakes the ScaleSet) or after this; a
@@ -136,7 +135,7 @@ def _create(inputs: DecideInputs) -> Decision:
         model=model,
         progress=(model.activity,),
         blockers=tuple(b for b in (os_upgrade.requirements_blocker(inputs.spec),) if b is not None),
-        management=ManagementStep("Created", fmt(inputs.now)),
+        management=ManagementStep("Created"),
     )
 
 
@@ -156,9 +155,7 @@ def _observed(facts: Facts) -> Decision:
         first = facts.status.management is None
         warned = (events.warning(owner.blocker.reason, owner.blocker.message),) if first else ()
         return _held(facts, owner.blocker, ManagementStep(differences=found, held=True), warned)
-    step = ManagementStep(
-        owner.origin, owner.since, found, model_drift.outside(facts, found), adoption.observing(facts)
-    )
+    step = ManagementStep(owner.origin, found, model_drift.outside(facts, found), adoption.observing(facts))
     noticed: tuple[PlannedEvent, ...] = model_drift.events(facts, step)
     if owner.adopted_now:
         noticed = (events.normal("Adopted", adoption.adopted_message(facts, found)), *noticed)

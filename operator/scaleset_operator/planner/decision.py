@@ -74,7 +74,6 @@ class ManagementStep:
     ``ModelDrifted`` condition): ``planner/adoption.py`` and ``planner/model_drift.py``."""
 
     origin: Literal["Created", "Adopted"] | None = None
-    since: str | None = None
     differences: tuple[FieldChange, ...] = ()
     """The cloud scale set against the spec (the capacity included), as observed this pass."""
     outside: bool = False

@@ -29,7 +29,7 @@ def record(view: View) -> ManagementStatus | None:
     pushed = isinstance(view.outcome, Accepted) and any(isinstance(a, ApplyModel) for a in view.decision.actions)
     return ManagementStatus(
         origin=step.origin or before.origin,
-        since=step.since or before.since,
+        since=view.wall_now if before.origin is None and step.origin is not None else before.since,
         secretsBaseline=_baseline(view, before, pushed),
         managedEntries=_entries(view, before, pushed),
         driftedFields=sorted({c.path for c in step.differences}) if step.outside or step.observing else [],
