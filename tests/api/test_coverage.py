@@ -31,9 +31,11 @@ OPERATOR_FIELDS = {
     "adopt",
     "capacityOwner",
     "autoscale",
+    "instanceProtection",
 }
 """The operator's own knobs: in the CRD, not in Azure's scale set model (``autoscale`` is Azure's
-``Microsoft.Insights/autoscaleSettings``, a resource of its own: tests/api/test_autoscale.py)."""
+``Microsoft.Insights/autoscaleSettings``, a resource of its own: tests/api/test_autoscale.py;
+instance protection lives on each instance's own model)."""
 SECRET_REFS = {
     "adminPasswordSecretRef": "adminPassword",
     "userDataSecretRef": "userData",

@@ -117,6 +117,10 @@ RULES: dict[str, tuple[Impact, str]] = {
     "rolloutPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "managementPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (Observe: nothing is written at all)"),
     "adopt": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (whether an existing scale set may be taken over)"),
+    "instanceProtection": (
+        Impact.NO_INSTANCE_IMPACT,
+        "set on each named instance's own model (a VM update of its protectionPolicy), not the scale set model",
+    ),
     "capacityOwner": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (who may change the capacity)"),
     "autoscale": (
         Impact.NO_INSTANCE_IMPACT,

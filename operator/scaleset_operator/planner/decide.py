@@ -12,11 +12,13 @@ Order of business (one phase per pass keeps every step crash-safe and observable
    adopt -> the ``AlreadyExists`` blocker, nothing written; how it differs from the spec, field by
    field (``model_drift``); with ``managementPolicy: Observe`` -> report, write nothing;
 5. a difference Azure cannot apply (an immutable field) -> the blocker, nothing written;
-6. the model / settings / capacity differ -> ``ApplyModel`` (the observed model with the spec over it);
-7. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
-8. a rollout is recorded or due -> step it (``rollout.drive``);
-9. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
-10. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
+6. spec.instanceProtection differs from what the instances report -> ``SetProtection`` (alone, so
+   the scale-in or rollout of a later pass sees it);
+7. the model / settings / capacity differ -> ``ApplyModel`` (the observed model with the spec over it);
+8. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
+9. a rollout is recorded or due -> step it (``rollout.drive``);
+10. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
+11. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
 
 Each concern returns its own typed step and adds, in priority order, what keeps the ScaleSet busy
 (``progress``) and what needs a person (``blockers``); ``status.build_status`` renders them. A new
@@ -40,12 +42,14 @@ from scaleset_operator.planner import (
     os_upgrade,
     requeue,
 )
+from scaleset_operator.planner import protection as protection_concern
 from scaleset_operator.planner.decision import (
     Decision,
     Effects,
     ManagementStep,
     OperationStep,
     OSUpgradeCheck,
+    ProtectionStep,
     Reason,
     RolloutStep,
 )
@@ -211,20 +215,35 @@ def _observing(facts: Facts, step: ManagementStep, effects: Effects) -> Decision
 
 
 def _managed(facts: Facts, found: tuple[FieldChange, ...], noticed: Effects) -> Decision:
+    protection, protecting = protection_concern.step(facts)
+    if protecting.actions:  # first and alone: the scale-in or rollout of a later pass sees it
+        decision = _assemble(facts, noticed + protecting, drive.current(facts), None, protection.activity)
+        return _protected(decision, protection)
     model_step = model_sync.step(facts, found)
     if model_step is not None:
         model, effects = model_step
-        return replace(_assemble(facts, noticed + effects, drive.current(facts), None, model.activity), model=model)
+        decision = _assemble(facts, noticed + effects + protecting, drive.current(facts), None, model.activity)
+        return _protected(replace(decision, model=model), protection)
     record = facts.status.rollout
     operation: OperationStep | None = None
-    effects = noticed
+    effects = noticed + protecting
     stepped = operations.step(facts, record)
     if stepped is not None:
-        operation, record, effects = stepped
+        operation, record, operation_effects = stepped
+        effects += operation_effects
     rollout, rollout_effects = drive.step(facts, record)
     effects += rollout_effects
     effects += automatic_mode.step(facts, rollout_running=rollout.record is not None, busy=bool(effects.actions))
-    return _assemble(facts, effects, rollout, operation, drive.summary(rollout))
+    return _protected(_assemble(facts, effects, rollout, operation, drive.summary(rollout)), protection)
+
+
+def _protected(decision: Decision, protection: ProtectionStep) -> Decision:
+    """The decision with the protection step (and its activity among what keeps the ScaleSet busy)."""
+    activity = protection.activity
+    progress = decision.progress
+    if activity is not None and activity not in progress:
+        progress = (*progress, activity)
+    return replace(decision, protection=protection, progress=progress)
 
 
 def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:

@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Literal
 
 from scaleset_operator.api.operation import Phase
-from scaleset_operator.api.status import RollingUpgradeProgress, RolloutOutcome, RolloutRecord, RolloutResult
+from scaleset_operator.api.status import (
+    InstanceProtectionStatus,
+    RollingUpgradeProgress,
+    RolloutOutcome,
+    RolloutRecord,
+    RolloutResult,
+)
 from scaleset_operator.cloud.changes import FieldChange
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.actions import Action
@@ -132,6 +138,16 @@ class OperationStep:
 
 
 @dataclass(frozen=True)
+class ProtectionStep:
+    """spec.instanceProtection this pass: ``status.instanceProtection`` after it, the VM updates it sends
+    (``SetProtection``), what it is doing and the entries that name no instance."""
+
+    entries: tuple[InstanceProtectionStatus, ...] = ()
+    activity: Reason | None = None
+    not_found: Reason | None = None
+
+
+@dataclass(frozen=True)
 class Pending:
     """The actions are about to be sent (the status written now is the intent)."""
 
@@ -190,6 +206,8 @@ class Decision:
     converged_reason: str = "Converged"
     management: ManagementStep | None = None
     """None: not evaluated this pass (nothing observed); ``status.management`` stays as stored."""
+    protection: ProtectionStep | None = None
+    """None: not evaluated this pass (nothing observed); ``status.instanceProtection`` stays."""
 
     def next_pass(self, outcome: Outcome, now: datetime) -> float:
         """Seconds until the next pass: as decided, or the capped backoff after a failed call."""

@@ -22,6 +22,7 @@ from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
     automatic_os_upgrade,
     counts,
+    instance_protection,
     management,
     model_drifted,
     observation,
@@ -43,6 +44,7 @@ CONDITION_SETTERS = (
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
     model_drifted.condition,
+    instance_protection.condition,
 )
 """In the order they are listed in status."""
 
@@ -64,6 +66,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         **rollout.fields(view),
         observation=observation.record(view),
         management=management.record(view),
+        **instance_protection.fields(view),
     )
     step = decision.operation
     operation = operation_status(step, outcome, view.wall_now) if step is not None else None
