@@ -30,6 +30,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError
+from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.secrets import SecretError, resolve, secret_refs
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner import events as planned_events
@@ -54,6 +55,16 @@ def _parse_spec(body: Mapping[str, Any]) -> tuple[ScaleSetSpec | None, SpecProbl
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         return None, SpecProblem("InvalidSpec", message)
+
+
+def _owned(body: Mapping[str, Any], observed: ObservedScaleSet) -> bool:
+    """This ScaleSet created or adopted the scale set (``status.management``), or an operator wrote it
+    (its hash tags: a scale set managed before the operator recorded ownership)."""
+    try:
+        management = ScaleSetStatus.model_validate(body.get("status") or {}).management
+    except ValidationError:
+        management = None
+    return (management is not None and management.origin is not None) or observed.model_hash is not None
 
 
 def _count_throttling(observation: Observation, wait: float) -> None:
@@ -285,6 +296,7 @@ class Reconciler:
             **common,
             spec=spec,
             desired=desired,
+            model_spec=extra.pinned_spec,
             observation=observation,
             latest_image_version=latest,
             operation=pending[1] if pending else None,
@@ -448,12 +460,17 @@ class Reconciler:
             emit("Warning", "InvalidSpec", "spec is invalid: nothing was created, nothing to delete")
             return True
         key = scale_set_key(spec, meta["name"])
-        if spec.deletionPolicy == "Orphan":
-            emit("Normal", "Orphaned", f"deletionPolicy Orphan: scale set {key.name} is left in place")
+        if spec.deletionPolicy == "Orphan" or spec.managementPolicy == "Observe":
+            why = "deletionPolicy Orphan" if spec.deletionPolicy == "Orphan" else "managementPolicy Observe"
+            emit("Normal", "Orphaned", f"{why}: scale set {key.name} is left in place")
             return True
         observed = await self.backend.get(key)
         if observed is None:
             emit("Normal", "Deleted", f"scale set {key.name} deleted")
+            return True
+        if not _owned(body, observed):
+            message = f"scale set {key.name} was neither created nor adopted by this ScaleSet: it is left in place"
+            emit("Normal", "Orphaned", message)
             return True
         if observed.provisioning_state != "Deleting":
             emit("Normal", "Deleting", f"deleting scale set {key.name} (deletionPolicy Delete)")

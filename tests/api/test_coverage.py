@@ -27,6 +27,8 @@ OPERATOR_FIELDS = {
     "deletionPolicy",
     "paused",
     "rolloutPolicy",
+    "managementPolicy",
+    "adopt",
     "capacityOwner",
     "autoscale",
     "instanceProtection",

@@ -5,6 +5,7 @@ the hashes they had; operations take VM names as instance IDs."""
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from scaleset_operator.cloud.desired import desired_model
 from scaleset_operator.localcp import Kubectl
 from tests.api.test_network_profile import HASH_BEFORE_NICS, SPEC
 from tests.e2e.journeys import example, with_name
+from tests.planner.specs import HEALTH_EXTENSION
 
 SETTINGS_HASH_BEFORE_FLEXIBLE = "0e55cffa11ad84f9"
 """``settings_hash()`` of ``SPEC`` computed before orchestrationMode existed."""
@@ -56,6 +58,43 @@ def test_what_flexible_does_not_support_is_refused_naming_the_field(fields: dict
     spec(**fields)  # the same fields are fine for Uniform
 
 
+@pytest.mark.parametrize(
+    ("upgrade", "field"),
+    [
+        ({"mode": "Rolling"}, "upgradePolicy.mode Rolling"),
+        (
+            {"automaticOSUpgradePolicy": {"enableAutomaticOSUpgrade": True}},
+            "upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade",
+        ),
+    ],
+)
+def test_health_gated_upgrades_on_flexible_need_the_application_health_extension(
+    upgrade: dict[str, Any], field: str
+) -> None:
+    """Flexible VMs report health only through the extension: a load balancer probe is not enough."""
+    probe = {
+        "healthProbe": {
+            "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/loadBalancers/lb/probes/p"
+        }
+    }
+    profile = {**copy.deepcopy(SPEC["virtualMachineProfile"]), "networkProfile": probe}
+    with pytest.raises(ValidationError, match=f"{re.escape(field)}: .*Application Health extension"):
+        spec(
+            orchestrationMode="Flexible",
+            platformFaultDomainCount=1,
+            upgradePolicy=upgrade,
+            virtualMachineProfile=profile,
+        )
+    spec(
+        platformFaultDomainCount=1, upgradePolicy=upgrade, virtualMachineProfile=profile
+    )  # Uniform: the probe is enough
+    profile["extensionProfile"] = {"extensions": [HEALTH_EXTENSION]}
+    flexible = spec(
+        orchestrationMode="Flexible", platformFaultDomainCount=1, upgradePolicy=upgrade, virtualMachineProfile=profile
+    )
+    assert flexible.virtualMachineProfile.extensionProfile.application_health
+
+
 @pytest.mark.parametrize("instance_id", ["0", "17", "web_1a2b3c4d"])
 def test_operations_take_decimal_ids_and_vm_names(instance_id: str) -> None:
     parsed = ScaleSetOperationSpec.model_validate(
@@ -82,6 +121,10 @@ def test_kubectl_apply_refuses_flexible_with_five_fault_domains_and_keeps_the_mo
     assert "spec.platformFaultDomainCount" in refused.stderr and "Flexible orchestration" in refused.stderr
 
     manifest["spec"]["platformFaultDomainCount"] = 1
+    unhealthy = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(manifest))
+    assert "spec.upgradePolicy.mode" in unhealthy.stderr and "Application Health extension" in unhealthy.stderr
+    profile = manifest["spec"]["virtualMachineProfile"]
+    profile.setdefault("extensionProfile", {}).setdefault("extensions", []).append(HEALTH_EXTENSION)
     kubectl.ok("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(manifest))
     manifest["spec"]["orchestrationMode"] = "Uniform"
     changed = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(manifest))

@@ -61,7 +61,7 @@ def wire(model: Any) -> dict[str, Any]:
 
 def test_the_body_carries_the_secrets_in_azures_places_and_no_reference() -> None:
     model = desired_model(maximal_spec(), secrets=SECRETS)
-    body = wire(mapping.scale_set(model, 2, {"owner": "platform"}))
+    body = wire(mapping.scale_set(model, 2))
     profile = body["properties"]["virtualMachineProfile"]
     assert profile["osProfile"]["adminPassword"] == SECRET["adminPassword"]
     assert profile["userData"] == SECRET["userData"]
@@ -72,7 +72,7 @@ def test_the_body_carries_the_secrets_in_azures_places_and_no_reference() -> Non
     assert body["properties"]["orchestrationMode"] == "Flexible"
     assert body["properties"]["upgradePolicy"] == {"mode": "Manual"}
     assert profile["priority"] == "Spot" and profile["billingProfile"] == {"maxPrice": 0.05}
-    assert body["tags"]["owner"] == "platform" and body["tags"]["costCenter"] == "42"
+    assert body["tags"]["costCenter"] == "42" and "scaleset.dev/model-hash" in body["tags"]
     windows = wire(mapping.scale_set(desired_model(maximal_spec("maximal-windows"), secrets=SECRETS), 1))
     win_profile = windows["properties"]["virtualMachineProfile"]
     assert win_profile["userData"] == "I3VzZXItZGF0YQ=="

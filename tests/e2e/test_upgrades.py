@@ -1,8 +1,10 @@
-"""Upgrade journeys with kubectl: the reimage lab (seed 002), Manual mode, rolling batches, operations."""
+"""Upgrade journeys with kubectl: the reimage lab (seed 002), Manual mode, rolling batches, operations,
+a Flexible scale set (VMs named after it, health from the Application Health extension)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -201,3 +203,27 @@ def test_operations_fail_clearly_for_unknown_targets(
     )
     message = kubectl.json("get", "scalesetoperation", "no-such-scaleset", "-n", ns)["status"]["message"]
     assert message == f"ScaleSet 'ghost' not found in namespace {ns}"
+
+
+def test_a_flexible_scale_set_rolls_out_and_replaces_a_deleted_vm(
+    kubectl: Kubectl, scaleset_operator: OperatorProcess, operator_namespace: str
+) -> None:
+    ns = operator_namespace
+    kubectl.apply(with_name(example("flexible-web-tier"), "flex", **{"sku.capacity": 2}), namespace=ns)
+    obj = wait_ready(kubectl, ns, "flex", timeout=90)
+    vms = [i["instanceId"] for i in instances(obj)]
+    assert len(vms) == 2 and all(re.fullmatch(r"flex_[0-9a-f]{8}", vm) for vm in vms), vms
+    assert {i["healthState"] for i in instances(obj)} == {"Healthy"}
+    assert condition(obj, "ModelDrifted")["reason"] == "InSync"
+
+    patch(kubectl, ns, "flex", {"sku": {"name": "Standard_D4s_v5", "capacity": 2}})
+    obj = eventually(lambda: get(kubectl, ns, "flex"), settled(2), timeout=90)
+    assert obj["status"]["rollingUpgrade"]["runningStatus"]["code"] == "Completed"
+    assert all(i["latestModelApplied"] for i in instances(obj))
+
+    done = operation(kubectl, ns, "delete-one", scaleSetName="flex", action="DeleteInstances", instanceIds=[vms[0]])
+    assert done["status"]["affectedInstances"] == [vms[0]]
+    obj = eventually(
+        lambda: get(kubectl, ns, "flex"), lambda o: o["status"].get("readyReplicas") == 2 and vms[0] not in str(o)
+    )
+    assert condition(obj, "Ready")["status"] == "True"

@@ -79,6 +79,20 @@ def test_differences(
     assert [(d.kind, d.fix, d.render()) for d in diffs] == expected
 
 
+FLEXIBLE = desired_model(
+    make_spec(orchestrationMode="Flexible", platformFaultDomainCount=1, **{"upgradePolicy.mode": "Manual"})
+)
+
+
+def test_a_resized_data_disk_on_flexible_needs_a_replacement_never_a_reimage_all() -> None:
+    """Flexible has no reimage-all: the fix named is Replace (delete the VM, the scale set recreates it)."""
+    diffs = differences(instance(data_disks={0: 16}), FLEXIBLE, None)
+    assert [(d.kind, d.fix, d.render()) for d in diffs] == [
+        (Drift.DATA_DISK_SIZE, Fix.REPLACE, "dataDisks[lun=0].diskSizeGB: 16 != 32 (needs Replace)")
+    ]
+    assert needs_reimage(diffs) and not needs_reimage_all(diffs)
+
+
 def test_what_only_a_reimage_fixes() -> None:
     assert needs_reimage(differences(instance(os_profile_fingerprint="old"), MODEL, None))
     assert not needs_reimage(differences(instance(latest_model_applied=False), MODEL, None))

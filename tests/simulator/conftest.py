@@ -12,6 +12,7 @@ from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_m
 from scaleset_operator.simulator.catalog import default_catalog
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
+from tests.planner.specs import HEALTH_EXTENSION
 
 KEY = ScaleSetKey("00000000-0000-0000-0000-000000000001", "rg-web", "web")
 JAMMY = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2"}
@@ -37,9 +38,12 @@ def build_model(
     password: str | None = None,
     sku: str = "Standard_D2s_v5",
     orchestration: str = "Uniform",
+    health_extension: bool | None = None,
 ) -> DesiredModel:
-    """A valid model through the real API types, so the tests exercise what the operator sends."""
+    """A valid model through the real API types, so the tests exercise what the operator sends.
+    Flexible ones have the Application Health extension unless told otherwise (their only health)."""
     disks = {0: 32} if data_disks is None else data_disks
+    with_health = orchestration == "Flexible" if health_extension is None else health_extension
     spec: dict[str, Any] = {
         "location": location,
         "azure": {"subscriptionId": KEY.subscription_id, "resourceGroup": KEY.resource_group, "name": KEY.name},
@@ -55,6 +59,7 @@ def build_model(
                 "imageReference": image or {**JAMMY, "version": "latest"},
                 "dataDisks": [{"lun": lun, "diskSizeGB": size} for lun, size in disks.items()],
             },
+            "extensionProfile": {"extensions": [HEALTH_EXTENSION] if with_health else []},
         },
     }
     return desired_model(ScaleSetSpec.model_validate(spec), admin_password=password)

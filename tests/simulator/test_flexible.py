@@ -32,6 +32,17 @@ def test_instances_are_vms_named_after_the_scale_set(cloud: SimulatedCloud, cloc
     assert {(i.provisioning_state, i.health_state) for i in observed.instances} == {("Succeeded", "Healthy")}
 
 
+def test_flexible_vms_report_health_only_through_the_application_health_extension(
+    cloud: SimulatedCloud, clock: ManualClock
+) -> None:
+    """As on Azure: a Flexible VM without the extension has no health (a probe gives it none)."""
+    cloud.apply(KEY, build_model(orchestration="Flexible", fault_domains=1, health_extension=False), 2)
+    clock.advance(60)
+    observed = cloud.snapshot(KEY)
+    assert observed is not None
+    assert {(i.provisioning_state, i.health_state) for i in observed.instances} == {("Succeeded", "Unknown")}
+
+
 def test_a_rerun_names_the_same_vms(clock: ManualClock) -> None:
     runs = []
     for _ in range(2):

@@ -1,10 +1,11 @@
 """The ``ScaleSet`` resource: the desired scale set model, with Azure's field names and defaults.
 
-Everything under ``spec`` except ``deletionPolicy``, ``paused``, ``rolloutPolicy`` and
-``capacityOwner`` mirrors the Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so
-Azure documentation applies. Those four are the operator's own knobs; ``autoscale`` mirrors
-``Microsoft.Insights/autoscaleSettings`` (``api/autoscale.py``). Secrets are never inline: the
-admin password comes from a Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
+Everything under ``spec`` except ``deletionPolicy``, ``paused``, ``rolloutPolicy``,
+``capacityOwner``, ``managementPolicy`` and ``adopt`` mirrors the Azure
+``Microsoft.Compute/virtualMachineScaleSets`` REST model, so Azure documentation applies. Those are
+the operator's own knobs (``managementPolicy`` and ``adopt``: ``api/management.py``); ``autoscale``
+mirrors ``Microsoft.Insights/autoscaleSettings`` (``api/autoscale.py``). Secrets are never inline:
+the admin password comes from a Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from scaleset_operator.api.disk_settings import (
     VMDiskSecurityProfile,
 )
 from scaleset_operator.api.durations import Duration, cel_at_least, parse_duration
+from scaleset_operator.api.management import ADOPT_DESCRIPTION, MANAGEMENT_POLICY_DESCRIPTION, ManagementPolicy
 from scaleset_operator.api.network_settings import (
     InterconnectGroupProfile,
     IpTag,
@@ -591,6 +593,9 @@ class Extension(ApiModel):
     properties: ExtensionProperties
 
 
+HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
+HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")
+
 _SEQUENCE_RULE = cel(
     "self.all(e, !has(e.properties.provisionAfterExtensions)"
     " || e.properties.provisionAfterExtensions.all(n, n != e.name && self.exists(o, o.name == n)))",
@@ -609,6 +614,15 @@ class ExtensionProfile(ApiModel):
         },
     )
     extensionsTimeBudget: Duration | None = optional(description="Time for all extensions to start; PT15M-PT120M.")
+
+    @property
+    def application_health(self) -> bool:
+        """The Application Health extension is installed: the instances report their own health
+        (the only health signal a Flexible scale set's VMs have)."""
+        return any(
+            ext.properties.publisher == HEALTH_EXTENSION_PUBLISHER and ext.properties.type in HEALTH_EXTENSION_TYPES
+            for ext in self.extensions
+        )
 
     @model_validator(mode="after")
     def _sequence(self) -> ExtensionProfile:
@@ -780,6 +794,13 @@ class InstanceProtection(ApiModel):
         return self.protectFromScaleIn or self.protectFromScaleSetActions, self.protectFromScaleSetActions
 
 
+_HEALTH_EXTENSION_NAMES = f"publisher {HEALTH_EXTENSION_PUBLISHER}, type {' or '.join(HEALTH_EXTENSION_TYPES)}"
+_HEALTH_EXTENSION_CEL = (
+    "self.virtualMachineProfile.extensionProfile.extensions.exists(e, "
+    f"e.properties.publisher == '{HEALTH_EXTENSION_PUBLISHER}' && "
+    f"(e.properties.type == '{HEALTH_EXTENSION_TYPES[0]}' || e.properties.type == '{HEALTH_EXTENSION_TYPES[1]}'))"
+)
+
 FLEXIBLE_RULES = (
     cel(
         "self.orchestrationMode != 'Flexible' || self.platformFaultDomainCount <= 3",
@@ -795,6 +816,20 @@ FLEXIBLE_RULES = (
         "self.orchestrationMode != 'Flexible' || !self.overprovision",
         "Flexible orchestration does not support overprovision",
         field_path=".overprovision",
+    ),
+    cel(
+        f"self.orchestrationMode != 'Flexible' || self.upgradePolicy.mode != 'Rolling' || {_HEALTH_EXTENSION_CEL}",
+        "Flexible orchestration reports VM health only through the Application Health extension: upgradePolicy.mode "
+        f"Rolling needs it in virtualMachineProfile.extensionProfile.extensions ({_HEALTH_EXTENSION_NAMES})",
+        field_path=".upgradePolicy.mode",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || !self.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade"
+        f" || {_HEALTH_EXTENSION_CEL}",
+        "Flexible orchestration reports VM health only through the Application Health extension: "
+        "automaticOSUpgradePolicy.enableAutomaticOSUpgrade needs it in "
+        f"virtualMachineProfile.extensionProfile.extensions ({_HEALTH_EXTENSION_NAMES})",
+        field_path=".upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade",
     ),
     cel(
         "self.orchestrationMode != 'Flexible' || !self.rolloutPolicy.reimageAllOnDiskDrift",
@@ -889,6 +924,8 @@ class ScaleSetSpec(ScaleSetProperties):
     autoscale: AutoscaleSettings | None = Field(
         default=None, description="Azure's autoscale settings for this scale set (docs/autoscale.md)."
     )
+    managementPolicy: ManagementPolicy = Field(default="Manage", description=MANAGEMENT_POLICY_DESCRIPTION)
+    adopt: bool = Field(default=False, description=ADOPT_DESCRIPTION)
 
     @model_validator(mode="after")
     def _one_capacity_owner(self) -> ScaleSetSpec:
@@ -910,6 +947,20 @@ class ScaleSetSpec(ScaleSetProperties):
             raise ValueError(
                 "rolloutPolicy.reimageAllOnDiskDrift: reimage-all does not apply to Flexible orchestration"
             )
+        upgrade = self.upgradePolicy
+        needs_health = {
+            "upgradePolicy.mode Rolling": upgrade.mode == "Rolling",
+            "upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade": (
+                upgrade.automaticOSUpgradePolicy.enableAutomaticOSUpgrade
+            ),
+        }
+        for field, wanted in needs_health.items():
+            if wanted and not self.virtualMachineProfile.extensionProfile.application_health:
+                raise ValueError(
+                    f"{field}: Flexible orchestration reports VM health only through the Application Health "
+                    "extension; add it to virtualMachineProfile.extensionProfile.extensions "
+                    f"({_HEALTH_EXTENSION_NAMES})"
+                )
         return self
 
     @property

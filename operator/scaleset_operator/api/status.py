@@ -102,7 +102,7 @@ class InstanceStatus(StatusModel):
         description="What still differs from the model and what fixes it, e.g. "
         "'dataDisks[lun=0].diskSizeGB 32 != 64 (needs ReimageAll)'.",
     )
-    requiredFixes: list[Literal["UpgradeInstances", "Reimage", "ReimageAll"]] = Field(
+    requiredFixes: list[Literal["UpgradeInstances", "Reimage", "ReimageAll", "Replace"]] = Field(
         default_factory=list,
         description="The instance actions that remove those differences (typed, for tools: no need to "
         "parse differsFromModel).",
@@ -286,6 +286,58 @@ class ObservationStatus(StatusModel):
     message: str | None = None
 
 
+class PushRecord(StatusModel):
+    """The last model push made to correct fields, to stop pushing what Azure does not keep."""
+
+    generation: int = Field(description="The ScaleSet generation the push was made for.")
+    fields: list[str] = Field(default_factory=list, description="The fields it was to change.")
+    attempts: int = Field(default=1, description="Pushes in a row that found the same fields differing.")
+
+
+class ManagementStatus(StatusModel):
+    """What the operator must remember about the cloud scale set across passes, beyond what it can
+    read back from Azure (planner/adoption.py, planner/model_drift.py)."""
+
+    origin: Literal["Created", "Adopted"] | None = Field(
+        default=None,
+        description="Created: this ScaleSet created the scale set. Adopted: it existed (spec.adopt, or it "
+        "carried the operator's hash tags) and this ScaleSet took it over, keeping what the spec does not set.",
+    )
+    since: Timestamp | None = Field(default=None, description="When it was created or adopted.")
+    secretsBaseline: str | None = Field(
+        default=None,
+        description="Fingerprint of what Azure never returns (admin password, protected settings, user data) "
+        "as last sent, or as assumed on adoption: when a Secret changes, the model is pushed again.",
+    )
+    managedEntries: list[str] = Field(
+        default_factory=list,
+        description="Entries of keyed lists and maps the spec declares (tags, extensions, NICs, data disks ...): "
+        "one removed from the spec later is removed from the scale set; entries added by others are kept.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    driftedFields: list[str] = Field(
+        default_factory=list,
+        description="Fields of the cloud scale set found changed outside the operator (managementPolicy "
+        "Observe: every field that differs from the spec) when last observed.",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    syncedGeneration: int | None = Field(
+        default=None,
+        description="The ScaleSet generation whose spec the scale set last matched: a difference found while "
+        "the generation is still this one was made outside the operator (drift), not by a spec change.",
+    )
+    syncedRevision: str | None = Field(
+        default=None,
+        description="The revision whose model the scale set last matched when it was not the spec's (a rollback "
+        "pin, a held change): a rollback or a release within one generation is the operator's change, not drift.",
+    )
+    lastPush: PushRecord | None = Field(
+        default=None,
+        description="The last push that was to change fields, until the scale set matches the spec: the "
+        "operator pushes the same fields twice at most, then reports them (ModelNotApplied).",
+    )
+
+
 class SimulatedClockStatus(StatusModel):
     """Simulator only (absent with Azure, whose clock is the wall clock)."""
 
@@ -341,6 +393,7 @@ class ScaleSetStatus(StatusModel):
         "with reason InstancesUnhealthy.",
     )
     simulatedClock: SimulatedClockStatus | None = None
+    management: ManagementStatus | None = None
     instanceProtection: list[InstanceProtectionStatus] = Field(
         default_factory=list,
         description="spec.instanceProtection as applied, plus instances whose protection is being removed.",

@@ -8,14 +8,22 @@ Azure's long-running operations seen through the protocol.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.cloud.autoscale import AUTOSCALE_HASH_TAG, AutoscaleKey, DesiredAutoscale, ObservedAutoscale
-from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
+from scaleset_operator.cloud.desired import (
+    MODEL_HASH_TAG,
+    SETTINGS_HASH_TAG,
+    DesiredModel,
+    ScaleSetKey,
+    operator_tags,
+)
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.protection import ProtectionPolicy
+from scaleset_operator.cloud.wire import cloud_model
 from scaleset_operator.simulator.engine import SimulatedCloud
 
 
@@ -27,10 +35,24 @@ class FakeBackend:
         self._autoscale_tags: dict[ScaleSetKey, dict[str, str]] = {}
 
     async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
-        return self.cloud.get(key)
+        """The engine's scale set, with its model shaped like the spec (what a GET returns) and the
+        hash tags the operator wrote on it (None on one the operator never wrote)."""
+        observed = self.cloud.get(key)
+        model = self.cloud.model(key)
+        if observed is None or model is None:
+            return observed
+        tags = model.properties.tags
+        return replace(
+            observed,
+            model_hash=tags.get(MODEL_HASH_TAG),
+            settings_hash=tags.get(SETTINGS_HASH_TAG),
+            model=cloud_model(model),
+        )
 
     async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        self.cloud.apply(key, model, capacity)
+        """The model with the operator's hash tags among its tags, as the Azure backend sends it."""
+        tags = {**model.properties.tags, **operator_tags(model)}
+        self.cloud.apply(key, replace(model, properties=model.properties.model_copy(update={"tags": tags})), capacity)
 
     async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         self.cloud.upgrade_instances(key, list(instance_ids))

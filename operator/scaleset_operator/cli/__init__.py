@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("local", "crds", "run", "status", "diff", "sim", "simulator")
+SUBCOMMANDS = ("local", "crds", "run", "status", "diff", "sim", "simulator", "import_")
 
 
 def build_parser() -> argparse.ArgumentParser:

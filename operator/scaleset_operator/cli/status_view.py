@@ -98,7 +98,7 @@ def _cell(instance: Obj, in_batch: bool) -> Text:
     text.append(" ✓" if latest else " ~", style="green" if latest else "yellow")
     text.append(f" {state}", style=style)
     text.append(f" {instance.get('imageVersion', '')}", style="dim")
-    if {"Reimage", "ReimageAll"} & set(instance.get("requiredFixes") or []):
+    if {"Reimage", "ReimageAll", "Replace"} & set(instance.get("requiredFixes") or []):
         text.append(" ⚠", style="bold yellow")
     return text
 
@@ -125,11 +125,13 @@ def _grid(status: Obj) -> RenderableType:
 
 def _condition_line(conditions: Mapping[str, Obj]) -> Text:
     text = Text("conditions  ", style="dim")
-    for kind in ("Ready", "Reconciling", "Stalled", "RolloutProgressing"):
+    for kind in ("Ready", "Reconciling", "Stalled", "RolloutProgressing", "ModelDrifted"):
         c = conditions.get(kind)
         if c is None:
             continue
-        bad = (kind == "Ready" and c["status"] != "True") or (kind == "Stalled" and c["status"] == "True")
+        bad = (kind == "Ready" and c["status"] != "True") or (
+            kind in ("Stalled", "ModelDrifted") and c["status"] == "True"
+        )
         text.append(f"{kind}={c['status']}", style="bold red" if bad else "green")
         text.append(f" {c.get('reason', '')}   ", style="dim")
     return text

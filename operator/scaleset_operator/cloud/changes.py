@@ -115,6 +115,8 @@ RULES: dict[str, tuple[Impact, str]] = {
     "deletionPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "paused": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "rolloutPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
+    "managementPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (Observe: nothing is written at all)"),
+    "adopt": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (whether an existing scale set may be taken over)"),
     "instanceProtection": (
         Impact.NO_INSTANCE_IMPACT,
         "set on each named instance's own model (a VM update of its protectionPolicy), not the scale set model",
@@ -196,8 +198,15 @@ def rule_for(path: str) -> tuple[Impact, str]:
 
 
 def _classified(path: str, old: Any, new: Any) -> FieldChange:
-    refine = REFINEMENTS.get(_pattern(path))
-    impact, reason = (refine(old, new) if refine else None) or rule_for(path)
+    return field_change(path, old, new)
+
+
+def field_change(path: str, old: Any, new: Any, *, pattern: str | None = None) -> FieldChange:
+    """One changed field, classified; for comparisons made elsewhere (``cloud/merge.py``), whose
+    ``pattern`` is the path without its list and map keys (a map key may hold dots)."""
+    pattern = _pattern(path) if pattern is None else pattern
+    refine = REFINEMENTS.get(pattern)
+    impact, reason = (refine(old, new) if refine else None) or rule_for(pattern)
     return FieldChange(path, old, new, impact, reason)
 
 

@@ -146,6 +146,12 @@ class DesiredModel:
         return _digest(hashed)[:16]
 
 
+def operator_tags(model: DesiredModel) -> dict[str, str]:
+    """The tags the operator writes on the scale set with each push: which model it last sent (not
+    read back to decide anything but who wrote the scale set: ``planner/adoption.py``)."""
+    return {MODEL_HASH_TAG: model.model_hash(), SETTINGS_HASH_TAG: model.settings_hash()}
+
+
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 

@@ -2,14 +2,17 @@
 
 One observation = one scale set GET plus one VM list with the instance view expanded (Flexible
 orchestration on Azure: two filtered VM lists); the planner works only from this snapshot (plus the
-recorded rollout), never from per-instance calls.
+recorded rollout), never from per-instance calls. The scale set GET also gives the whole model the
+scale set holds (``ObservedScaleSet.model``), which the planner compares with the spec field by
+field (``planner/model_drift.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 ProvisioningState = Literal["Creating", "Updating", "Succeeded", "Failed", "Deleting"]
 PowerState = Literal["starting", "running", "stopping", "stopped", "deallocated"]
@@ -103,6 +106,10 @@ class ObservedScaleSet:
     etag: str | None = None
     orchestration_mode: OrchestrationMode = "Uniform"
     """Flexible: instance IDs are VM names (``web_1a2b3c4d``), not decimal numbers; never parse them."""
+    model: Mapping[str, Any] | None = field(default=None, hash=False)
+    """The model the scale set holds, shaped like ``ScaleSet.spec`` (``cloud/wire.observed_model``:
+    Azure's names, no capacity, no secrets, no operator tags, the cloud's own ``upgradePolicy``);
+    None when the backend cannot tell (then only the hash tags say whether the model changed)."""
 
     def instance(self, instance_id: str) -> ObservedInstance | None:
         return next((i for i in self.instances if i.instance_id == instance_id), None)

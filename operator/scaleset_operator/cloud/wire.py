@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from scaleset_operator.api.scaleset import ScaleSetSpec
-from scaleset_operator.cloud.desired import DesiredModel
+from scaleset_operator.api.scaleset import ScaleSetSpec, UpgradePolicy
+from scaleset_operator.cloud.desired import OPERATOR_TAGS, DesiredModel
 from scaleset_operator.cloud.secrets import ADMIN_PASSWORD, USER_DATA, protected_settings
 
 JsonDict = dict[str, Any]
@@ -61,21 +61,23 @@ def to_arm(model: DesiredModel, capacity: int, tags: Mapping[str, str]) -> JsonD
 
 
 def vm_profile(model: DesiredModel) -> JsonDict:
-    """``virtualMachineProfile`` with secret values in place of their references."""
+    """``virtualMachineProfile`` with secret values in place of their references (a model without
+    them, such as a simulator's, gives a profile without them)."""
     profile: JsonDict = model.profile.model_dump(mode="json", exclude_none=True)
     os_profile = profile["osProfile"]
     os_profile.pop("adminPasswordSecretRef", None)
     if model.admin_password is not None:
         os_profile["adminPassword"] = model.admin_password
-    if profile.pop("userDataSecretRef", None) is not None:
+    if profile.pop("userDataSecretRef", None) is not None and USER_DATA in model.secret_values:
         profile[USER_DATA] = model.secret_values[USER_DATA]
     image = profile["storageProfile"]["imageReference"]
     if "id" in image:
         profile["storageProfile"]["imageReference"] = {"id": image["id"]}
     extensions = profile.get("extensionProfile", {})
     for ext in extensions.get("extensions", []):
-        if ext["properties"].pop("protectedSettingsSecretRef", None) is not None:
-            ext["properties"]["protectedSettings"] = model.secret_values[protected_settings(ext["name"])]
+        target = protected_settings(ext["name"])
+        if ext["properties"].pop("protectedSettingsSecretRef", None) is not None and target in model.secret_values:
+            ext["properties"]["protectedSettings"] = model.secret_values[target]
     _drop_empty(extensions, "extensions")
     _drop_empty(profile, "extensionProfile", "networkProfile")
     return profile
@@ -100,6 +102,33 @@ def from_arm(body: Mapping[str, Any]) -> tuple[JsonDict, dict[str, Any]]:
     secrets = _take_secrets(profile)
     spec["virtualMachineProfile"] = profile
     return prune(ScaleSetSpec, spec), secrets
+
+
+def observed_model(body: Mapping[str, Any]) -> JsonDict:
+    """The model a scale set's resource body holds, shaped like ``ScaleSet.spec`` for comparing with
+    it (``cloud/merge.py``): ``from_arm``'s model without the capacity (observed on its own) and the
+    operator's hash tags, plus the scale set's own ``upgradePolicy`` (the operator keeps it Manual and
+    runs the policy itself; ``import`` makes it the spec's). No secrets: Azure returns none; user data
+    when the GET asked for it (``$expand=userData``), so a push can keep it."""
+    model, secrets = from_arm(body)
+    if secrets.get(USER_DATA) is not None:
+        model["virtualMachineProfile"][USER_DATA] = secrets[USER_DATA]
+    sku = model.get("sku")
+    if isinstance(sku, dict):
+        sku.pop("capacity", None)
+    tags = {k: v for k, v in (model.pop("tags", None) or {}).items() if k not in OPERATOR_TAGS}
+    if tags:
+        model["tags"] = tags
+    policy = (body.get("properties") or {}).get("upgradePolicy")
+    if policy is not None:
+        model["upgradePolicy"] = prune(UpgradePolicy, policy, "upgradePolicy")
+    return model
+
+
+def cloud_model(model: DesiredModel) -> JsonDict:
+    """What a cloud holding ``model`` returns (``observed_model`` of the body a PUT of it sends):
+    the in-process simulator's view of its scale sets, secrets and their references left out."""
+    return observed_model(to_arm(model.without_secrets(), 0, model.properties.tags))
 
 
 class ShapeError(ValueError):

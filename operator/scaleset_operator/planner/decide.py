@@ -6,13 +6,19 @@ Order of business (one phase per pass keeps every step crash-safe and observable
 1. the spec cannot be planned (invalid, Secret missing) -> nothing but the blocker;
 2. the cloud could not be observed -> nothing is planned from facts we do not have; look again
    after a capped backoff (``requeue.after_failure``);
-3. spec.instanceProtection differs from what the instances report -> ``SetProtection`` (alone, so
+3. the scale set is missing -> ``ApplyModel`` (create); with ``managementPolicy: Observe``, the
+   ``NotFound`` blocker instead (Observe never creates);
+4. whose scale set it is (``adoption``): an existing one this ScaleSet did not create and may not
+   adopt -> the ``AlreadyExists`` blocker, nothing written; how it differs from the spec, field by
+   field (``model_drift``); with ``managementPolicy: Observe`` -> report, write nothing;
+5. a difference Azure cannot apply (an immutable field) -> the blocker, nothing written;
+6. spec.instanceProtection differs from what the instances report -> ``SetProtection`` (alone, so
    the scale-in or rollout of a later pass sees it);
-   the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
-4. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
-5. a rollout is recorded or due -> step it (``rollout.drive``);
-6. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
-7. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
+7. the model / settings / capacity differ -> ``ApplyModel`` (the observed model with the spec over it);
+8. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
+9. a rollout is recorded or due -> step it (``rollout.drive``);
+10. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
+11. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
 
 Each concern returns its own typed step and adds, in priority order, what keeps the ScaleSet busy
 (``progress``) and what needs a person (``blockers``); ``status.build_status`` renders them. A new
@@ -22,14 +28,18 @@ concern is a new module called here plus its own condition setter.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.api.rollout_status import ChangePreview, PinnedRevision
+from scaleset_operator.cloud.changes import FieldChange
 from scaleset_operator.planner import (
+    adoption,
     automatic_mode,
     change_preview,
     events,
     instances,
+    model_drift,
     model_sync,
     os_upgrade,
     requeue,
@@ -39,12 +49,15 @@ from scaleset_operator.planner import protection as protection_concern
 from scaleset_operator.planner.decision import (
     Decision,
     Effects,
+    ManagementStep,
     OperationStep,
+    OSUpgradeCheck,
     ProtectionStep,
     Reason,
     RevisionStep,
     RolloutStep,
 )
+from scaleset_operator.planner.events import PlannedEvent
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
@@ -62,7 +75,11 @@ def decide(inputs: DecideInputs) -> Decision:
     observation = inputs.observation
     if isinstance(observation, Unknown):
         return _unobserved(inputs, observation)
-    if isinstance(observation, Absent) or observation.scale_set.provisioning_state == "Deleting":
+    assert inputs.spec is not None
+    observing = inputs.spec.managementPolicy == "Observe"
+    if isinstance(observation, Absent):
+        return _absent_observed(inputs) if observing else _create(inputs)
+    if observation.scale_set.provisioning_state == "Deleting" and not observing:
         return _create(inputs)
     return _observed(inputs, _facts(inputs, observation))
 
@@ -84,6 +101,7 @@ def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
         jobs=inputs.jobs,
         pinned=pinned,
         base_revision=inputs.base_revision,
+        comparison=inputs.comparison,
     )
 
 
@@ -139,25 +157,99 @@ def _create(inputs: DecideInputs) -> Decision:
         revision=revision,
         progress=(model.activity,),
         blockers=tuple(b for b in (os_upgrade.requirements_blocker(inputs.spec),) if b is not None),
+        management=ManagementStep("Created"),
     )
 
 
+def _absent_observed(inputs: DecideInputs) -> Decision:
+    """managementPolicy Observe and no scale set: nothing to report, and nothing is created."""
+    missing = adoption.not_found(inputs)
+    first = inputs.status.management is None
+    noticed = (events.warning(missing.reason, missing.message),) if first else ()
+    return Decision(observation=inputs.observation, events=noticed, blockers=(missing,), management=ManagementStep())
+
+
 def _observed(inputs: DecideInputs, facts: Facts) -> Decision:
+    """Whose scale set it is, how it differs from the spec, then (Manage) what to do about it."""
+    found = model_drift.differences(facts)
+    owner = adoption.ownership(facts, found)
+    if owner.blocker is not None:
+        first = facts.status.management is None
+        warned = (events.warning(owner.blocker.reason, owner.blocker.message),) if first else ()
+        return _held(facts, owner.blocker, ManagementStep(differences=found, held=True), warned)
+    step = ManagementStep(owner.origin, found, model_drift.outside(facts, found), adoption.observing(facts))
+    noticed: tuple[PlannedEvent, ...] = model_drift.events(facts, step)
+    if owner.adopted_now:
+        noticed = (events.normal("Adopted", adoption.adopted_message(facts, found)), *noticed)
+    if step.observing:
+        return _observing(facts, step, Effects(events=noticed))
+    refused = model_drift.refusal(facts, found)
+    if refused is not None:
+        return _held(facts, refused, step, noticed)
+    return replace(_managed(inputs, facts, found, Effects(events=noticed)), management=step)
+
+
+def _held(facts: Facts, blocker: Reason, step: ManagementStep, noticed: tuple[PlannedEvent, ...]) -> Decision:
+    """Nothing is written: the scale set is someone else's, or the spec cannot be pushed to it."""
+    return Decision(
+        observation=Observed(facts.scale_set),
+        events=noticed,
+        blockers=(blocker,),
+        management=step,
+        os_upgrade=_not_managed(facts, blocker.reason, f"no OS upgrade starts: {blocker.message}"),
+        **_unhealthy(facts),
+    )
+
+
+def _unhealthy(facts: Facts) -> dict[str, Any]:
+    """Unhealthy instances, reported even when nothing is managed (Ready says so)."""
+    found = instances.unhealthy(facts)
+    return {"degraded": found.reason, "unhealthy_since": found.since} if found is not None else {}
+
+
+def _not_managed(facts: Facts, reason: str, message: str) -> OSUpgradeCheck | None:
+    return OSUpgradeCheck("NotManaged", reason, message) if os_upgrade.enabled(facts.spec) else None
+
+
+def _observing(facts: Facts, step: ManagementStep, effects: Effects) -> Decision:
+    """managementPolicy Observe: report everything, write nothing (operations are refused, a stored
+    rollout is kept as it stands for when the ScaleSet manages again)."""
+    record, operation = facts.status.rollout, None
+    stepped = operations.step(facts, record)
+    if stepped is not None:
+        operation, record, more = stepped
+        effects += Effects(events=more.events)
+    return Decision(
+        observation=Observed(facts.scale_set),
+        events=effects.events,
+        rollout=RolloutStep(record, results=tuple(facts.status.lastRollouts), moving=False),
+        operation=replace(operation, sends=False) if operation is not None else None,
+        converged_message=adoption.observing_message(step.differences),
+        converged_reason="Observing",
+        management=step,
+        os_upgrade=_not_managed(facts, "Observing", "managementPolicy Observe: the operator starts no OS upgrade"),
+        **_unhealthy(facts),
+    )
+
+
+def _managed(inputs: DecideInputs, facts: Facts, found: tuple[FieldChange, ...], noticed: Effects) -> Decision:
     protection, protecting = protection_concern.step(facts)
     preview = change_preview.step(facts)
     if protecting.actions:  # first and alone: the scale-in or rollout of a later pass sees it
         revision = revisions.step(inputs, pinned=facts.pinned, preview=preview)
-        decision = _assemble(facts, protecting, drive.current(facts), None, protection.activity, revision)
+        decision = _assemble(facts, noticed + protecting, drive.current(facts), None, protection.activity, revision)
         return _protected(decision, protection)
-    model_step = None if _switching(inputs, preview) else model_sync.step(facts)
+    model_step = None if _switching(inputs, preview) else model_sync.step(facts, found)
     if model_step is not None:
         model, effects = model_step
         revision = revisions.step(inputs, pinned=facts.pinned, preview=preview)
-        decision = _assemble(facts, effects + protecting, drive.current(facts), None, model.activity, revision)
+        decision = _assemble(
+            facts, noticed + effects + protecting, drive.current(facts), None, model.activity, revision
+        )
         return _protected(replace(decision, model=model), protection)
     record = facts.status.rollout
     operation: OperationStep | None = None
-    effects = protecting
+    effects = noticed + protecting
     stepped = operations.step(facts, record)
     if stepped is not None:
         operation, record, operation_effects = stepped

@@ -22,6 +22,7 @@ from scaleset_operator.api.status import (
     RolloutRecord,
     RolloutResult,
 )
+from scaleset_operator.cloud.changes import FieldChange
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.actions import Action, DrainJob
 from scaleset_operator.planner.events import PlannedEvent
@@ -99,8 +100,32 @@ class RevisionStep:
     """``status.changePreview``: what the spec's latest change does, held or approved."""
 
 
+@dataclass(frozen=True)
+class ManagementStep:
+    """Whose scale set it is and how it differs from the spec this pass (``status.management``, the
+    ``ModelDrifted`` condition): ``planner/adoption.py`` and ``planner/model_drift.py``."""
+
+    origin: Literal["Created", "Adopted"] | None = None
+    differences: tuple[FieldChange, ...] = ()
+    """The cloud scale set against the spec (the capacity included), as observed this pass."""
+    outside: bool = False
+    """The differences were made outside the operator: the spec did not change since the scale set last
+    matched it (``status.management.syncedGeneration``)."""
+    observing: bool = False
+    """managementPolicy Observe: reported, never corrected."""
+    held: bool = False
+    """Not this ScaleSet's scale set (AlreadyExists): nothing is managed, nothing recorded."""
+
+
 OSUpgradeState = Literal[
-    "RequirementsNotMet", "Rolling", "UpToDate", "Starting", "WaitingForImageCatalog", "NotRetried", "TooManyUnhealthy"
+    "RequirementsNotMet",
+    "Rolling",
+    "UpToDate",
+    "Starting",
+    "WaitingForImageCatalog",
+    "NotRetried",
+    "TooManyUnhealthy",
+    "NotManaged",
 ]
 
 
@@ -219,6 +244,9 @@ class Decision:
     """The scale set has not been observed for longer than this ``rolloutPolicy.progressDeadline``
     while retrying: a person should look (Stalled, with the cause)."""
     converged_message: str = "the scale set matches the model"
+    converged_reason: str = "Converged"
+    management: ManagementStep | None = None
+    """None: not evaluated this pass (nothing observed); ``status.management`` stays as stored."""
     protection: ProtectionStep | None = None
     """None: not evaluated this pass (nothing observed); ``status.instanceProtection`` stays."""
 

@@ -5,6 +5,14 @@ reimaged instances, and a data disk resize leaves the provisioned disk at its ol
 reimage-all. Decisions (the ``ReimageRequired`` condition, the opt-in reimage-all rollout) use the
 ``Drift`` kinds and their ``Fix``; the human-readable ``differsFromModel`` lines in status are
 rendered from them.
+
+Flexible orchestration has no reimage-all (Azure: "Not applicable"): a Flexible VM's data disks are
+managed disks of its own. Azure's answer to a resize there is to resize each VM's disk through the
+Disks API (``az disk update --size-gb``: online where Azure can expand the disk without downtime,
+else with the VM deallocated; the file system is then grown inside the guest), or to replace the VM
+(delete it; the scale set creates a new one from the model). The operator does neither on its own:
+the fix it names is ``Replace`` (a ``DeleteInstances`` operation, the capacity then brings a new
+VM), which loses the disk's data like a reimage-all would.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ class Fix(StrEnum):
     UPGRADE = "UpgradeInstances"
     REIMAGE = "Reimage"
     REIMAGE_ALL = "ReimageAll"
+    REPLACE = "Replace"
+    """Flexible: delete the VM and let the scale set create it again from the model (or resize its
+    managed disk outside the scale set: see the module docstring)."""
 
 
 class Drift(StrEnum):
@@ -86,11 +97,12 @@ def differences(instance: ObservedInstance, desired: DesiredModel, latest: str |
 
 def _disk_differences(instance: ObservedInstance, desired: DesiredModel) -> list[Difference]:
     wanted = desired.data_disk_sizes()
+    rebuild = Fix.REPLACE if desired.flexible else Fix.REIMAGE_ALL
     diffs: list[Difference] = []
     for lun in sorted(set(wanted) | set(instance.data_disks)):
         have, want = instance.data_disks.get(lun), wanted.get(lun)
         if have is not None and want is not None and have != want:
-            diffs.append(Difference(Drift.DATA_DISK_SIZE, Fix.REIMAGE_ALL, have=str(have), want=str(want), lun=lun))
+            diffs.append(Difference(Drift.DATA_DISK_SIZE, rebuild, have=str(have), want=str(want), lun=lun))
         elif instance.latest_model_applied and have is None and want is not None:
             diffs.append(Difference(Drift.DATA_DISK_MISSING, Fix.UPGRADE, lun=lun))
         elif instance.latest_model_applied and want is None and have is not None:
@@ -99,8 +111,8 @@ def _disk_differences(instance: ObservedInstance, desired: DesiredModel) -> list
 
 
 def needs_reimage(diffs: list[Difference]) -> bool:
-    """Differences that no upgrade can fix: only a reimage (or reimage-all) can."""
-    return any(d.fix in (Fix.REIMAGE, Fix.REIMAGE_ALL) for d in diffs)
+    """Differences that no upgrade can fix: only a reimage (reimage-all, or on Flexible a replacement) can."""
+    return any(d.fix in (Fix.REIMAGE, Fix.REIMAGE_ALL, Fix.REPLACE) for d in diffs)
 
 
 def needs_reimage_all(diffs: list[Difference]) -> bool:

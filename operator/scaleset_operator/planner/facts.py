@@ -17,6 +17,7 @@ from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
 from scaleset_operator.planner.health import has_health_signal
 from scaleset_operator.planner.inputs import GateMeasurement, JobState, OperationView, RevisionData
+from scaleset_operator.planner.model_comparison import Comparison
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class Facts:
     pinned: PinnedRevision | None = None
     """The rollback pin, while it applies: ``desired`` is then the pinned revision's model."""
     base_revision: RevisionData | None = None
+    comparison: Comparison | None = None
+    """The observed model against the spec, field by field (``model_comparison``); None when the
+    backend did not say what model the scale set holds."""
 
     @property
     def capacity(self) -> int:

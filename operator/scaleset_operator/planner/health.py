@@ -4,7 +4,8 @@ Azure's rules: an initializing instance is waited for; unknown health counts as 
 that a scale set with no health signal at all (no probe, no Application Health extension) cannot
 report health, so there provisioning + power decide readiness. A stopped or deallocated instance
 (someone powered it off: a ScaleSetOperation, the portal, the guest OS, a Spot eviction) is neither:
-it is not ready, but it is a settled state, not a failure and not progress (docs/upgrades.md).
+it is not ready, but it is a settled state, not a failure and not progress (docs/upgrades.md). A
+Flexible scale set's VMs report health only through the Application Health extension.
 """
 
 from __future__ import annotations
@@ -12,18 +13,14 @@ from __future__ import annotations
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.cloud.observed import ObservedInstance
 
-HEALTH_EXTENSION_PUBLISHER = "Microsoft.ManagedServices"
-HEALTH_EXTENSION_TYPES = ("ApplicationHealthLinux", "ApplicationHealthWindows")
-
 
 def has_health_signal(spec: ScaleSetSpec) -> bool:
+    """A load balancer probe or the Application Health extension; for Flexible orchestration only the
+    extension (Azure gives Flexible VMs no health from a probe: docs/azure.md, "Flexible")."""
     profile = spec.virtualMachineProfile
-    if profile.networkProfile.healthProbe is not None:
+    if profile.networkProfile.healthProbe is not None and spec.orchestrationMode != "Flexible":
         return True
-    return any(
-        ext.properties.publisher == HEALTH_EXTENSION_PUBLISHER and ext.properties.type in HEALTH_EXTENSION_TYPES
-        for ext in profile.extensionProfile.extensions
-    )
+    return profile.extensionProfile.application_health
 
 
 STOPPED_POWER_STATES = ("stopped", "deallocated")

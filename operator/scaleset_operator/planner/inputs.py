@@ -10,7 +10,8 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
-from scaleset_operator.planner.observation import Absent, Observation
+from scaleset_operator.planner.model_comparison import Comparison, compare
+from scaleset_operator.planner.observation import Absent, Observation, Observed
 from scaleset_operator.planner.simulated_time import SimulatedClock
 
 
@@ -76,7 +77,11 @@ class DecideInputs:
     spec: ScaleSetSpec | None = None
     desired: DesiredModel | None = field(default=None)
     """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given. While
-    a rollback pin applies (``status.pinnedRevision``), the pinned revision's model instead."""
+    a rollback pin applies or a change is held (``status.pinnedRevision``, ``status.changePreview``), the
+    pinned or held revision's model (``model_spec``). Once the scale set is observed, it is the observed
+    model with that spec over it (``comparison``)."""
+    model_spec: ScaleSetSpec | None = None
+    """The spec whose model is sent: a pinned or held revision's; None: ``spec`` itself."""
     problem: SpecProblem | None = None
     observation: Observation = field(default_factory=Absent)
     latest_image_version: str | None = None
@@ -92,9 +97,21 @@ class DecideInputs:
     change preview and the new revision's summary compare with."""
     clock: SimulatedClock | None = None
     """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
+    comparison: Comparison | None = field(default=None, init=False)
+    """The observed model against the spec (``model_drift.compare``); None when the scale set was
+    not observed, or the backend did not say what model it holds."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):
             raise ValueError("DecideInputs needs exactly one of spec and problem")
         if self.desired is None and self.spec is not None:
-            object.__setattr__(self, "desired", desired_model(self.spec))
+            object.__setattr__(self, "desired", desired_model(self.model_spec or self.spec))
+        observation = self.observation
+        if self.spec is None or self.desired is None or not isinstance(observation, Observed):
+            return
+        if observation.scale_set.model is not None:
+            found = compare(
+                self.model_spec or self.spec, self.desired, observation.scale_set.model, self.status.management
+            )
+            object.__setattr__(self, "comparison", found)
+            object.__setattr__(self, "desired", found.desired)

@@ -3,15 +3,27 @@
 Pushed first, before any instance is touched, one phase per pass: new instances get the model at
 once, existing ones follow through the upgrade policy. A recorded maxSurge batch owns the capacity
 while it runs (sent or not: after a crash it may already be applied), so it is not scaled back.
+
+Whether to push is decided field by field (``model_drift.differences``: the observed model against
+the spec, whatever changed it, the spec or someone outside), plus the Secrets, which Azure never
+returns: their fingerprints against the baseline recorded at the last push. The model pushed is the
+observed one with the spec over it (``model_comparison``), so nothing the spec does not set is lost.
+The hash tags the operator writes are not read back for this: an adopted scale set has none, and a
+scale set that matches the spec is never written just to tag it. Only when the backend cannot say
+what model the scale set holds are the hash tags compared, as before.
 """
 
 from __future__ import annotations
 
+from scaleset_operator.cloud.changes import FieldChange, Impact
 from scaleset_operator.planner.actions import ApplyModel
 from scaleset_operator.planner.decision import Effects, ModelStep, Reason
 from scaleset_operator.planner.events import PlannedEvent, normal
 from scaleset_operator.planner.facts import Facts
+from scaleset_operator.planner.model_drift import capacity_differs, capacity_owner, secrets_changed
 from scaleset_operator.planner.requeue import BUSY_RESYNC_SECONDS
+
+SETTINGS = (Impact.NO_INSTANCE_IMPACT, Impact.SCALE)
 
 
 def create(name: str, capacity: int) -> tuple[ModelStep, Effects]:
@@ -21,21 +33,45 @@ def create(name: str, capacity: int) -> tuple[ModelStep, Effects]:
     return step, Effects((ApplyModel(capacity, reason="CreateScaleSet"),), (event,), BUSY_RESYNC_SECONDS)
 
 
-def step(facts: Facts) -> tuple[ModelStep, Effects] | None:
-    """``ApplyModel`` when the model, the settings or the capacity differ; None when in sync."""
-    observed, desired, capacity = facts.scale_set, facts.desired, facts.capacity
-    record = facts.status.rollout
-    surging = record is not None and record.batch is not None and record.batch.action == "Surge"
-    model_changed = observed.model_hash != facts.model_hash
-    capacity_differs = observed.capacity != capacity and not surging
-    if not (model_changed or observed.settings_hash != desired.settings_hash() or capacity_differs):
+def step(facts: Facts, found: tuple[FieldChange, ...] = ()) -> tuple[ModelStep, Effects] | None:
+    """``ApplyModel`` when the model, the settings or the capacity differ; None when in sync.
+    ``found``: the differences of this pass (``model_drift.differences``)."""
+    if facts.comparison is None:
+        return _by_hashes(facts)
+    secrets = secrets_changed(facts)
+    fields = [c for c in found if c.path != "sku.capacity"]
+    if not (fields or secrets or capacity_differs(facts)):
         return None
+    model_changed = secrets or any(c.impact not in SETTINGS for c in fields)
+    what = [c.path for c in fields] + (["Secret values"] if secrets else [])
+    return _push(facts, model_changed, what)
+
+
+def _by_hashes(facts: Facts) -> tuple[ModelStep, Effects] | None:
+    """The backend did not say what model the scale set holds: compare the operator's hash tags."""
+    observed, desired = facts.scale_set, facts.desired
+    model_changed = observed.model_hash != facts.model_hash
+    if not (model_changed or observed.settings_hash != desired.settings_hash() or capacity_differs(facts)):
+        return None
+    return _push(facts, model_changed, [])
+
+
+def _push(facts: Facts, model_changed: bool, what: list[str]) -> tuple[ModelStep, Effects]:
+    observed, capacity = facts.scale_set, _capacity(facts)
     events: list[PlannedEvent] = []
+    fields = f": {', '.join(what[:5])}{' ...' if len(what) > 5 else ''}" if what else ""
     if model_changed:
-        events.append(normal("ModelUpdated", "pushing the new scale set model"))
+        events.append(normal("ModelUpdated", f"pushing the new scale set model{fields}"))
+    elif what:
+        events.append(normal("SettingsUpdated", f"pushing the scale set's settings{fields}"))
     if observed.capacity != capacity:
         events.append(normal("Scaling", f"capacity {observed.capacity} -> {capacity}"))
     activity = Reason("UpdatingModel" if model_changed else "Scaling", f"applying the model with capacity {capacity}")
     model = ModelStep("UpdateModel" if model_changed else "Scale", capacity, activity)
     action = ApplyModel(capacity, reason=model.kind)
     return model, Effects((action,), tuple(events), BUSY_RESYNC_SECONDS)
+
+
+def _capacity(facts: Facts) -> int:
+    """The capacity to send: the spec's, unless something else owns it (``spec.capacityOwner``)."""
+    return facts.capacity if capacity_owner(facts.spec) == "Spec" else facts.scale_set.capacity

@@ -18,6 +18,9 @@ Routes:
 - ``GET /scalesets``: ``{"scaleSets": [summary...]}`` (name, resourceGroup, subscriptionId,
   location, capacity, instances, ready, upToDate, provisioningState, modelHash, image, etag).
 - ``GET /scalesets/{name}``: one summary.
+- ``GET /scalesets/{name}/model``: ``{"subscriptionId", "resourceGroup", "name", "capacity", "model"}``:
+  the model the scale set holds, shaped like ``ScaleSet.spec`` as a GET returns it (no secrets, no
+  user data: the engine keeps only fingerprints of them), for ``scaleset-operator import``.
 - ``GET /calls/log``: every write call in order with its instance IDs.
 - ``DELETE /scalesets/{name}``: remove a scale set at once, as if deleted outside the operator.
 - ``GET /scalesets/{name}/instances``: ``{"instances": [...]}``: the instance view plus what only the
@@ -68,6 +71,7 @@ from scaleset_operator.autoscale import Evaluation
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import HealthState
+from scaleset_operator.cloud.wire import cloud_model
 from scaleset_operator.simulator.engine import InstanceDetail, SimulatedCloud
 from scaleset_operator.simulator.metrics import values_at
 
@@ -120,6 +124,7 @@ def create_app(cloud: SimulatedCloud) -> web.Application:
             web.get("/scalesets", _list_scale_sets),
             web.get("/scalesets/{name}", _get_scale_set),
             web.delete("/scalesets/{name}", _remove_scale_set),
+            web.get("/scalesets/{name}/model", _get_model),
             web.get("/scalesets/{name}/instances", _list_instances),
             web.post("/scalesets/{name}/instances/{id}/health", _set_health),
             web.delete("/scalesets/{name}/instances/{id}/health", _clear_health),
@@ -334,6 +339,23 @@ async def _list_scale_sets(request: web.Request) -> web.Response:
 
 async def _get_scale_set(request: web.Request) -> web.Response:
     return web.json_response(_summary(_cloud(request), _key(request)))
+
+
+async def _get_model(request: web.Request) -> web.Response:
+    key = _key(request)
+    cloud = _cloud(request)
+    model, observed = cloud.model(key), cloud.snapshot(key)
+    if model is None or observed is None:
+        raise _HttpError(404, "NotFound", f"no scale set named {key.name!r}")
+    return web.json_response(
+        {
+            "subscriptionId": key.subscription_id,
+            "resourceGroup": key.resource_group,
+            "name": key.name,
+            "capacity": observed.capacity,
+            "model": cloud_model(model),
+        }
+    )
 
 
 async def _remove_scale_set(request: web.Request) -> web.Response:

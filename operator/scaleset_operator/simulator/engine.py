@@ -945,6 +945,12 @@ class SimulatedCloud:
         self._schedule(at, done)
 
     def _start_health(self, scale_set: SimScaleSet, instance: SimInstance, now: datetime) -> None:
+        """Health after a boot: Initializing, then Healthy (Unhealthy on a bad image). A Flexible VM has
+        no health without the Application Health extension (Azure: a probe gives Flexible VMs none)."""
+        if scale_set.flexible and not scale_set.model.profile.extensionProfile.application_health:
+            instance.health_state = "Unknown"
+            instance.health_at = None
+            return
         token = instance.token
         at = now + self._seconds(self.durations.health_delay)
         instance.health_state = "Initializing"

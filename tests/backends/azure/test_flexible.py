@@ -14,10 +14,15 @@ from scaleset_operator.backends.azure import AzureBackend
 from scaleset_operator.cloud.desired import DesiredModel, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import InvalidRequest
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from tests.planner.specs import HEALTH_EXTENSION
 
 from ..scenarios import World, make_spec
 
-FLEX = {"orchestrationMode": "Flexible", "platformFaultDomainCount": 1}
+FLEX = {
+    "orchestrationMode": "Flexible",
+    "platformFaultDomainCount": 1,
+    "virtualMachineProfile.extensionProfile": {"extensions": [HEALTH_EXTENSION]},
+}
 KEY = scale_set_key(make_spec(), "web")
 NAME = re.compile(r"^web_[0-9a-f]{8}$")
 

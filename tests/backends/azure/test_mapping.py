@@ -127,9 +127,11 @@ def test_the_body_uses_azures_names_and_always_manual_mode() -> None:
     assert body["tags"] == {MODEL_HASH_TAG: model.model_hash(), mapping.SETTINGS_HASH_TAG: model.settings_hash()}
 
 
-def test_tags_set_by_others_are_kept_and_ours_are_replaced() -> None:
-    model = desired_model(make_spec())
-    body = mapping.scale_set(model, 1, {"costCenter": "42", MODEL_HASH_TAG: "stale"})
+def test_the_tags_sent_are_the_models_own_and_ours() -> None:
+    """Tags set by others are in the model the planner sends (the observed ones with the spec's over
+    them: planner/model_drift.py); ours are computed, whatever the model says they were."""
+    model = desired_model(make_spec(tags={"costCenter": "42", MODEL_HASH_TAG: "stale"}))
+    body = mapping.scale_set(model, 1)
     assert body.tags == {
         "costCenter": "42",
         MODEL_HASH_TAG: model.model_hash(),

@@ -13,7 +13,17 @@ from tests.api.maximal import MANIFESTS, SECRET, SECRETS, maximal_spec
 from ..scenarios import MemoryKube, Run, World
 
 SECRET_NAME = "maximal-secrets"
-NOT_AZURES = ("azure", "deletionPolicy", "paused", "rolloutPolicy", "upgradePolicy", "capacityOwner", "autoscale")
+NOT_AZURES = (
+    "azure",
+    "deletionPolicy",
+    "paused",
+    "rolloutPolicy",
+    "upgradePolicy",
+    "managementPolicy",
+    "adopt",
+    "capacityOwner",
+    "autoscale",
+)
 
 
 def _sent_model() -> dict[str, object]:

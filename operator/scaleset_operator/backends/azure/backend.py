@@ -78,7 +78,7 @@ from scaleset_operator.backends.azure.client import AzureConfig, ComputeClients
 from scaleset_operator.backends.azure.credentials import build_credential
 from scaleset_operator.backends.azure.errors import outcome, translate
 from scaleset_operator.backends.azure.lro import OperationWatch
-from scaleset_operator.backends.azure.observation import is_flexible, observe_flexible, observe_scale_set
+from scaleset_operator.backends.azure.observation import is_flexible, model_of, observe_flexible, observe_scale_set
 from scaleset_operator.backends.azure.stats import CallStats
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
@@ -89,6 +89,8 @@ from scaleset_operator.cloud.protection import ProtectionPolicy
 log = logging.getLogger(__name__)
 
 EXPAND_INSTANCE_VIEW = "instanceView"
+EXPAND_USER_DATA = "userData"
+"""The scale set GET asks for its user data (Azure returns it only then): a push must carry it, or it is lost."""
 VM_CONCURRENCY = 8
 """Calls on single VMs in flight at once (Flexible reimage and restart)."""
 T = TypeVar("T")
@@ -108,7 +110,6 @@ class AzureBackend:
         self.budget = budget if budget is not None else CallBudget()
         self.stats = stats if stats is not None else CallStats()
         self.operations = OperationWatch(self.stats)
-        self._tags: dict[ScaleSetKey, dict[str, str]] = {}
         self._autoscale: dict[ScaleSetKey, monitor.AutoscaleSettingResource | None] = {}
         self._modes: dict[ScaleSetKey, str] = {}
         """Orchestration mode per scale set, as last observed (or written)."""
@@ -137,11 +138,11 @@ class AzureBackend:
         async with self._call("get", key, *kinds):
             client = self._client(key)
             try:
-                vmss = await client.virtual_machine_scale_sets.get(key.resource_group, key.name)
+                vmss = await client.virtual_machine_scale_sets.get(
+                    key.resource_group, key.name, expand=EXPAND_USER_DATA
+                )
             except ResourceNotFoundError:
-                self._tags.pop(key, None)
                 return None
-            self._tags[key] = dict(vmss.tags or {})
             self._modes[key] = "Flexible" if is_flexible(vmss) else "Uniform"
             try:
                 if is_flexible(vmss):
@@ -194,6 +195,18 @@ class AzureBackend:
             fetched = True
             items.extend([item async for item in page])
 
+    async def scale_set_model(self, key: ScaleSetKey) -> tuple[dict[str, Any] | None, int] | None:
+        """The model the scale set holds, shaped like the spec, and its capacity: one scale set GET
+        with its user data (``scaleset-operator import``); None if it does not exist."""
+        async with self._call("get", key, "low_cost_get"):
+            try:
+                vmss = await self._client(key).virtual_machine_scale_sets.get(
+                    key.resource_group, key.name, expand=EXPAND_USER_DATA
+                )
+            except ResourceNotFoundError:
+                return None
+            return model_of(vmss), int(vmss.sku.capacity or 0) if vmss.sku is not None else 0
+
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         async with self._call("latest_image_version", None):
             if image.id is not None:
@@ -204,7 +217,7 @@ class AzureBackend:
     # -- writes ---------------------------------------------------------------------------------
 
     async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        body = mapping.scale_set(model, capacity, self._tags.get(key))
+        body = mapping.scale_set(model, capacity)
         self._modes.setdefault(key, model.orchestration_mode)
         async with self._call("apply", key, "put"):
             poller = await self._client(key).virtual_machine_scale_sets.begin_create_or_update(

@@ -14,12 +14,11 @@ a model change only reaches new instances until the operator upgrades existing o
 ``manualUpgrade``/``reimage`` batches, one call per batch. The ScaleSet's own ``upgradePolicy`` is
 the policy the *operator* enforces.
 
-The operator remembers what it wrote in two tags, compared on every pass so an unchanged model is
-never written again: ``scaleset.dev/model-hash`` (everything that makes an instance's
-``latestModelApplied`` false) and ``scaleset.dev/settings-hash`` (scale-set-level settings). Other
-tags found on the scale set are kept, so a PUT does not wipe tags set by people or policies; the
-ScaleSet's own ``tags`` are set over them (a tag removed from ``spec.tags`` is therefore left on the
-scale set: the operator cannot tell it from one someone else set).
+The operator writes two tags with each push: ``scaleset.dev/model-hash`` (everything that makes an
+instance's ``latestModelApplied`` false) and ``scaleset.dev/settings-hash`` (scale-set-level
+settings). The tags sent are the model's own: the planner builds that model as the scale set's
+observed one with the ScaleSet's spec over it (``planner/model_drift.py``), so tags set by people,
+policies or other tools are in it, and a tag the spec once declared and no longer does is not.
 
 Secrets (the admin password, extension ``protectedSettings``, secret ``userData``) travel only in
 the request body; it is never logged (the SDK model's ``repr`` would show them).
@@ -27,27 +26,25 @@ the request body; it is never logged (the SDK model's ``repr`` would show them).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from azure.mgmt.compute import models as sdk
 
-from scaleset_operator.cloud.desired import MODEL_HASH_TAG, OPERATOR_TAGS, SETTINGS_HASH_TAG, DesiredModel
+from scaleset_operator.cloud.desired import (
+    MODEL_HASH_TAG,
+    OPERATOR_TAGS,
+    SETTINGS_HASH_TAG,
+    DesiredModel,
+    operator_tags,
+)
 from scaleset_operator.cloud.wire import MANUAL, to_arm
 
 __all__ = ["MANUAL", "MODEL_HASH_TAG", "OPERATOR_TAGS", "SETTINGS_HASH_TAG", "scale_set", "tags"]
 
 
-def tags(model: DesiredModel, existing_tags: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Tags found on the scale set, the ScaleSet's own tags over them, then the operator's hashes."""
-    merged = {k: v for k, v in (existing_tags or {}).items() if k not in OPERATOR_TAGS}
-    merged.update(model.properties.tags)
-    merged[MODEL_HASH_TAG] = model.model_hash()
-    merged[SETTINGS_HASH_TAG] = model.settings_hash()
-    return merged
+def tags(model: DesiredModel) -> dict[str, str]:
+    """The model's tags (the scale set's own, merged by the planner) and the operator's hashes."""
+    return {**{k: v for k, v in model.properties.tags.items() if k not in OPERATOR_TAGS}, **operator_tags(model)}
 
 
-def scale_set(
-    model: DesiredModel, capacity: int, existing_tags: Mapping[str, str] | None = None
-) -> sdk.VirtualMachineScaleSet:
+def scale_set(model: DesiredModel, capacity: int) -> sdk.VirtualMachineScaleSet:
     """The full scale set for a PUT (create or replace): model, capacity, Manual upgrade mode."""
-    return sdk.VirtualMachineScaleSet(to_arm(model, capacity, tags(model, existing_tags)))
+    return sdk.VirtualMachineScaleSet(to_arm(model, capacity, tags(model)))

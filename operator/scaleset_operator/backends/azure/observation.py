@@ -29,6 +29,7 @@ tell which OS profile an instance was built with; the planner then reports no OS
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -48,7 +49,9 @@ from scaleset_operator.cloud.observed import (
     ProvisioningState,
     instance_order,
 )
-from scaleset_operator.cloud.wire import from_arm
+from scaleset_operator.cloud.wire import ShapeError, from_arm, observed_model
+
+log = logging.getLogger(__name__)
 
 UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 """``created_at`` when Azure does not report ``timeCreated`` (only the OldestVM/NewestVM order uses it)."""
@@ -137,14 +140,30 @@ def _scale_set(vmss: sdk.VirtualMachineScaleSet, instances: tuple[ObservedInstan
         instances=instances,
         etag=vmss.etag,
         orchestration_mode="Flexible" if is_flexible(vmss) else "Uniform",
+        model=model_of(vmss),
     )
+
+
+def _body(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any]:
+    """The resource as Azure's JSON, without what only the server writes."""
+    body: dict[str, Any] = json.loads(json.dumps(vmss, cls=SdkJSONEncoder, exclude_readonly=True))
+    return body
+
+
+def model_of(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any] | None:
+    """The model the scale set holds, shaped like the spec (``cloud/wire.observed_model``); None if
+    Azure's JSON is not in the documented shape."""
+    try:
+        return observed_model(_body(vmss))
+    except ShapeError as exc:  # not the shape Azure documents: compare hashes only
+        log.warning("scale set %s: its model cannot be read (%s); drift is judged from the hash tags", vmss.name, exc)
+        return None
 
 
 def scale_set_model(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any]:
     """The scale set model Azure holds, shaped like ``ScaleSet.spec`` (Azure's names, only what the
     API model has; no secrets: Azure returns none). For comparisons with the desired model."""
-    body = json.loads(json.dumps(vmss, cls=SdkJSONEncoder, exclude_readonly=True))
-    return from_arm(body)[0]
+    return from_arm(_body(vmss))[0]
 
 
 def observe_vm(

@@ -15,6 +15,7 @@ from scaleset_operator.planner.operations import (
     instance_actions,
     power_actions,
     promote,
+    refusals,
     rollback,
     start_os_upgrade,
 )
@@ -30,6 +31,10 @@ def step(facts: Facts, record: RolloutRecord | None) -> Stepped | None:
         return None
     if op.status.phase in ("Succeeded", "Failed"):
         return OperationStep(op), record, Effects()
+    refused = refusals.refusal(facts, op)
+    if refused is not None:
+        operation, effects = refused
+        return operation, record, effects
     if op.spec.action == "StartOSUpgrade":
         return start_os_upgrade.step(facts, op, record)
     if op.spec.action == "CancelRollingUpgrade":

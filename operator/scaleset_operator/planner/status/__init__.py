@@ -24,6 +24,8 @@ from scaleset_operator.planner.status import (
     change_held,
     counts,
     instance_protection,
+    management,
+    model_drifted,
     observation,
     ready,
     reconciling,
@@ -44,6 +46,7 @@ CONDITION_SETTERS = (
     reimage_required.condition,
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
+    model_drifted.condition,
     instance_protection.condition,
     rolled_back.condition,
     change_held.condition,
@@ -68,6 +71,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         **rollout.fields(view),
         **revisions.fields(view),
         observation=observation.record(view),
+        management=management.record(view),
         **instance_protection.fields(view),
     )
     step = decision.operation

@@ -23,4 +23,4 @@ def condition(view: View) -> Condition:
     found = summary.blocker(view) or summary.activity(view) or view.decision.degraded
     if found is not None:
         return view.condition(TYPE, "False", found.reason, found.message)
-    return view.condition(TYPE, "True", "Converged", view.decision.converged_message)
+    return view.condition(TYPE, "True", view.decision.converged_reason, view.decision.converged_message)

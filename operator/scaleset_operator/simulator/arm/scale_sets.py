@@ -19,6 +19,7 @@ from aiohttp import web
 
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
+from scaleset_operator.cloud.secrets import protected_settings
 from scaleset_operator.simulator.arm import documents, parse, render, validation
 from scaleset_operator.simulator.arm.errors import ArmError
 from scaleset_operator.simulator.arm.operations import marks
@@ -97,9 +98,23 @@ def _model(call: Call, key: ScaleSetKey, body: JsonObject, mode: str) -> Desired
         model,
         orchestration_mode="Flexible" if flexible else "Uniform",
         password_fingerprint=fingerprint,
+        secret_fingerprints=_kept_protected_settings(model, previous),
         platform_fault_domain_count=int(props.get("platformFaultDomainCount") or (1 if flexible else 5)),
         overprovision=model.overprovision and not flexible,
     )
+
+
+def _kept_protected_settings(model: DesiredModel, previous: DesiredModel | None) -> tuple[tuple[str, str], ...]:
+    """An extension written without its ``protectedSettings`` keeps the stored ones (as the document
+    does, and Azure): their fingerprints stay in the model, so a write that only omits them (every
+    client that read the scale set back) is not a model change."""
+    found = dict(model.secret_fingerprints)
+    if previous is not None:
+        for ext in model.profile.extensionProfile.extensions:
+            target = protected_settings(ext.name)
+            if target not in found and target in dict(previous.secret_fingerprints):
+                found[target] = dict(previous.secret_fingerprints)[target]
+    return tuple(sorted(found.items()))
 
 
 # -- the resource ------------------------------------------------------------------------------------
