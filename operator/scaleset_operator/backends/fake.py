@@ -28,8 +28,8 @@ class FakeBackend:
     async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
         return self.cloud.get(key)
 
-    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        self.cloud.apply(key, model, capacity)
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, etag: str | None = None) -> None:
+        self.cloud.apply(key, model, capacity, if_match=etag)
 
     async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         self.cloud.upgrade_instances(key, list(instance_ids))

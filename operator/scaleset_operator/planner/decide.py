@@ -10,7 +10,9 @@ Order of business (one phase per pass keeps every step crash-safe and observable
 4. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
 5. a rollout is recorded or due -> step it (``rollout.drive``);
 6. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
-7. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
+7. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation;
+8. who owns capacity and the autoscale setting (``autoscaling.attach``): its write goes first among
+   the pass's calls (a rollout's held minimum is in place before the batch's call).
 
 Each concern returns its own typed step and adds, in priority order, what keeps the ScaleSet busy
 (``progress``) and what needs a person (``blockers``); ``status.build_status`` renders them. A new
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, requeue
+from scaleset_operator.planner import automatic_mode, autoscaling, events, instances, model_sync, os_upgrade, requeue
 from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RolloutStep
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
@@ -42,7 +44,8 @@ def decide(inputs: DecideInputs) -> Decision:
         return _unobserved(inputs, observation)
     if isinstance(observation, Absent) or observation.scale_set.provisioning_state == "Deleting":
         return _create(inputs)
-    return _observed(_facts(inputs, observation))
+    facts = _facts(inputs, observation)
+    return autoscaling.attach(facts, _observed(facts))
 
 
 def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
@@ -57,6 +60,7 @@ def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
         scale_set=observation.scale_set,
         latest_image_version=inputs.latest_image_version,
         operation=inputs.operation,
+        autoscale=inputs.autoscale,
     )
 
 

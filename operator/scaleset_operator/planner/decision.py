@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from scaleset_operator.api.autoscale import CapacityOwner
 from scaleset_operator.api.operation import Phase
-from scaleset_operator.api.status import RollingUpgradeProgress, RolloutOutcome, RolloutRecord, RolloutResult
+from scaleset_operator.api.status import (
+    AutoscaleStatus,
+    RollingUpgradeProgress,
+    RolloutOutcome,
+    RolloutRecord,
+    RolloutResult,
+)
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.actions import Action
 from scaleset_operator.planner.events import PlannedEvent
@@ -107,6 +114,37 @@ class OperationStep:
 
 
 @dataclass(frozen=True)
+class CapacityStep:
+    """Who owns capacity this pass and the number a model push carries (``planner/capacity.py``)."""
+
+    owner: CapacityOwner
+    capacity: int
+    """What ``ApplyModel`` carries: spec.sku.capacity, or the cloud's own number when the spec does not own it."""
+    observed: int
+    from_spec: bool
+    """The spec's number is the desired one (it is written to the cloud when it differs)."""
+    stale_spec: int | None = None
+    """spec.sku.capacity while another owner has capacity (recorded for a safe handoff back)."""
+    handoff: Reason | None = None
+    """Back to Spec, but spec.sku.capacity is the stale number: the observed one is kept (a blocker)."""
+    change: tuple[int, int] | None = None
+    """The cloud's capacity changed since the last pass, and not by the operator: (old, new)."""
+
+
+@dataclass(frozen=True)
+class AutoscaleStep:
+    """The autoscale setting this pass (``planner/autoscaling.py``): what status shows, what keeps the
+    ScaleSet busy or needs a person."""
+
+    status: AutoscaleStatus | None
+    """``status.autoscale`` after this pass (None: no setting is relevant)."""
+    activity: Reason | None = None
+    blocker: Reason | None = None
+    sends: bool = False
+    """This pass's actions carry the setting's write or delete: accepted, it is Applied (or gone)."""
+
+
+@dataclass(frozen=True)
 class Pending:
     """The actions are about to be sent (the status written now is the intent)."""
 
@@ -156,6 +194,9 @@ class Decision:
     """What needs a person, most important first (Stalled)."""
     degraded: Reason | None = None
     """Nothing in progress, but settled instances are unhealthy (Ready=False)."""
+    capacity: CapacityStep | None = None
+    """None: not evaluated this pass (nothing observed); the stored record stays."""
+    autoscale: AutoscaleStep | None = None
     converged_message: str = "the scale set matches the model"
 
     def next_pass(self, outcome: Outcome, now: datetime) -> float:

@@ -14,6 +14,9 @@ from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import RolloutKind, RolloutResult, ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
+from scaleset_operator.planner import capacity
+from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
+from scaleset_operator.planner.decision import CapacityStep
 from scaleset_operator.planner.health import has_health_signal
 from scaleset_operator.planner.inputs import OperationView
 
@@ -29,10 +32,17 @@ class Facts:
     scale_set: ObservedScaleSet
     latest_image_version: str | None = None
     operation: OperationView | None = None
+    autoscale: AutoscaleObservation | None = None
+
+    @cached_property
+    def capacity_owner(self) -> CapacityStep:
+        """Who owns capacity and the number this pass keeps (``planner/capacity.py``)."""
+        return capacity.step(self.spec, self.scale_set.capacity, self.status.capacity, self.status.rollout)
 
     @property
     def capacity(self) -> int:
-        return self.spec.sku.capacity
+        """The desired capacity: spec.sku.capacity, or the cloud's own when the spec does not own it."""
+        return self.capacity_owner.capacity
 
     @property
     def instances(self) -> tuple[ObservedInstance, ...]:

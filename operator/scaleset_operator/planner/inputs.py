@@ -9,6 +9,7 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
+from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.observation import Absent, Observation
 
 
@@ -49,6 +50,8 @@ class DecideInputs:
     """What the model's image resolves to now when it asks for 'latest' (None: unknown / pinned)."""
     operation: OperationView | None = None
     """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
+    autoscale: AutoscaleObservation | None = None
+    """The autoscale setting, read when it matters (``autoscale_observation.wanted``); None: not read."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):

@@ -3,6 +3,8 @@
 Pushed first, before any instance is touched, one phase per pass: new instances get the model at
 once, existing ones follow through the upgrade policy. A recorded maxSurge batch owns the capacity
 while it runs (sent or not: after a crash it may already be applied), so it is not scaled back.
+When the spec does not own capacity (``planner/capacity.py``) the push carries the cloud's own
+number, and only if the scale set is still as observed (``etag``): never a stale capacity.
 """
 
 from __future__ import annotations
@@ -37,5 +39,6 @@ def step(facts: Facts) -> tuple[ModelStep, Effects] | None:
         events.append(normal("Scaling", f"capacity {observed.capacity} -> {capacity}"))
     activity = Reason("UpdatingModel" if model_changed else "Scaling", f"applying the model with capacity {capacity}")
     model = ModelStep("UpdateModel" if model_changed else "Scale", capacity, activity)
-    action = ApplyModel(capacity, reason=model.kind)
+    owned = facts.capacity_owner
+    action = ApplyModel(capacity, reason=model.kind, etag=None if owned.from_spec else observed.etag)
     return model, Effects((action,), tuple(events), BUSY_RESYNC_SECONDS)

@@ -18,6 +18,8 @@ from scaleset_operator.planner.decision import Decision, Outcome
 from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
     automatic_os_upgrade,
+    autoscale,
+    autoscaling,
     counts,
     observation,
     ready,
@@ -37,6 +39,7 @@ CONDITION_SETTERS = (
     reimage_required.condition,
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
+    autoscaling.condition,
 )
 """In the order they are listed in status."""
 
@@ -57,6 +60,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         **counts.fields(view),
         **rollout.fields(view),
         observation=observation.record(view),
+        **autoscale.fields(view),
     )
     step = decision.operation
     operation = operation_status(step, outcome, inputs.now) if step is not None else None
