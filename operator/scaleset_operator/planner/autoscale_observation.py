@@ -53,10 +53,14 @@ def wanted(spec: ScaleSetSpec, status: ScaleSetStatus) -> bool:
 
 def evaluated_settings(spec: ScaleSetSpec, setting: ObservedAutoscale | None) -> AutoscaleSettings | None:
     """The settings the cloud evaluates: the observed setting's when this API can read them (they
-    include a rollout's raised minimum, or were made elsewhere), else the spec's."""
-    if setting is not None and setting.settings is not None:
+    include a rollout's held minimum, or were made elsewhere); else the spec's if the operator wrote
+    that setting (it carries the hash tag); else none (a setting made elsewhere that this API cannot
+    express explains nothing here)."""
+    if setting is None:
+        return None
+    if setting.settings is not None:
         return setting.settings
-    return spec.autoscale if setting is not None else None
+    return spec.autoscale if setting.settings_hash is not None else None
 
 
 def metrics_query(
