@@ -34,7 +34,9 @@ from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.protection import ProtectionPolicy
 from scaleset_operator.planner import actions as act
+from scaleset_operator.planner.simulated_time import SimulatedClock
 from scaleset_operator.reconciler import PassResult, Reconciler
 from scaleset_operator.simulator.arm.state import ArmState
 from scaleset_operator.simulator.clock import ManualClock
@@ -154,6 +156,31 @@ class RecordingBackend:
         action = act.DeleteInstances(tuple(instance_ids))
         await self._write(action, lambda: self.inner.delete_instances(key, instance_ids))
 
+    async def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._write(act.StartInstances(tuple(instance_ids)), lambda: self.inner.start(key, instance_ids))
+
+    async def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        action = act.DeallocateInstances(tuple(instance_ids))
+        await self._write(action, lambda: self.inner.deallocate(key, instance_ids))
+
+    async def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        action = act.PowerOffInstances(tuple(instance_ids), skip_shutdown=skip_shutdown)
+        await self._write(action, lambda: self.inner.power_off(key, instance_ids, skip_shutdown=skip_shutdown))
+
+    async def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._write(act.RedeployInstances(tuple(instance_ids)), lambda: self.inner.redeploy(key, instance_ids))
+
+    async def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        action = act.PerformMaintenance(tuple(instance_ids))
+        await self._write(action, lambda: self.inner.perform_maintenance(key, instance_ids))
+
+    async def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        action = act.SimulateEviction(tuple(instance_ids))
+        await self._write(action, lambda: self.inner.simulate_eviction(key, instance_ids))
+
+    async def set_protection(self, key: ScaleSetKey, policies: Sequence[ProtectionPolicy]) -> None:
+        await self._write(act.SetProtection(tuple(policies)), lambda: self.inner.set_protection(key, policies))
+
     async def delete(self, key: ScaleSetKey) -> None:
         await self.inner.delete(key)
 
@@ -196,14 +223,35 @@ class Run:
     backend: RecordingBackend = field(init=False)
     reconciler: Reconciler = field(init=False)
     crashes: int = 0
+    speed: float | None = None
+    """Like ``run --speed N``: the clock is simulated time running N times faster than the wall clock
+    (which started with it); status shows wall-clock times. None: the clock is the wall clock (Azure)."""
+    wall_origin: datetime = field(init=False)
 
     def __post_init__(self) -> None:
         self.backend = RecordingBackend(self.world.backend)
+        self.wall_origin = self.world.clock.now()
         self.restart()
 
     def restart(self) -> None:
         """A new operator process: nothing remembered but what Kubernetes stored."""
-        self.reconciler = Reconciler(backend=self.backend, kube=self.kube, clock=self.world.clock.now, time_scale=1.0)
+        self.reconciler = Reconciler(
+            backend=self.backend,
+            kube=self.kube,
+            clock=self.world.clock.now,
+            time_scale=1.0,
+            simulated_clock=self._simulated_clock if self.speed is not None else None,
+        )
+
+    def _simulated_clock(self) -> SimulatedClock:
+        assert self.speed is not None
+        return SimulatedClock(self.wall_origin, self.wall_origin, self.speed)
+
+    def wall_now(self) -> datetime:
+        """What the wall clock reads (the simulated clock itself without ``speed``)."""
+        if self.speed is None:
+            return self.now()
+        return self.wall_origin + (self.now() - self.wall_origin) / self.speed
 
     # -- what a user looks at ---------------------------------------------------------------------
 
@@ -342,9 +390,9 @@ class Run:
         return conditions.get("Ready") == "True" and conditions.get("Reconciling") == "False"
 
 
-def new_run(spec: ScaleSetSpec, name: str = "web", clock: ManualClock | None = None) -> Run:
-    """A run on the fake backend over a fresh simulated cloud."""
-    return Run(World.fake(clock), spec, name=name)
+def new_run(spec: ScaleSetSpec, name: str = "web", clock: ManualClock | None = None, speed: float | None = None) -> Run:
+    """A run on the fake backend over a fresh simulated cloud (``speed``: see ``Run.speed``)."""
+    return Run(World.fake(clock), spec, name=name, speed=speed)
 
 
 __all__ = ["MemoryKube", "OperatorCrashed", "RecordingBackend", "Run", "World", "apply_merge_patch", "new_run"]

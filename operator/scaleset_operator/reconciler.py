@@ -42,6 +42,7 @@ from scaleset_operator.planner.decision import ACCEPTED, PENDING, Decision, Fail
 from scaleset_operator.planner.inputs import DecideInputs, OperationView, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observation, Observed, Unknown, unknown
 from scaleset_operator.planner.operations.step import orphaned
+from scaleset_operator.planner.simulated_time import SimulatedClock, policy_status, shown
 from scaleset_operator.planner.status import Report, build_status
 from scaleset_operator.planner.status.operation import operation_status
 
@@ -161,16 +162,23 @@ class Reconciler:
         clock: Callable[[], datetime],
         time_scale: float = 1.0,
         min_requeue_seconds: float = 0.2,
+        simulated_clock: Callable[[], SimulatedClock] | None = None,
     ) -> None:
         self.backend = backend
         self.kube = kube
         self.clock = clock
+        """The policy clock: simulated time with the simulator, wall-clock time with Azure."""
         self.time_scale = time_scale
         """Simulated seconds per real second (the simulator's clock may run faster than real time)."""
+        self.simulated_clock = simulated_clock
+        """Simulator only: how ``clock`` reads on the wall clock now (status shows wall-clock times)."""
         self.min_requeue_seconds = min_requeue_seconds
         """Floor for the next pass (Azure: keep VM lists under Compute's read budget)."""
         self.images = ImageWatch()
         self.memory: dict[str, ObjectMemory] = {}
+
+    def _simulated(self) -> SimulatedClock | None:
+        return self.simulated_clock() if self.simulated_clock is not None else None
 
     def _real_seconds(self, simulated: float) -> float:
         return max(self.min_requeue_seconds, simulated / self.time_scale)
@@ -254,7 +262,8 @@ class Reconciler:
             "name": meta["name"],
             "generation": int(meta.get("generation") or 0),
             "now": now,
-            "status": self._previous_status(body, mem),
+            "status": policy_status(self._previous_status(body, mem)),
+            "clock": self._simulated(),
         }
         spec, problem = _parse_spec(body)
         secrets: dict[str, Any] = {}
@@ -400,6 +409,26 @@ class Reconciler:
                 await self.backend.apply_autoscale(autoscale)
             case act.DeleteAutoscale(key=autoscale_key):
                 await self.backend.delete_autoscale(autoscale_key)
+            case act.SetProtection(policies=policies):
+                await self.backend.set_protection(key, policies)
+            case _:
+                await self._power(key, action)
+
+    async def _power(self, key: ScaleSetKey, action: act.Action) -> None:
+        """The instance actions only a ScaleSetOperation asks for (Start, Deallocate, ...)."""
+        match action:
+            case act.StartInstances(instance_ids=ids):
+                await self.backend.start(key, ids)
+            case act.DeallocateInstances(instance_ids=ids):
+                await self.backend.deallocate(key, ids)
+            case act.PowerOffInstances(instance_ids=ids, skip_shutdown=skip):
+                await self.backend.power_off(key, ids, skip_shutdown=skip)
+            case act.RedeployInstances(instance_ids=ids):
+                await self.backend.redeploy(key, ids)
+            case act.PerformMaintenance(instance_ids=ids):
+                await self.backend.perform_maintenance(key, ids)
+            case act.SimulateEviction(instance_ids=ids):
+                await self.backend.simulate_eviction(key, ids)
 
     async def fail_operation(self, raw: Mapping[str, Any], message: str) -> None:
         """An operation whose ScaleSet does not exist: failed, through the same status builder."""
@@ -411,7 +440,7 @@ class Reconciler:
             generation=int(meta.get("generation") or 1),
         )
         step, _ = orphaned(view, message)
-        status = operation_status(step, ACCEPTED, self.clock())
+        status = operation_status(step, ACCEPTED, shown(self.clock(), self._simulated()))
         await self.kube.patch_status(
             operation_api.PLURAL, meta["namespace"], meta["name"], status.model_dump(mode="json", exclude_none=True)
         )

@@ -210,6 +210,26 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         ["protectedSettings", "unknown field"],
     ),
     (
+        "protection-actions-without-scale-in",
+        {"instanceProtection": [{"instance": "0", "protectFromScaleIn": False, "protectFromScaleSetActions": True}]},
+        ["spec.instanceProtection[0].protectFromScaleIn", "protectFromScaleSetActions also protects from scale-in"],
+    ),
+    (
+        "protection-of-nothing",
+        {"instanceProtection": [{"instance": "0", "protectFromScaleIn": False}]},
+        ["spec.instanceProtection[0]", "this entry protects from nothing"],
+    ),
+    (
+        "protection-twice",
+        {"instanceProtection": [{"instance": "0"}, {"instance": "0", "protectFromScaleSetActions": True}]},
+        ["spec.instanceProtection[1]", "Duplicate value"],
+    ),
+    (
+        "protection-bad-instance",
+        {"instanceProtection": [{"instance": "web 1"}]},
+        ["spec.instanceProtection[0].instance", "must be an instance ID such as 3"],
+    ),
+    (
         "repairs-grace-not-iso",
         {"automaticRepairsPolicy": {"enabled": True, "gracePeriod": "10 minutes"}},
         ["spec.automaticRepairsPolicy.gracePeriod"],
@@ -241,6 +261,34 @@ def test_a_bad_duration_is_refused_with_a_readable_message_naming_the_field(
     assert "must be an ISO 8601 duration in days, hours, minutes and seconds, such as PT5M" in result.stderr
     # The message is the readable one only: no regular expression echoed back at the user.
     assert "should match" not in result.stderr and ISO8601_DURATION_PATTERN not in result.stderr, result.stderr
+
+
+DEADLINES: list[tuple[str, str, bool]] = [
+    ("PT5M", "PT30M", True),  # the defaults
+    ("PT30M", "PT30M", True),
+    ("PT2H", "PT10M", False),  # issue 16: a working rollout was reported Stalled
+    ("PT1H30M", "PT1H29M59.5S", False),
+    ("PT90S", "PT2M", True),
+    ("P1D", "PT23H", False),
+    ("P1DT1H", "P1DT1H", True),
+    ("PT20M", "P1D", True),
+]
+
+
+@pytest.mark.parametrize(("health", "deadline", "accepted"), DEADLINES, ids=[f"{h}-{d}" for h, d, _ in DEADLINES])
+def test_a_progress_deadline_shorter_than_the_health_timeout_is_refused(
+    kubectl: Kubectl, scaleset_crds: list[str], namespace: str, health: str, deadline: str, accepted: bool
+) -> None:
+    # CEL compares the two ISO 8601 durations (days, hours, minutes, fractional seconds).
+    del scaleset_crds
+    policy = {"rolloutPolicy.healthTimeout": health, "rolloutPolicy.progressDeadline": deadline}
+    result = kubectl(
+        "apply", "--dry-run=server", "-n", namespace, "-f", "-", input=yaml.safe_dump(manifest("deadline", **policy))
+    )
+    assert (result.returncode == 0) == accepted, result.stderr
+    if not accepted:
+        assert "spec.rolloutPolicy.progressDeadline: Invalid value" in result.stderr, result.stderr
+        assert "progressDeadline must be at least healthTimeout" in result.stderr, result.stderr
 
 
 IMMUTABLE: list[tuple[str, dict[str, Any], str]] = [
@@ -305,3 +353,18 @@ def test_operation_spec_is_immutable_and_targets_are_checked(
     }
     result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(bad_id))
     assert "spec.instanceIds[0]" in result.stderr
+    skip = {
+        **op,
+        "metadata": {"name": "skip-restart"},
+        "spec": {"scaleSetName": "web", "action": "Restart", "allInstances": True, "skipShutdown": True},
+    }
+    result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(skip))
+    assert "skipShutdown is for action PowerOff only" in result.stderr
+    for action in ("Start", "Deallocate", "PowerOff", "Redeploy", "PerformMaintenance", "SimulateEviction"):
+        untargeted = {
+            **op,
+            "metadata": {"name": f"no-targets-{action.lower()}"},
+            "spec": {"scaleSetName": "web", "action": action},
+        }
+        result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(untargeted))
+        assert "set exactly one of instanceIds (non-empty) or allInstances" in result.stderr

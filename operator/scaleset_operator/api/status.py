@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from scaleset_operator.api.autoscale import CapacityOwner
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-"""An RFC 3339 UTC time as Kubernetes writes them (``2026-01-02T03:04:05Z``; planner/timefmt.py)."""
+TIMESTAMP_FORMAT = {"format": "date-time"}
+Timestamp = Annotated[str, Field(json_schema_extra=TIMESTAMP_FORMAT)]
+"""An RFC 3339 UTC time as Kubernetes writes them (``2026-01-02T03:04:05Z``; planner/timefmt.py), on
+the wall clock (with the simulator, simulated times are in ``ScaleSetStatus.simulatedClock``)."""
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
 RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
 RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
@@ -55,6 +57,18 @@ class DataDiskStatus(StatusModel):
     diskSizeGB: int
 
 
+class MaintenanceRedeployStatus(StatusModel):
+    """Azure's ``maintenanceRedeployStatus``: present only while maintenance is planned for the instance."""
+
+    isCustomerInitiatedMaintenanceAllowed: bool = Field(
+        description="A PerformMaintenance operation may start it now (within the self-service window)."
+    )
+    preMaintenanceWindowStartTime: Timestamp | None = None
+    preMaintenanceWindowEndTime: Timestamp | None = Field(
+        default=None, description="After it, the platform does the maintenance itself."
+    )
+
+
 class InstanceStatus(StatusModel):
     """One VM: its model view and instance view side by side, plus what still differs."""
 
@@ -88,6 +102,7 @@ class InstanceStatus(StatusModel):
         "parse differsFromModel).",
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
+    maintenanceRedeployStatus: MaintenanceRedeployStatus | None = None
 
 
 class RollingUpgradeRunningStatus(StatusModel):
@@ -195,6 +210,10 @@ class RolloutRecord(StatusModel):
     cancelRequested: bool = False
     fault: ApiError | None = Field(default=None, description="Set when a stop rule fired; final after rollback.")
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+    approvedInstances: list[str] = Field(
+        default_factory=list,
+        description="osRollingUpgradeDeferral: instances an ApproveRollingUpgrade operation let through.",
+    )
 
 
 class RolloutResult(StatusModel):
@@ -214,6 +233,21 @@ class RolloutResult(StatusModel):
     rollbackFailed: int = 0
     error: ApiError | None = None
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+
+
+class InstanceProtectionStatus(StatusModel):
+    """One instance whose protection the operator manages: what it sets (or removes) and where that
+    stands. Also the record of what the operator set, so removing a spec entry removes the protection
+    while protection set by others (the portal) is left alone."""
+
+    instance: str = Field(description="The spec.instanceProtection entry (an instance being unprotected: its ID).")
+    instanceId: str | None = Field(default=None, description="The instance it names (absent when none matches).")
+    protectFromScaleIn: bool = False
+    protectFromScaleSetActions: bool = False
+    state: Literal["Applied", "Applying", "Removing", "InstanceNotFound"] = Field(
+        description="Applied (the instance has it); Applying / Removing (the VM update is sent or waits for "
+        "the instance's operation to end); InstanceNotFound (no instance has that ID or computer name)."
+    )
 
 
 class ObservationStatus(StatusModel):
@@ -297,6 +331,18 @@ class AutoscaleStatus(StatusModel):
     )
 
 
+class SimulatedClockStatus(StatusModel):
+    """Simulator only (absent with Azure, whose clock is the wall clock)."""
+
+    speed: float = Field(description="Simulated seconds per real second (scaleset-operator run --speed).")
+    times: dict[str, Timestamp] = Field(
+        default_factory=dict,
+        description="The simulated time of each status time the operator measures from on later passes "
+        "(the intent record, lastRollouts, observation.since, unhealthySince), by path, e.g. "
+        "rollout.batch.startTime; the fields themselves show wall-clock UTC.",
+    )
+
+
 class ScaleSetStatus(StatusModel):
     observedGeneration: int | None = None
     conditions: list[Condition] = Field(
@@ -325,3 +371,15 @@ class ScaleSetStatus(StatusModel):
     observation: ObservationStatus | None = None
     capacity: CapacityStatus | None = None
     autoscale: AutoscaleStatus | None = None
+    unhealthySince: Timestamp | None = Field(
+        default=None,
+        description="Since when at least one settled instance has been unhealthy (absent while none is). "
+        "Once that lasts longer than rolloutPolicy.healthTimeout with nothing in progress, Stalled is True "
+        "with reason InstancesUnhealthy.",
+    )
+    simulatedClock: SimulatedClockStatus | None = None
+    instanceProtection: list[InstanceProtectionStatus] = Field(
+        default_factory=list,
+        description="spec.instanceProtection as applied, plus instances whose protection is being removed.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["instance"]},
+    )

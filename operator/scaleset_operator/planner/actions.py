@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale
+from scaleset_operator.cloud.protection import ProtectionPolicy
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,54 @@ class DeleteInstances:
 
 
 @dataclass(frozen=True)
+class StartInstances:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeallocateInstances:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PowerOffInstances:
+    instance_ids: tuple[str, ...]
+    skip_shutdown: bool = False
+
+
+@dataclass(frozen=True)
+class RedeployInstances:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PerformMaintenance:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SimulateEviction:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetProtection:
+    """Each instance's protection policy, one VM update per instance (Azure has no batch call)."""
+
+    policies: tuple[ProtectionPolicy, ...]
+
+    @property
+    def instance_ids(self) -> tuple[str, ...]:
+        return tuple(p.instance_id for p in self.policies)
+
+
+PowerAction = (
+    StartInstances | DeallocateInstances | PowerOffInstances | RedeployInstances | PerformMaintenance | SimulateEviction
+)
+"""Instance actions only a ScaleSetOperation asks for (planner/operations/power_actions.py)."""
+
+
+@dataclass(frozen=True)
 class ApplyAutoscale:
     """Create or replace the scale set's autoscale setting (tagged with its settings hash)."""
 
@@ -63,6 +112,8 @@ Action = (
     | ReimageAllInstances
     | RestartInstances
     | DeleteInstances
+    | PowerAction
+    | SetProtection
     | ApplyAutoscale
     | DeleteAutoscale
 )
@@ -79,6 +130,10 @@ def describe(action: Action) -> str:
             return f"DeleteAutoscale {key.name}"
         case ReimageInstances(instance_ids=ids, image_version=version) if version:
             return f"{type(action).__name__} {','.join(ids)} to image {version}"
+        case PowerOffInstances(instance_ids=ids, skip_shutdown=True):
+            return f"PowerOffInstances {','.join(ids)} (skipShutdown)"
+        case SetProtection(policies=policies):
+            return "SetProtection " + "; ".join(p.describe() for p in policies)
         case _:
             ids = getattr(action, "instance_ids", ())
             return f"{type(action).__name__} {','.join(ids)}"

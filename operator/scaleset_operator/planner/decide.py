@@ -6,7 +6,9 @@ Order of business (one phase per pass keeps every step crash-safe and observable
 1. the spec cannot be planned (invalid, Secret missing) -> nothing but the blocker;
 2. the cloud could not be observed -> nothing is planned from facts we do not have; look again
    after a capped backoff (``requeue.after_failure``);
-3. the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
+3. spec.instanceProtection differs from what the instances report -> ``SetProtection`` (alone, so
+   the scale-in or rollout of a later pass sees it);
+   the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
 4. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
 5. a rollout is recorded or due -> step it (``rollout.drive``);
 6. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
@@ -23,8 +25,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.planner import automatic_mode, autoscaling, events, instances, model_sync, os_upgrade, requeue
-from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RolloutStep
+from scaleset_operator.planner import protection as protection_concern
+from scaleset_operator.planner.decision import Decision, Effects, OperationStep, ProtectionStep, Reason, RolloutStep
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
@@ -75,12 +79,24 @@ def _blocked(inputs: DecideInputs, problem: SpecProblem) -> Decision:
 
 
 def _unobserved(inputs: DecideInputs, failure: Unknown) -> Decision:
-    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale."""
+    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale.
+    Retrying is progress until ``progressDeadline`` has passed without an observation (then a
+    person should look: Stalled); the pass at the deadline is planned, not left to a later event."""
     event = events.failure(failure, inputs.status.observation)
+    wait = requeue.after_failure(failure, inputs.now)
+    overdue: str | None = None
+    if not failure.needs_person and inputs.spec is not None:
+        deadline = inputs.spec.rolloutPolicy.progressDeadline
+        left = requeue.seconds_left(failure.since, parse_duration(deadline), inputs.now)
+        if left <= 0:
+            overdue = deadline
+        else:
+            wait = min(wait, left)
     return Decision(
         observation=failure,
         events=(event,) if event is not None else (),
-        requeue_after=requeue.after_failure(failure, inputs.now),
+        requeue_after=wait,
+        observation_overdue=overdue,
     )
 
 
@@ -99,25 +115,51 @@ def _create(inputs: DecideInputs) -> Decision:
 
 
 def _observed(facts: Facts) -> Decision:
+    protection, protecting = protection_concern.step(facts)
+    if protecting.actions:  # first and alone: the scale-in or rollout of a later pass sees it
+        decision = _assemble(facts, protecting, drive.current(facts), None, protection.activity)
+        return _protected(decision, protection)
     model_step = model_sync.step(facts)
     if model_step is not None:
         model, effects = model_step
-        return replace(_assemble(facts, effects, drive.current(facts), None, model.activity), model=model)
+        decision = _assemble(facts, effects + protecting, drive.current(facts), None, model.activity)
+        return _protected(replace(decision, model=model), protection)
     record = facts.status.rollout
     operation: OperationStep | None = None
-    effects = Effects()
+    effects = protecting
     stepped = operations.step(facts, record)
     if stepped is not None:
-        operation, record, effects = stepped
+        operation, record, operation_effects = stepped
+        effects += operation_effects
     rollout, rollout_effects = drive.step(facts, record)
     effects += rollout_effects
     effects += automatic_mode.step(facts, rollout_running=rollout.record is not None, busy=bool(effects.actions))
-    return _assemble(facts, effects, rollout, operation, drive.summary(rollout))
+    return _protected(_assemble(facts, effects, rollout, operation, drive.summary(rollout)), protection)
+
+
+def _protected(decision: Decision, protection: ProtectionStep) -> Decision:
+    """The decision with the protection step (and its activity among what keeps the ScaleSet busy)."""
+    activity = protection.activity
+    progress = decision.progress
+    if activity is not None and activity not in progress:
+        progress = (*progress, activity)
+    return replace(decision, protection=protection, progress=progress)
 
 
 def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:
     found = (rollout.stuck, rollout.faulted, os_upgrade.requirements_blocker(facts.spec))
     return tuple(r for r in found if r is not None)
+
+
+def _settled_unhealthy(facts: Facts, unhealthy: instances.Unhealthy | None, wait: float) -> tuple[Reason | None, float]:
+    """Settled with unhealthy instances (nothing in progress, nothing blocking): a blocker once that
+    has lasted ``healthTimeout`` (kstatus Failed; it blocks no action), else look again then."""
+    if unhealthy is None:
+        return None, wait
+    left = instances.grace_left(facts, unhealthy)
+    if left <= 0:
+        return unhealthy.reason, wait
+    return None, min(wait, left)
 
 
 def _assemble(
@@ -129,6 +171,10 @@ def _assemble(
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS
     if progress and not blockers:
         wait = min(wait, requeue.BUSY_RESYNC_SECONDS)
+    unhealthy = instances.unhealthy(facts)
+    if not progress and not blockers:
+        stalled, wait = _settled_unhealthy(facts, unhealthy, wait)
+        blockers = (stalled,) if stalled is not None else ()
     return Decision(
         observation=Observed(facts.scale_set),
         actions=effects.actions,
@@ -139,6 +185,7 @@ def _assemble(
         operation=operation,
         progress=progress,
         blockers=blockers,
-        degraded=instances.degraded(facts),
+        degraded=unhealthy.reason if unhealthy is not None else None,
+        unhealthy_since=unhealthy.since if unhealthy is not None else None,
         converged_message=instances.converged_message(facts),
     )

@@ -17,6 +17,7 @@ from scaleset_operator.api.autoscale import CapacityOwner
 from scaleset_operator.api.operation import Phase
 from scaleset_operator.api.status import (
     AutoscaleStatus,
+    InstanceProtectionStatus,
     RollingUpgradeProgress,
     RolloutOutcome,
     RolloutRecord,
@@ -145,6 +146,16 @@ class AutoscaleStep:
 
 
 @dataclass(frozen=True)
+class ProtectionStep:
+    """spec.instanceProtection this pass: ``status.instanceProtection`` after it, the VM updates it sends
+    (``SetProtection``), what it is doing and the entries that name no instance."""
+
+    entries: tuple[InstanceProtectionStatus, ...] = ()
+    activity: Reason | None = None
+    not_found: Reason | None = None
+
+
+@dataclass(frozen=True)
 class Pending:
     """The actions are about to be sent (the status written now is the intent)."""
 
@@ -193,11 +204,18 @@ class Decision:
     blockers: tuple[Reason, ...] = ()
     """What needs a person, most important first (Stalled)."""
     degraded: Reason | None = None
-    """Nothing in progress, but settled instances are unhealthy (Ready=False)."""
+    """Settled instances are unhealthy (Ready=False when nothing is in progress)."""
+    unhealthy_since: datetime | None = None
+    """Since when ``degraded`` has held (``status.unhealthySince``); None when no instance is unhealthy."""
+    observation_overdue: str | None = None
+    """The scale set has not been observed for longer than this ``rolloutPolicy.progressDeadline``
+    while retrying: a person should look (Stalled, with the cause)."""
+    converged_message: str = "the scale set matches the model"
+    protection: ProtectionStep | None = None
+    """None: not evaluated this pass (nothing observed); ``status.instanceProtection`` stays."""
     capacity: CapacityStep | None = None
     """None: not evaluated this pass (nothing observed); the stored record stays."""
     autoscale: AutoscaleStep | None = None
-    converged_message: str = "the scale set matches the model"
 
     def next_pass(self, outcome: Outcome, now: datetime) -> float:
         """Seconds until the next pass: as decided, or the capped backoff after a failed call."""

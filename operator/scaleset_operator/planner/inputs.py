@@ -11,6 +11,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
 from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.observation import Absent, Observation
+from scaleset_operator.planner.simulated_time import SimulatedClock
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class DecideInputs:
     generation: int
     now: datetime
     status: ScaleSetStatus
-    """As stored before this pass: the intent record and the typed facts earlier passes recorded."""
+    """As stored before this pass: the intent record and the typed facts earlier passes recorded (their
+    times on the policy clock: ``simulated_time.policy_status``)."""
     spec: ScaleSetSpec | None = None
     desired: DesiredModel | None = field(default=None)
     """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given."""
@@ -52,6 +54,8 @@ class DecideInputs:
     """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
     autoscale: AutoscaleObservation | None = None
     """The autoscale setting, read when it matters (``autoscale_observation.wanted``); None: not read."""
+    clock: SimulatedClock | None = None
+    """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):

@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
-from scaleset_operator.api.status import ApiErrorBase, DataDiskStatus, InstanceStatus
+from collections.abc import Callable
+from datetime import datetime
+
+from scaleset_operator.api.status import ApiErrorBase, DataDiskStatus, InstanceStatus, MaintenanceRedeployStatus
 from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance
 from scaleset_operator.planner.drift import differences
 from scaleset_operator.planner.timefmt import fmt
 
 
-def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: str | None) -> InstanceStatus:
+def instance_status(
+    instance: ObservedInstance, desired: DesiredModel, latest: str | None, show: Callable[[datetime], str] = fmt
+) -> InstanceStatus:
+    """``show`` renders the cloud's times (the simulated cloud's clock runs simulated time)."""
     error = instance.last_error
     diffs = differences(instance, desired, latest)
     return InstanceStatus(
@@ -27,10 +33,22 @@ def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: s
         dataDisks=[DataDiskStatus(lun=lun, diskSizeGB=size) for lun, size in sorted(instance.data_disks.items())],
         protectFromScaleIn=instance.protect_from_scale_in,
         protectFromScaleSetActions=instance.protect_from_scale_set_actions,
-        lastUpgradeTime=fmt(instance.last_model_update) if instance.last_model_update else None,
+        lastUpgradeTime=show(instance.last_model_update) if instance.last_model_update else None,
         lastOperationError=(
             ApiErrorBase(code=error.code, message=error.message, target=error.operation) if error is not None else None
         ),
         differsFromModel=[d.render() for d in diffs],
         requiredFixes=sorted({d.fix.value for d in diffs}),
+        maintenanceRedeployStatus=_maintenance(instance, show),
+    )
+
+
+def _maintenance(instance: ObservedInstance, show: Callable[[datetime], str]) -> MaintenanceRedeployStatus | None:
+    offer = instance.maintenance
+    if offer is None:
+        return None
+    return MaintenanceRedeployStatus(
+        isCustomerInitiatedMaintenanceAllowed=offer.allowed,
+        preMaintenanceWindowStartTime=show(offer.window_start) if offer.window_start else None,
+        preMaintenanceWindowEndTime=show(offer.window_end) if offer.window_end else None,
     )

@@ -52,7 +52,7 @@ CASES: list[tuple[str, View, tuple[str, str] | None]] = [
     (
         "its write failed",
         with_step(APPLYING, outcome=Failed(unknown("transient", "act", "InternalServerError"))),
-        ("False", "BackendRetrying"),
+        ("False", "BackendUnavailable"),
     ),
     ("the cloud cannot be read", view(inputs(unknown(), status=STORED)), ("Unknown", "Throttled")),
     ("the cloud cannot be read, no setting before", view(inputs(unknown())), None),

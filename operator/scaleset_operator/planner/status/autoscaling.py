@@ -12,6 +12,7 @@ from __future__ import annotations
 from scaleset_operator.api.status import AutoscaleStatus, Condition, ConditionStatus
 from scaleset_operator.planner.status.autoscale import rendered
 from scaleset_operator.planner.status.view import View
+from scaleset_operator.planner.timefmt import parse
 
 TYPE = "Autoscaling"
 
@@ -28,10 +29,10 @@ def condition(view: View) -> Condition | None:
     failure = view.failure
     if failure is not None and step is not None and step.sends:
         return view.condition(TYPE, "False", failure.reason, f"{failure.code}: {failure.message}")
-    return view.condition(TYPE, *_state(status))
+    return view.condition(TYPE, *_state(view, status))
 
 
-def _state(status: AutoscaleStatus) -> tuple[ConditionStatus, str, str]:
+def _state(view: View, status: AutoscaleStatus) -> tuple[ConditionStatus, str, str]:
     name = status.name
     if status.state == "Applying":
         return "False", "Applying", f"writing autoscale setting {name}"
@@ -41,13 +42,13 @@ def _state(status: AutoscaleStatus) -> tuple[ConditionStatus, str, str]:
         return "False", "Conflict", f"autoscale setting {name} made elsewhere targets the scale set; left alone"
     if not status.enabled:
         return "False", "Disabled", f"autoscale setting {name} is disabled: the capacity stays as it is"
-    summary = _summary(status)
+    summary = _summary(view, status)
     if status.heldMinimum is not None:
         return "True", "HeldForRollout", f"{summary}; minimum held at {status.heldMinimum} while a rollout batch runs"
     return "True", "External" if status.state == "External" else "Active", summary
 
 
-def _summary(status: AutoscaleStatus) -> str:
+def _summary(view: View, status: AutoscaleStatus) -> str:
     parts = [f"autoscale setting {status.name}"]
     if status.profile is not None:
         parts.append(f"profile {status.profile} ({status.minimum}-{status.maximum}) in force")
@@ -55,5 +56,5 @@ def _summary(status: AutoscaleStatus) -> str:
     if last is not None:
         parts.append(f"last change {last.message}")
     if status.nextActionTime is not None:
-        parts.append(f"next action allowed at {status.nextActionTime}")
+        parts.append(f"next action allowed at {view.shown(parse(status.nextActionTime))}")
     return "; ".join(parts)
