@@ -12,6 +12,7 @@ from scaleset_operator.api.autoscale import AutoscaleSettings
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.planner import actions as act
+from scaleset_operator.planner.timefmt import parse
 from tests.harness import Run, new_run
 from tests.planner.autoscale_specs import autoscale, owned
 from tests.planner.specs import EXTENSION, changed, make_spec
@@ -190,3 +191,22 @@ async def test_a_crash_after_the_setting_is_written_does_not_write_it_again() ->
     await run.step(crash="after_act")  # the pass that writes the setting dies before reporting it
     await run.converge()
     assert _kinds(run.actions).count("ApplyAutoscale") == 1
+
+
+async def test_at_a_speed_times_show_on_the_wall_clock_and_cooldowns_count_in_simulated_time() -> None:
+    run = new_run(make_spec(**{"sku.capacity": 2, **owned(maximum=5)}), speed=50)
+    await run.converge()
+    run.cloud.set_load(run.key, 80)
+    await minutes(run, 3)
+    stored = run.status
+    setting = stored.autoscale
+    assert setting is not None and setting.lastScaleAction is not None and setting.nextActionTime is not None
+    shown, next_shown = parse(setting.lastScaleAction.time), parse(setting.nextActionTime)
+    assert (next_shown - shown).total_seconds() == 300 / 50, "a PT5M cooldown is 6 wall seconds at speed 50"
+    simulated = stored.simulatedClock.times  # type: ignore[union-attr]
+    seen = parse(simulated["autoscale.lastScaleAction.time"])
+    assert (parse(simulated["autoscale.nextActionTime"]) - seen).total_seconds() == 300
+    assert seen > shown, "the simulated time runs ahead of the wall clock"
+    patches = run.kube.patches
+    await minutes(run, 2)
+    assert run.kube.patches == patches, "an unchanged setting rewrote its times"
