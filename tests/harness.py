@@ -28,9 +28,11 @@ from typing import Any, Literal
 from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOperationStatus
 from scaleset_operator.api.scaleset import ImageReference, ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.backends.azure import AzureBackend
 from scaleset_operator.backends.fake import FakeBackend
 from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.protection import ProtectionPolicy
@@ -173,8 +175,9 @@ class RecordingBackend:
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return await self.inner.latest_image_version(location, image)
 
-    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        await self._write(act.ApplyModel(capacity, "apply"), lambda: self.inner.apply(key, model, capacity))
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, etag: str | None = None) -> None:
+        action = act.ApplyModel(capacity, "apply", etag=etag)
+        await self._write(action, lambda: self.inner.apply(key, model, capacity, etag=etag))
 
     async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         action = act.UpgradeInstances(tuple(instance_ids))
@@ -222,6 +225,20 @@ class RecordingBackend:
 
     async def delete(self, key: ScaleSetKey) -> None:
         await self.inner.delete(key)
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        return await self.inner.get_autoscale(key)
+
+    async def apply_autoscale(self, autoscale: DesiredAutoscale) -> None:
+        await self._write(act.ApplyAutoscale(autoscale), lambda: self.inner.apply_autoscale(autoscale))
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        await self._write(act.DeleteAutoscale(key), lambda: self.inner.delete_autoscale(key))
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        return await self.inner.get_metrics(key, names, start, end)
 
     async def close(self) -> None:
         await self.inner.close()

@@ -28,12 +28,15 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.cloud.autoscale import autoscale_key
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.secrets import SecretError, resolve, secret_refs
 from scaleset_operator.planner import actions as act
+from scaleset_operator.planner import autoscale_observation
 from scaleset_operator.planner import events as planned_events
+from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.decide import decide
 from scaleset_operator.planner.decision import ACCEPTED, PENDING, Decision, Failed, Outcome
 from scaleset_operator.planner.inputs import DecideInputs, OperationView, SpecProblem
@@ -291,7 +294,7 @@ class Reconciler:
         if spec is None or problem is not None:
             return Pass(body, DecideInputs(**common, problem=problem), None, None)
         key = scale_set_key(spec, meta["name"])
-        observation, latest = await self._observe(key, spec, common["status"], now)
+        observation, latest, autoscale = await self._observe(key, spec, common["status"], now)
         inputs = DecideInputs(
             **common,
             spec=spec,
@@ -303,6 +306,7 @@ class Reconciler:
             gate_measurements=extra.gate_measurements,
             jobs=extra.jobs,
             base_revision=extra.base_revision,
+            autoscale=autoscale,
         )
         return Pass(body, inputs, key, pending[0] if pending else None)
 
@@ -328,14 +332,33 @@ class Reconciler:
 
     async def _observe(
         self, key: ScaleSetKey, spec: ScaleSetSpec, previous: ScaleSetStatus, now: datetime
-    ) -> tuple[Observation, str | None]:
+    ) -> tuple[Observation, str | None, AutoscaleObservation | None]:
         try:
             observed = await self.backend.get(key)
             latest = await self.images.latest(self.backend, spec, now)
+            autoscale = await self._autoscale(key, spec, previous, observed, now) if observed is not None else None
         except BackendError as exc:
             log.warning("%s: observing failed: %s", key.name, exc)
-            return unknown(exc, "observe", previous, now), None
-        return (Observed(observed) if observed is not None else Absent()), latest
+            return unknown(exc, "observe", previous, now), None, None
+        return (Observed(observed) if observed is not None else Absent()), latest, autoscale
+
+    async def _autoscale(
+        self, key: ScaleSetKey, spec: ScaleSetSpec, previous: ScaleSetStatus, observed: ObservedScaleSet, now: datetime
+    ) -> AutoscaleObservation | None:
+        """The autoscale setting when it matters (a failed read fails the observation), and the metrics
+        that explain a capacity change (display only: a failed read leaves the change unexplained)."""
+        if not autoscale_observation.wanted(spec, previous):
+            return None
+        setting = await self.backend.get_autoscale(key)
+        query = autoscale_observation.metrics_query(spec, previous, observed, setting, now)
+        if query is None:
+            return AutoscaleObservation(setting)
+        try:
+            metrics = await self.backend.get_metrics(key, query.names, query.start, query.end)
+        except BackendError as exc:
+            log.warning("%s: reading metrics failed: %s", key.name, exc)
+            return AutoscaleObservation(setting)
+        return AutoscaleObservation(setting, metrics)
 
     # -- one pass ---------------------------------------------------------------------------------
 
@@ -351,6 +374,8 @@ class Reconciler:
                 meta = body["metadata"]
                 spec = body.get("spec") or {}
                 desired = int((spec.get("sku") or {}).get("capacity") or 0)
+                owned = result.report.scale_set.capacity
+                desired = owned.observed if owned is not None else desired
                 metrics.observe_status(meta["namespace"], meta["name"], desired, result.report.scale_set)
             return result
         finally:
@@ -401,8 +426,8 @@ class Reconciler:
 
     async def _execute(self, key: ScaleSetKey, desired: DesiredModel, action: act.Action) -> None:
         match action:
-            case act.ApplyModel(capacity=capacity):
-                await self.backend.apply(key, desired, capacity)
+            case act.ApplyModel(capacity=capacity, etag=etag):
+                await self.backend.apply(key, desired, capacity, etag=etag)
             case act.UpgradeInstances(instance_ids=ids):
                 await self.backend.upgrade_instances(key, ids)
             case act.ReimageInstances(instance_ids=ids, image_version=version):
@@ -413,6 +438,10 @@ class Reconciler:
                 await self.backend.restart(key, ids)
             case act.DeleteInstances(instance_ids=ids):
                 await self.backend.delete_instances(key, ids)
+            case act.ApplyAutoscale(autoscale=autoscale):
+                await self.backend.apply_autoscale(autoscale)
+            case act.DeleteAutoscale(key=autoscale_key):
+                await self.backend.delete_autoscale(autoscale_key)
             case act.SetProtection(policies=policies):
                 await self.backend.set_protection(key, policies)
             case _:
@@ -474,5 +503,7 @@ class Reconciler:
             return True
         if observed.provisioning_state != "Deleting":
             emit("Normal", "Deleting", f"deleting scale set {key.name} (deletionPolicy Delete)")
+            if spec.autoscale is not None:  # Azure keeps an autoscale setting whose target is gone
+                await self.backend.delete_autoscale(autoscale_key(spec, meta["name"]))
             await self.backend.delete(key)
         return False

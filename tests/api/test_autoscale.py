@@ -26,6 +26,7 @@ from scaleset_operator.api.autoscale import (
 )
 from scaleset_operator.api.crd import scaleset_crd
 from scaleset_operator.api.scaleset import ScaleSet, ScaleSetSpec
+from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.autoscale import AutoscaleInput, evaluate
 from tests.autoscale.builders import cpu
 from tests.backends.scenarios import BASE_SPEC
@@ -208,8 +209,11 @@ def test_the_worked_example_validates_and_its_rules_decide_as_documented() -> No
 def test_the_docs_snippets_are_valid() -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", (REPO_ROOT / "docs" / "autoscale.md").read_text(), flags=re.DOTALL)
     documents = [yaml.safe_load(block) for block in blocks]
-    assert len(documents) == 2
+    assert len(documents) == 3
     spec = ScaleSetSpec.model_validate({**BASE_SPEC, **documents[0]["spec"], "sku": documents[0]["spec"]["sku"]})
     assert spec.autoscale is not None and spec.capacityOwner == "Autoscale"
-    settings = AutoscaleSettings.model_validate(documents[1])
+    status = ScaleSetStatus.model_validate(documents[1]["status"])  # what status shows, as the docs say
+    assert status.autoscale is not None and status.autoscale.lastScaleAction is not None
+    assert status.capacity is not None and status.capacity.owner == "Autoscale"
+    settings = AutoscaleSettings.model_validate(documents[2])
     assert [p.kind for p in settings.profiles] == ["Recurrence", "Recurrence"]

@@ -230,6 +230,84 @@ def _client_throttled(world: World) -> int:
     return 0
 
 
+AUTOSCALE_RULES = [
+    {
+        "metricTrigger": {
+            "metricName": "Percentage CPU",
+            "operator": "GreaterThan",
+            "threshold": 70,
+            "timeWindow": "PT5M",
+        },
+        "scaleAction": {"direction": "Increase", "cooldown": "PT5M"},
+    },
+    {
+        "metricTrigger": {
+            "metricName": "Percentage CPU",
+            "operator": "LessThan",
+            "threshold": 30,
+            "timeWindow": "PT5M",
+        },
+        "scaleAction": {"direction": "Decrease", "cooldown": "PT5M"},
+    },
+]
+AUTOSCALE = {
+    "profiles": [{"name": "default", "capacity": {"minimum": 2, "maximum": 4, "default": 2}, "rules": AUTOSCALE_RULES}]
+}
+
+
+def capacity_changes(run: Run) -> list[tuple[str, str]]:
+    """The capacity changes the operator reported: (Event reason, message)."""
+    return [(reason, message) for _, reason, message in run.events if reason.startswith(("Autoscaled", "Capacity"))]
+
+
+async def autoscale_journey(world: World) -> Run:
+    """Load 80% -> out by rule, one step per cooldown, to the maximum; 10% -> in to the minimum, the
+    instance protected from scale-in kept. The operator wrote the setting once and never a capacity."""
+    run = Run(world, make_spec(**{"sku.capacity": 2, "capacityOwner": "Autoscale", "autoscale": AUTOSCALE}))
+    await run.converge()
+    world.cloud.set_load(run.key, 80)
+    await run.run_for(12 * 60, 30)
+    assert (await run.observe()).capacity == 4
+    world.cloud.set_protection(run.key, "3", scale_in=True)
+    world.cloud.set_load(run.key, 10)
+    await run.run_for(12 * 60, 30)
+    observed = await run.observe()
+    assert observed.capacity == 2 and "3" in observed.ids, sorted(observed.ids)
+    rule_out = "rule 0 'Percentage CPU' Average 80 > 70, profile default"
+    rule_in = "rule 1 'Percentage CPU' Average {} < 30, profile default"
+    assert capacity_changes(run) == [
+        ("AutoscaledOut", f"2 -> 3: {rule_out}"),
+        ("AutoscaledOut", f"3 -> 4: {rule_out}"),
+        ("AutoscaledIn", "4 -> 3: " + rule_in.format(24)),  # 4 minutes at 10% and one at 80% in the window
+        ("AutoscaledIn", "3 -> 2: " + rule_in.format(10)),
+    ], capacity_changes(run)
+    writes = [c.kind for c in world.cloud.calls.since(0, run.key) if c.write]
+    assert writes == ["apply", "autoscale_apply"], writes
+    condition = run.condition("Autoscaling")
+    assert condition is not None and condition[:2] == ("True", "Active"), condition
+    return run
+
+
+async def autoscale_during_rollout(world: World) -> Run:
+    """A model change while autoscale owns capacity: the push carries the cloud's capacity (If-Match),
+    the minimum is held while batches run (scale-out goes on, on the new model), restored after."""
+    run = Run(world, make_spec(**{"sku.capacity": 3, "capacityOwner": "Autoscale", "autoscale": AUTOSCALE}))
+    await run.converge()
+    world.cloud.set_durations(upgrade=120)
+    world.cloud.set_load(run.key, 10)
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    await run.converge(tick=20)
+    observed = await run.observe()
+    assert all(i.latest_model_applied for i in observed.instances)
+    held = [m for _, reason, m in run.events if reason in ("AutoscaleHeld", "AutoscaleRestored")]
+    assert len(held) == 2 and "held at a minimum of 3" in held[0], held
+    setting = world.cloud.autoscale.targeting(run.key)
+    assert setting is not None and setting.settings.profiles[0].capacity.minimum == 2, "the minimum was restored"
+    pushes = [c.kind for c in world.cloud.calls.since(0, run.key) if c.write]
+    assert pushes.count("apply") == 2 and pushes.count("autoscale_apply") == 3, pushes
+    return run
+
+
 SCENARIOS: dict[str, Callable[[World], Awaitable[Run]]] = {
     "create": create,
     "scale_out_and_in": scale_out_and_in,
@@ -237,6 +315,8 @@ SCENARIOS: dict[str, Callable[[World], Awaitable[Run]]] = {
     "manual_mode_stays_stale": manual_mode_stays_stale,
     "reimage_all_disk_lab": reimage_all_disk_lab,
     "os_upgrade_to_new_image": os_upgrade_to_new_image,
+    "autoscale_journey": autoscale_journey,
+    "autoscale_during_rollout": autoscale_during_rollout,
 }
 
 __all__ = ["SCENARIOS", "MemoryKube", "Run", "World", "changed", "make_spec", "summary"]

@@ -61,6 +61,27 @@ def test_mid_rollout_instances_are_a_grid_by_update_domain_and_zone() -> None:
     assert "desired 6  current 6  up-to-date 2  ready 5" in text
 
 
+def test_an_autoscaled_scale_set_shows_the_clouds_capacity_and_its_autoscale_setting() -> None:
+    obj = recorded()
+    obj["status"]["capacity"] = {"owner": "Autoscale", "observed": 6, "staleSpecCapacity": 2}
+    obj["status"]["autoscale"] = {
+        "name": "web-autoscale",
+        "state": "Applied",
+        "enabled": True,
+        "profile": "default",
+        "minimum": 2,
+        "maximum": 10,
+        "heldMinimum": 6,
+        "lastScaleAction": {"message": "5 -> 6: rule 0 'Percentage CPU' Average 80 > 70, profile default"},
+    }
+    text = draw(obj, width=200)
+    assert "desired 6 (Autoscale)  current 6" in text
+    assert (
+        "autoscale  web-autoscale Applied · profile default (2-10) · minimum held at 6 (rollout) · last 5 -> 6: "
+        "rule 0 'Percentage CPU' Average 80 > 70, profile default" in text
+    )
+
+
 def test_mid_rollout_shows_progress_the_batch_and_what_it_waits_for() -> None:
     text = draw(recorded())
     assert "rollout  ModelUpgrade RollingForward" in text

@@ -45,6 +45,10 @@ def test_example_applies_and_converges(
     obj = wait_ready(kubectl, ns, scaleset, timeout=90)
     assert obj["status"]["replicas"] == capacity
     assert condition(obj, "Stalled")["status"] == "False"
+    if name == "autoscale-web-tier":
+        status = get(kubectl, ns, scaleset)["status"]
+        assert (status["autoscale"]["state"], status["autoscale"]["profile"]) == ("Applied", "default")
+        assert condition(get(kubectl, ns, scaleset), "Autoscaling")["reason"] == "Active"
     if name in ("automatic-os-upgrade", "gallery-image", "maintenance-window"):
         assert condition(get(kubectl, ns, scaleset), "AutomaticOSUpgrade")["status"] == "True"
     if name == "manual-batch-tier":

@@ -194,6 +194,21 @@ async def test_protect(sim: Sim, running: SimulatedCloud) -> None:
     assert refused.code == 1 and "say what to change" in refused.err
 
 
+async def test_scale_changes_the_capacity_behind_the_operators_back(
+    sim: Sim, running: SimulatedCloud, clock: ManualClock
+) -> None:
+    before = running.snapshot(KEY)
+    assert before is not None and before.capacity == 3
+    done = await sim("scale", "web", "5")
+    assert done.out.strip() == "web: capacity set to 5 in the cloud (not by the operator)"
+    clock.advance(60)
+    after = running.snapshot(KEY)
+    assert after is not None and (after.capacity, len(after.instances)) == (5, 5)
+    assert after.etag != before.etag, "an If-Match push observed before the change must fail"
+    refused = await sim("scale", "web", "-1")
+    assert refused.code == 1 and "capacity must not be negative" in refused.err
+
+
 async def test_calls_are_shown_and_admin_reads_are_not_counted(sim: Sim, running: SimulatedCloud) -> None:
     running.get(KEY)
     await sim("instances", "web")

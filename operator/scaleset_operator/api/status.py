@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scaleset_operator.api.autoscale import CapacityOwner
 from scaleset_operator.api.rollout_status import (
     BatchDrain,
     ChangePreview,
@@ -338,6 +339,71 @@ class ManagementStatus(StatusModel):
     )
 
 
+class CapacityStatus(StatusModel):
+    """Who owns the number of instances, and the number the cloud has (written while the spec does
+    not own it, and during a handoff back to the spec)."""
+
+    owner: CapacityOwner = Field(description="spec.capacityOwner as of the last pass.")
+    observed: int = Field(ge=0, description="The cloud scale set's capacity as last observed.")
+    staleSpecCapacity: int | None = Field(
+        default=None,
+        ge=0,
+        description="spec.sku.capacity as it stood while another owner had capacity. After a switch back "
+        "to Spec, the operator keeps the observed capacity until spec.sku.capacity differs from this "
+        "value (no jump to a stale number).",
+    )
+
+
+class ScaleActionStatus(StatusModel):
+    """One capacity change made by autoscale (or by another owner), as the operator observed it, with
+    the rule and metric value that explain it."""
+
+    time: Timestamp = Field(description="When the operator observed the change (within one pass of it).")
+    oldCapacity: int = Field(ge=0)
+    newCapacity: int = Field(ge=0)
+    reason: str = Field(
+        max_length=64,
+        description="Azure's decision: ScaleOut, ScaleIn, BelowMinimum, AboveMaximum, DefaultCapacity; "
+        "Unexplained when the rules in force do not explain it (a person or another tool).",
+    )
+    profile: str | None = Field(default=None, max_length=256)
+    rule: int | None = Field(default=None, ge=0, description="Index of the rule in the profile.")
+    metricName: str | None = Field(default=None, max_length=256)
+    metricValue: float | None = Field(default=None, description="The metric value the rule compared.")
+    threshold: float | None = None
+    message: str = Field(default="", max_length=1024)
+
+
+class AutoscaleStatus(StatusModel):
+    """The autoscale setting that decides the capacity (``spec.autoscale``, or one made elsewhere)
+    and what it did, as the operator explains it from the same rules the cloud evaluates."""
+
+    name: str = Field(max_length=260, description="The Microsoft.Insights/autoscaleSettings resource.")
+    state: Literal["Applied", "Applying", "Conflict", "Deleting", "External"] = Field(
+        description="Applied: the cloud holds spec.autoscale. Applying: it is being written. Conflict: "
+        "another setting targets the scale set (Azure allows one); it is left alone. Deleting: "
+        "spec.autoscale was removed. External: a setting made elsewhere (capacityOwner External)."
+    )
+    enabled: bool
+    profile: str | None = Field(default=None, max_length=256, description="The profile in force.")
+    profileKind: Literal["FixedDate", "Recurrence", "Default"] | None = None
+    minimum: int | None = Field(default=None, ge=0, description="The limits in force (as applied).")
+    maximum: int | None = Field(default=None, ge=0)
+    heldMinimum: int | None = Field(
+        default=None,
+        ge=0,
+        description="While a rollout runs: every profile's minimum is raised to this (the capacity the "
+        "rollout needs), so autoscale does not scale in until the rollout ends; restored after.",
+    )
+    lastScaleAction: ScaleActionStatus | None = None
+    nextActionTime: Timestamp | None = Field(
+        default=None, description="Until then the last scale action's cooldown holds the rules that could act."
+    )
+    nextProfileChange: Timestamp | None = Field(
+        default=None, description="When a fixed-date window opens or closes or a recurrence profile starts."
+    )
+
+
 class SimulatedClockStatus(StatusModel):
     """Simulator only (absent with Azure, whose clock is the wall clock)."""
 
@@ -386,6 +452,8 @@ class ScaleSetStatus(StatusModel):
         default=None, description="A rollback holds the cloud at this revision until the spec's model changes."
     )
     changePreview: ChangePreview | None = Field(default=None, description="What the spec's latest change does.")
+    capacity: CapacityStatus | None = None
+    autoscale: AutoscaleStatus | None = None
     unhealthySince: Timestamp | None = Field(
         default=None,
         description="Since when at least one settled instance has been unhealthy (absent while none is). "

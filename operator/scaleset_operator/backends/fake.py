@@ -49,10 +49,12 @@ class FakeBackend:
             model=cloud_model(model),
         )
 
-    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        """The model with the operator's hash tags among its tags, as the Azure backend sends it."""
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, etag: str | None = None) -> None:
+        """The model with the operator's hash tags among its tags, as the Azure backend sends it; refused
+        (412) when ``etag`` no longer matches, as Azure's If-Match."""
         tags = {**model.properties.tags, **operator_tags(model)}
-        self.cloud.apply(key, replace(model, properties=model.properties.model_copy(update={"tags": tags})), capacity)
+        tagged = replace(model, properties=model.properties.model_copy(update={"tags": tags}))
+        self.cloud.apply(key, tagged, capacity, if_match=etag)
 
     async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         self.cloud.upgrade_instances(key, list(instance_ids))

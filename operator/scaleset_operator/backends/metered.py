@@ -43,8 +43,8 @@ class MeteredBackend:
     async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
         return await self._call("get", lambda: self.inner.get(key))
 
-    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        await self._call("apply", lambda: self.inner.apply(key, model, capacity))
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, etag: str | None = None) -> None:
+        await self._call("apply", lambda: self.inner.apply(key, model, capacity, etag=etag))
 
     async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         await self._call("upgrade_instances", lambda: self.inner.upgrade_instances(key, instance_ids))

@@ -30,11 +30,13 @@ class Backend(Protocol):
     async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
         """The scale set and all its instances with their instance views; None if it does not exist."""
 
-    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, etag: str | None = None) -> None:
         """Create the scale set or update its model and capacity (Manual upgrade mode in the cloud).
 
         New instances get the model at once; existing ones only through the instance operations.
-        A lower capacity removes instances by the model's scale-in policy.
+        A lower capacity removes instances by the model's scale-in policy. ``etag``: only if the
+        scale set is still as observed (ARM's If-Match); otherwise ``Conflict`` (412), and nothing
+        is written (a capacity another owner set meanwhile is never overwritten).
         """
 
     async def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:

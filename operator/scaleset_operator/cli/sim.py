@@ -343,6 +343,12 @@ def cmd_load(client: AdminClient, args: argparse.Namespace) -> int:
     return _emit(args, data, f"{args.name}: {which} at {args.percent:g}% CPU")
 
 
+def cmd_scale(client: AdminClient, args: argparse.Namespace) -> int:
+    path = f"/scalesets/{_path(args.name)}/capacity"
+    data = client.call("POST", path, {"capacity": args.capacity}, query=_scale_set_query(args))
+    return _emit(args, data, f"{args.name}: capacity set to {args.capacity} in the cloud (not by the operator)")
+
+
 def cmd_metrics(client: AdminClient, args: argparse.Namespace) -> int:
     data = client.call("GET", f"/scalesets/{_path(args.name)}/metrics", query=_scale_set_query(args))
     rows = [
@@ -475,6 +481,10 @@ def _scale_set_commands(commands: _Commands) -> None:
     sub = commands.for_scale_set("set-health", cmd_set_health, "force the health an instance reports, or clear it")
     sub.add_argument("instance_id", metavar="INSTANCE_ID")
     sub.add_argument("state", choices=("Healthy", "Unhealthy", "clear"))
+    sub = commands.for_scale_set(
+        "scale", cmd_scale, "change a scale set's capacity in the cloud, as the portal or another autoscaler would"
+    )
+    sub.add_argument("capacity", type=int, metavar="CAPACITY")
     sub = commands.for_scale_set("protect", cmd_protect, "set an instance's protection flags")
     sub.add_argument("instance_id", metavar="ID")
     sub.add_argument("--scale-in", action=argparse.BooleanOptionalAction, help="protect from scale-in")

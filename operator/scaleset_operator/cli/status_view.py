@@ -37,14 +37,32 @@ def _conditions(status: Obj) -> dict[str, Obj]:
 def _summary(obj: Obj) -> Text:
     status, spec = obj.get("status") or {}, obj.get("spec") or {}
     text = Text()
+    owned = status.get("capacity")  # the spec does not own capacity: the cloud's number, and its owner
+    desired = f"{owned['observed']} ({owned['owner']})" if owned else (spec.get("sku") or {}).get("capacity", "?")
     for label, value in (
-        ("desired", (spec.get("sku") or {}).get("capacity", "?")),
+        ("desired", desired),
         ("current", status.get("replicas", 0)),
         ("up-to-date", status.get("updatedReplicas", 0)),
         ("ready", status.get("readyReplicas", 0)),
     ):
         text.append(f"{label} ", style="dim").append(f"{value}  ", style="bold")
     text.append("image ", style="dim").append(str(status.get("currentImage") or "-"))
+    return text
+
+
+def _autoscale(status: Obj) -> Text:
+    """The autoscale setting in one line: the profile in force, the last change and why, what is next."""
+    setting = status.get("autoscale") or {}
+    text = Text("autoscale  ", style="dim").append(f"{setting.get('name')} {setting.get('state')}", style="bold")
+    if setting.get("profile"):
+        text.append(f" · profile {setting['profile']} ({setting.get('minimum')}-{setting.get('maximum')})")
+    if setting.get("heldMinimum") is not None:
+        text.append(f" · minimum held at {setting['heldMinimum']} (rollout)", style="yellow")
+    last = setting.get("lastScaleAction")
+    if last:
+        text.append(f" · last {last.get('message', '')}")
+    if setting.get("nextActionTime"):
+        text.append(f" · next action {setting['nextActionTime']}", style="dim")
     return text
 
 
@@ -177,5 +195,6 @@ def render(obj: Obj, title: str | None = None) -> RenderableType:
     if not status:
         body: RenderableType = Text("waiting for the operator to report status", style="yellow")
     else:
-        body = Group(_summary(obj), Text(""), _rollout(status, names), Text(""), _grid(status), _footer(status))
+        parts = [_summary(obj), *([_autoscale(status)] if status.get("autoscale") else [])]
+        body = Group(*parts, Text(""), _rollout(status, names), Text(""), _grid(status), _footer(status))
     return Panel(body, title=heading, title_align="left", subtitle=subtitle, subtitle_align="right")

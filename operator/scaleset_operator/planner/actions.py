@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale
 from scaleset_operator.cloud.protection import ProtectionPolicy
 
 
@@ -13,6 +14,9 @@ class ApplyModel:
 
     capacity: int
     reason: str
+    etag: str | None = None
+    """Only if the scale set is still as observed (If-Match): set when the capacity is the cloud's own
+    number (capacityOwner not Spec), so a change made meanwhile is never written back."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,19 @@ PowerAction = (
 )
 """Instance actions only a ScaleSetOperation asks for (planner/operations/power_actions.py)."""
 
+
+@dataclass(frozen=True)
+class ApplyAutoscale:
+    """Create or replace the scale set's autoscale setting (tagged with its settings hash)."""
+
+    autoscale: DesiredAutoscale
+
+
+@dataclass(frozen=True)
+class DeleteAutoscale:
+    key: AutoscaleKey
+
+
 Action = (
     ApplyModel
     | UpgradeInstances
@@ -97,6 +114,8 @@ Action = (
     | DeleteInstances
     | PowerAction
     | SetProtection
+    | ApplyAutoscale
+    | DeleteAutoscale
 )
 
 
@@ -105,6 +124,10 @@ def describe(action: Action) -> str:
     match action:
         case ApplyModel(capacity=capacity, reason=reason):
             return f"{reason} (capacity {capacity})"
+        case ApplyAutoscale(autoscale=autoscale):
+            return f"ApplyAutoscale {autoscale.key.name} ({autoscale.settings_hash()})"
+        case DeleteAutoscale(key=key):
+            return f"DeleteAutoscale {key.name}"
         case ReimageInstances(instance_ids=ids, image_version=version) if version:
             return f"{type(action).__name__} {','.join(ids)} to image {version}"
         case PowerOffInstances(instance_ids=ids, skip_shutdown=True):

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from scaleset_operator.api.autoscale import CapacityOwner
 from scaleset_operator.api.operation import Phase
 from scaleset_operator.api.rollout_status import BatchDrain, ChangePreview, PinnedRevision, RevisionRecord
 from scaleset_operator.api.status import (
+    AutoscaleStatus,
     InstanceProtectionStatus,
     RollingUpgradeProgress,
     RolloutOutcome,
@@ -169,6 +171,37 @@ class OperationStep:
 
 
 @dataclass(frozen=True)
+class CapacityStep:
+    """Who owns capacity this pass and the number a model push carries (``planner/capacity.py``)."""
+
+    owner: CapacityOwner
+    capacity: int
+    """What ``ApplyModel`` carries: spec.sku.capacity, or the cloud's own number when the spec does not own it."""
+    observed: int
+    from_spec: bool
+    """The spec's number is the desired one (it is written to the cloud when it differs)."""
+    stale_spec: int | None = None
+    """spec.sku.capacity while another owner has capacity (recorded for a safe handoff back)."""
+    handoff: Reason | None = None
+    """Back to Spec, but spec.sku.capacity is the stale number: the observed one is kept (a blocker)."""
+    change: tuple[int, int] | None = None
+    """The cloud's capacity changed since the last pass, and not by the operator: (old, new)."""
+
+
+@dataclass(frozen=True)
+class AutoscaleStep:
+    """The autoscale setting this pass (``planner/autoscaling.py``): what status shows, what keeps the
+    ScaleSet busy or needs a person."""
+
+    status: AutoscaleStatus | None
+    """``status.autoscale`` after this pass (None: no setting is relevant)."""
+    activity: Reason | None = None
+    blocker: Reason | None = None
+    sends: bool = False
+    """This pass's actions carry the setting's write or delete: accepted, it is Applied (or gone)."""
+
+
+@dataclass(frozen=True)
 class ProtectionStep:
     """spec.instanceProtection this pass: ``status.instanceProtection`` after it, the VM updates it sends
     (``SetProtection``), what it is doing and the entries that name no instance."""
@@ -249,6 +282,9 @@ class Decision:
     """None: not evaluated this pass (nothing observed); ``status.management`` stays as stored."""
     protection: ProtectionStep | None = None
     """None: not evaluated this pass (nothing observed); ``status.instanceProtection`` stays."""
+    capacity: CapacityStep | None = None
+    """None: not evaluated this pass (nothing observed); the stored record stays."""
+    autoscale: AutoscaleStep | None = None
 
     def next_pass(self, outcome: Outcome, now: datetime) -> float:
         """Seconds until the next pass: as decided, or the capped backoff after a failed call."""

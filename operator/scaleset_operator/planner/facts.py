@@ -15,6 +15,9 @@ from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import RolloutKind, RolloutResult, ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
+from scaleset_operator.planner import capacity
+from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
+from scaleset_operator.planner.decision import CapacityStep
 from scaleset_operator.planner.health import has_health_signal
 from scaleset_operator.planner.inputs import GateMeasurement, JobState, OperationView, RevisionData
 from scaleset_operator.planner.model_comparison import Comparison
@@ -39,10 +42,17 @@ class Facts:
     comparison: Comparison | None = None
     """The observed model against the spec, field by field (``model_comparison``); None when the
     backend did not say what model the scale set holds."""
+    autoscale: AutoscaleObservation | None = None
+
+    @cached_property
+    def capacity_owner(self) -> CapacityStep:
+        """Who owns capacity and the number this pass keeps (``planner/capacity.py``)."""
+        return capacity.step(self.spec, self.scale_set.capacity, self.status.capacity, self.status.rollout)
 
     @property
     def capacity(self) -> int:
-        return self.spec.sku.capacity
+        """The desired capacity: spec.sku.capacity, or the cloud's own when the spec does not own it."""
+        return self.capacity_owner.capacity
 
     @property
     def instances(self) -> tuple[ObservedInstance, ...]:

@@ -10,6 +10,7 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
+from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.model_comparison import Comparison, compare
 from scaleset_operator.planner.observation import Absent, Observation, Observed
 from scaleset_operator.planner.simulated_time import SimulatedClock
@@ -95,6 +96,8 @@ class DecideInputs:
     base_revision: RevisionData | None = None
     """The base revision's data (``revisions.base``), read when the spec's model differs from it: what the
     change preview and the new revision's summary compare with."""
+    autoscale: AutoscaleObservation | None = None
+    """The autoscale setting, read when it matters (``autoscale_observation.wanted``); None: not read."""
     clock: SimulatedClock | None = None
     """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
     comparison: Comparison | None = field(default=None, init=False)

@@ -20,28 +20,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.cloud.changes import FieldChange, Impact, field_change
+from scaleset_operator.planner.autoscale_observation import surging
 from scaleset_operator.planner.decision import ManagementStep, Reason
 from scaleset_operator.planner.events import PlannedEvent, warning
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.revisions import model_source
 
 
-def capacity_owner(spec: ScaleSetSpec) -> str:
-    """Who sets the capacity (``spec.capacityOwner``: Spec, Autoscale or External)."""
-    return spec.capacityOwner
-
-
-def surging(facts: Facts) -> bool:
-    """A maxSurge batch owns the capacity while it runs (sent or not: after a crash it may be applied)."""
-    record = facts.status.rollout
-    return record is not None and record.batch is not None and record.batch.action == "Surge"
-
-
 def capacity_differs(facts: Facts) -> bool:
-    """The capacity is the spec's to set and differs (a surge batch holds it while it runs)."""
-    return facts.scale_set.capacity != facts.capacity and not surging(facts) and capacity_owner(facts.spec) == "Spec"
+    """The capacity is the spec's to set and differs: ``facts.capacity`` is the cloud's own when another
+    owner has it (``planner/capacity.py``), and a maxSurge batch holds it while it runs."""
+    return facts.scale_set.capacity != facts.capacity and not surging(facts.status.rollout)
 
 
 def _capacity(facts: Facts) -> FieldChange | None:

@@ -11,6 +11,9 @@ observed one with the spec over it (``model_comparison``), so nothing the spec d
 The hash tags the operator writes are not read back for this: an adopted scale set has none, and a
 scale set that matches the spec is never written just to tag it. Only when the backend cannot say
 what model the scale set holds are the hash tags compared, as before.
+
+When the spec does not own capacity (``planner/capacity.py``) the push carries the cloud's own
+number, and only if the scale set is still as observed (``etag``): never a stale capacity.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from scaleset_operator.planner.actions import ApplyModel
 from scaleset_operator.planner.decision import Effects, ModelStep, Reason
 from scaleset_operator.planner.events import PlannedEvent, normal
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.model_drift import capacity_differs, capacity_owner, secrets_changed
+from scaleset_operator.planner.model_drift import capacity_differs, secrets_changed
 from scaleset_operator.planner.requeue import BUSY_RESYNC_SECONDS
 
 SETTINGS = (Impact.NO_INSTANCE_IMPACT, Impact.SCALE)
@@ -57,7 +60,7 @@ def _by_hashes(facts: Facts) -> tuple[ModelStep, Effects] | None:
 
 
 def _push(facts: Facts, model_changed: bool, what: list[str]) -> tuple[ModelStep, Effects]:
-    observed, capacity = facts.scale_set, _capacity(facts)
+    observed, capacity = facts.scale_set, facts.capacity
     events: list[PlannedEvent] = []
     fields = f": {', '.join(what[:5])}{' ...' if len(what) > 5 else ''}" if what else ""
     if model_changed:
@@ -68,10 +71,6 @@ def _push(facts: Facts, model_changed: bool, what: list[str]) -> tuple[ModelStep
         events.append(normal("Scaling", f"capacity {observed.capacity} -> {capacity}"))
     activity = Reason("UpdatingModel" if model_changed else "Scaling", f"applying the model with capacity {capacity}")
     model = ModelStep("UpdateModel" if model_changed else "Scale", capacity, activity)
-    action = ApplyModel(capacity, reason=model.kind)
+    owned = facts.capacity_owner
+    action = ApplyModel(capacity, reason=model.kind, etag=None if owned.from_spec else observed.etag)
     return model, Effects((action,), tuple(events), BUSY_RESYNC_SECONDS)
-
-
-def _capacity(facts: Facts) -> int:
-    """The capacity to send: the spec's, unless something else owns it (``spec.capacityOwner``)."""
-    return facts.capacity if capacity_owner(facts.spec) == "Spec" else facts.scale_set.capacity

@@ -9,7 +9,8 @@ what people expect of a Kubernetes status, wall-clock UTC:
   instances' ``lastUpgradeTime``, a ScaleSetOperation's times) are rendered on the wall clock
   (``status.view.View.shown``);
 - the typed records policy measures from across passes (``POLICY_FIELDS``: the intent record, how
-  rollouts ended, the observation, ``unhealthySince``) are written on the wall clock too, and their
+  rollouts ended, the observation, ``unhealthySince``, the autoscale setting's last scale action and
+  what comes next) are written on the wall clock too, and their
   simulated values kept beside them in ``status.simulatedClock.times`` by path (``displayed``);
   ``policy_status`` puts those back before the planner reads the stored status, so the planner only
   ever sees simulated time and a health timeout is measured in simulated seconds across passes.
@@ -32,7 +33,15 @@ from pydantic.fields import FieldInfo
 from scaleset_operator.api.status import TIMESTAMP_FORMAT, ScaleSetStatus, SimulatedClockStatus
 from scaleset_operator.planner.timefmt import fmt, parse
 
-POLICY_FIELDS = ("rollout", "lastRollouts", "observation", "unhealthySince", "revisions", "pinnedRevision")
+POLICY_FIELDS = (
+    "rollout",
+    "lastRollouts",
+    "observation",
+    "unhealthySince",
+    "revisions",
+    "pinnedRevision",
+    "autoscale",
+)
 """Status fields whose times the planner reads back (in simulated time) on later passes."""
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -131,6 +131,7 @@ def create_app(cloud: SimulatedCloud) -> web.Application:
             web.post("/scalesets/{name}/instances/{id}/protection", _set_protection),
             web.post("/scalesets/{name}/instances/{id}/maintenance", _offer_maintenance),
             web.post("/scalesets/{name}/load", _set_load),
+            web.post("/scalesets/{name}/capacity", _set_capacity),
             web.get("/scalesets/{name}/metrics", _metrics),
             web.get("/scalesets/{name}/autoscale", _autoscale),
             web.get("/images", _images),
@@ -407,6 +408,15 @@ async def _set_load(request: web.Request) -> web.Response:
     if instance_id is not None and not isinstance(instance_id, str):
         raise _bad("'instanceId' must be an instance ID string")
     _cloud(request).set_load(_key(request), _number(body, "percent"), instance_id)
+    return _ok()
+
+
+async def _set_capacity(request: web.Request) -> web.Response:
+    body = await _body(request)
+    capacity = _number(body, "capacity")
+    if capacity != int(capacity):
+        raise _bad("'capacity' must be a whole number")
+    _cloud(request).set_capacity(_key(request), int(capacity))
     return _ok()
 
 

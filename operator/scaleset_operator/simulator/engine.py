@@ -133,11 +133,13 @@ class SimulatedCloud:
             scale_set = self._scale_sets.get(key)
             return scale_set.observe() if scale_set is not None else None
 
-    def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
-        """Create the scale set, or store a new model and capacity (instances keep their model)."""
+    def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, if_match: str | None = None) -> None:
+        """Create the scale set, or store a new model and capacity (instances keep their model).
+        ``if_match``: only if the scale set's etag is still this one (ARM's If-Match: 412 otherwise)."""
         with self._call("apply", key) as call:
             if capacity < 0:
                 raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
+            _check_etag(self._scale_sets.get(key), if_match)
             stored = model.without_secrets()
             _check_orchestration(stored)
             image = self.catalog.resolve(model.location, model.image)
@@ -491,6 +493,14 @@ class SimulatedCloud:
             instance.protect_from_scale_in = scale_in
         if scale_set_actions is not None:
             instance.protect_from_scale_set_actions = scale_set_actions
+
+    def set_capacity(self, key: ScaleSetKey, capacity: int) -> None:
+        """A capacity change made outside the operator (the portal, ``az vmss scale``, a cluster
+        autoscaler): instances come and go as the cloud does it (the model, the scale-in policy)."""
+        if capacity < 0:
+            raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
+        scale_set = self._admin_scale_set(key)
+        self._resize(scale_set, capacity, self._advance())
 
     def offer_maintenance(
         self, key: ScaleSetKey, instance_ids: Sequence[str], *, self_service_seconds: float = 86400.0
@@ -1023,6 +1033,17 @@ def _reimage(
             instance.data_disks = dict(data_disks)
 
     return complete
+
+
+def _check_etag(scale_set: SimScaleSet | None, if_match: str | None) -> None:
+    if if_match is None:
+        return
+    current = str(scale_set.etag) if scale_set is not None else None
+    if current != if_match.strip('"').removeprefix("W/").strip('"'):
+        raise Conflict(
+            f"The condition specified using HTTP conditional header(s) is not met (If-Match {if_match}).",
+            code="PreconditionFailed",
+        )
 
 
 def _maintained(instance: SimInstance, _: datetime) -> None:

@@ -11,7 +11,8 @@ them; their pollers finish in the background (``lro.py``).
 protocol           Azure call (Uniform)                                   budget
 =================  =====================================================  ==============
 get                virtualMachineScaleSets.get + VMs.list(instanceView)   low + high GET
-apply              virtualMachineScaleSets.createOrUpdate (PUT, Manual)   put
+apply              virtualMachineScaleSets.createOrUpdate (PUT, Manual;   put
+                   If-Match with etag)
 upgrade_instances  virtualMachineScaleSets.updateInstances (manualupgrade) update
 reimage            virtualMachineScaleSets.reimage (instanceIds, exactVersion) update
 reimage_all        virtualMachineScaleSets.reimageAll                     update
@@ -216,12 +217,13 @@ class AzureBackend:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
+    async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, etag: str | None = None) -> None:
         body = mapping.scale_set(model, capacity)
         self._modes.setdefault(key, model.orchestration_mode)
+        condition = MatchConditions.IfNotModified if etag is not None else None
         async with self._call("apply", key, "put"):
             poller = await self._client(key).virtual_machine_scale_sets.begin_create_or_update(
-                key.resource_group, key.name, body
+                key.resource_group, key.name, body, etag=etag, match_condition=condition
             )
             self.operations.watch("apply", key, poller)
 

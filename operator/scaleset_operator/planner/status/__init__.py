@@ -21,6 +21,8 @@ from scaleset_operator.planner.decision import Decision, Outcome
 from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
     automatic_os_upgrade,
+    autoscale,
+    autoscaling,
     change_held,
     counts,
     instance_protection,
@@ -47,6 +49,7 @@ CONDITION_SETTERS = (
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
     model_drifted.condition,
+    autoscaling.condition,
     instance_protection.condition,
     rolled_back.condition,
     change_held.condition,
@@ -72,6 +75,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         **revisions.fields(view),
         observation=observation.record(view),
         management=management.record(view),
+        **autoscale.fields(view),
         **instance_protection.fields(view),
     )
     step = decision.operation
