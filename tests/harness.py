@@ -32,6 +32,7 @@ from scaleset_operator.backends.fake import FakeBackend
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.secrets import Fingerprints, HashKey
 from scaleset_operator.planner import actions as act
 from scaleset_operator.reconciler import PassResult, Reconciler
 from scaleset_operator.simulator.arm.state import ArmState
@@ -176,6 +177,8 @@ class Run:
     operation_names: list[str] = field(default_factory=list)
     """ScaleSetOperations in creation order."""
     operation_specs: dict[str, ScaleSetOperationSpec] = field(default_factory=dict)
+    fingerprints: Fingerprints = field(default_factory=HashKey.generate)
+    """The installation's hash key: every restart reads the same one (its Secret outlives the process)."""
     backend: RecordingBackend = field(init=False)
     reconciler: Reconciler = field(init=False)
     crashes: int = 0
@@ -186,7 +189,13 @@ class Run:
 
     def restart(self) -> None:
         """A new operator process: nothing remembered but what Kubernetes stored."""
-        self.reconciler = Reconciler(backend=self.backend, kube=self.kube, clock=self.world.clock.now, time_scale=1.0)
+        self.reconciler = Reconciler(
+            backend=self.backend,
+            kube=self.kube,
+            clock=self.world.clock.now,
+            fingerprints=self.fingerprints,
+            time_scale=1.0,
+        )
 
     # -- what a user looks at ---------------------------------------------------------------------
 

@@ -30,9 +30,10 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.cloud.secrets import SecretError, resolve, secret_refs
+from scaleset_operator.cloud.secrets import Fingerprints, SecretError, resolve, secret_refs
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner import events as planned_events
+from scaleset_operator.planner import hash_scheme
 from scaleset_operator.planner.decide import decide
 from scaleset_operator.planner.decision import ACCEPTED, PENDING, Decision, Failed, Outcome
 from scaleset_operator.planner.inputs import DecideInputs, OperationView, SpecProblem
@@ -155,12 +156,15 @@ class Reconciler:
         backend: Backend,
         kube: StatusWriter,
         clock: Callable[[], datetime],
+        fingerprints: Fingerprints,
         time_scale: float = 1.0,
         min_requeue_seconds: float = 0.2,
     ) -> None:
         self.backend = backend
         self.kube = kube
         self.clock = clock
+        self.fingerprints = fingerprints
+        """The installation's hash key (``cloud/secrets.py``): secrets enter hashes only through it."""
         self.time_scale = time_scale
         """Simulated seconds per real second (the simulator's clock may run faster than real time)."""
         self.min_requeue_seconds = min_requeue_seconds
@@ -261,10 +265,13 @@ class Reconciler:
         key = scale_set_key(spec, meta["name"])
         observation, latest = await self._observe(key, spec, common["status"], now)
         pending = self._pending_operation(mem, operations)
+        desired = desired_model(spec, secrets=secrets, fingerprints=self.fingerprints)
+        if isinstance(observation, Observed):  # hashes an earlier version stored are replaced first
+            common["status"] = hash_scheme.migrate_status(common["status"], observation.scale_set, desired)
         inputs = DecideInputs(
             **common,
             spec=spec,
-            desired=desired_model(spec, secrets=secrets),
+            desired=desired,
             observation=observation,
             latest_image_version=latest,
             operation=pending[1] if pending else None,

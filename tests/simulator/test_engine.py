@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from scaleset_operator.cloud.errors import Conflict, InvalidRequest, NotFound, Throttled, TransientError, Unauthorized
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
+from scaleset_operator.cloud.secrets import ADMIN_PASSWORD, LEGACY_FINGERPRINTS, HashKey
 from scaleset_operator.simulator.catalog import default_catalog
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
@@ -207,8 +208,31 @@ def test_password_change_is_an_os_profile_change_and_is_not_stored(
 
     assert not instances(cloud)["0"].latest_model_applied
     stored = cloud.model(KEY)
-    assert stored is not None and stored.admin_password is None
-    assert stored.password_fingerprint == changed.password_fingerprint
+    assert stored is not None and stored.admin_password is None and stored.password_fingerprint is not None
+    # The simulator keeps its own keyed fingerprint: neither the client's nor an unkeyed one.
+    assert stored.password_fingerprint not in (
+        changed.password_fingerprint,
+        LEGACY_FINGERPRINTS(ADMIN_PASSWORD, "second-Secret-2"),
+    )
+    assert observe(cloud).model_hash == changed.model_hash(), "the scale set reports the hash it was sent"
+
+
+def test_a_re_tag_with_the_same_model_under_another_key_leaves_every_instance_up_to_date(
+    cloud: SimulatedCloud, clock: ManualClock, make_model: ModelFactory
+) -> None:
+    """What a new hash scheme (or key) looks like to the cloud: the same model, other hashes."""
+    first = make_model(password="first-Secret-1")
+    cloud.apply(KEY, first, 2)
+    settled(cloud, clock)
+    again = first.fingerprinted(HashKey.generate())
+    assert again.model_hash() != first.model_hash()
+
+    cloud.apply(KEY, again, 2)
+
+    observed = observe(cloud)
+    assert observed.model_hash == again.model_hash() and observed.hash_scheme == again.hash_scheme
+    assert all(i.latest_model_applied for i in observed.instances)
+    assert {i.os_profile_fingerprint for i in observed.instances} == {again.os_profile_fingerprint()}
 
 
 def test_upgrade_rebuilds_os_disk_only_when_the_image_reference_changed(

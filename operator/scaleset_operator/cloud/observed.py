@@ -79,6 +79,9 @@ class ObservedScaleSet:
     provisioning_state: ProvisioningState
     instances: tuple[ObservedInstance, ...] = field(default_factory=tuple)
     etag: str | None = None
+    hash_scheme: str | None = None
+    """How the secrets in ``model_hash`` were fingerprinted (``cloud/secrets.py``); None: the legacy
+    unkeyed scheme (or no tag at all)."""
 
     def instance(self, instance_id: str) -> ObservedInstance | None:
         return next((i for i in self.instances if i.instance_id == instance_id), None)

@@ -34,7 +34,7 @@ class Reason:
 class ModelStep:
     """The scale set's model and capacity are pushed this pass (``ApplyModel``)."""
 
-    kind: Literal["Create", "UpdateModel", "Scale"]
+    kind: Literal["Create", "UpdateModel", "Scale", "Retag"]
     capacity: int
     activity: Reason
 

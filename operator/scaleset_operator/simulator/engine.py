@@ -35,6 +35,7 @@ from scaleset_operator.cloud.observed import (
     ObservedInstance,
     ObservedScaleSet,
 )
+from scaleset_operator.cloud.secrets import HashKey
 from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
 from scaleset_operator.simulator.clock import Clock
@@ -97,6 +98,9 @@ class SimulatedCloud:
         self._events: list[_Event] = []
         self._event_seq = 0
         self._now = clock.now()
+        self._fingerprints = HashKey.generate()
+        """The simulator's own key for what it keeps of secrets (like Azure, it knows the values;
+        unlike Azure, it keeps only keyed fingerprints, and never the client's)."""
 
     # == backend-facing operations (counted, subject to faults) ==================================
 
@@ -110,26 +114,22 @@ class SimulatedCloud:
         with self._call("apply", key) as call:
             if capacity < 0:
                 raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
-            stored = model.without_secrets()
+            stored = model.fingerprinted(self._fingerprints).without_secrets()
+            sent = model if model.fingerprints is not None else stored
             image = self.catalog.resolve(model.location, model.image)
             scale_set = self._scale_sets.get(key)
             if scale_set is None:
-                self._create_scale_set(key, stored, capacity, image, call.now)
+                self._create_scale_set(key, stored, sent, capacity, image, call.now)
                 return
             if scale_set.deleting_at is not None:
                 raise Conflict(f"scale set {key.name} is being deleted", code="OperationNotAllowed")
             _check_immutable(scale_set.model, stored)
-            changed = (
-                scale_set.model_hash != stored.model_hash()
-                or scale_set.settings_hash != stored.settings_hash()
-                or scale_set.capacity != capacity
-            )
-            scale_set.model = stored
-            scale_set.model_hash = stored.model_hash()
-            scale_set.settings_hash = stored.settings_hash()
-            scale_set.capacity = capacity
-            if changed:
+            before = (scale_set.revision, scale_set.model_hash, scale_set.settings_hash, scale_set.hash_scheme)
+            _store(scale_set, stored, sent)
+            after = (scale_set.revision, scale_set.model_hash, scale_set.settings_hash, scale_set.hash_scheme)
+            if before != after or scale_set.capacity != capacity:
                 scale_set.etag += 1
+            scale_set.capacity = capacity
             current = len(scale_set.counted())
             if capacity > current:
                 failure = self.faults.take_in_flight("apply")
@@ -144,7 +144,7 @@ class SimulatedCloud:
         with self._call("upgrade", key, instance_ids) as call:
             scale_set = self._require(key)
             targets = self._targets(scale_set, instance_ids, call, honour_protection=True)
-            model, model_hash = scale_set.model, scale_set.model_hash
+            model, model_hash = scale_set.model, scale_set.revision
             rebuilt: ObservedImage | None = None
             if any(i.built_from != model.image for i in targets):
                 rebuilt = self.catalog.resolve(model.location, model.image)
@@ -252,7 +252,7 @@ class SimulatedCloud:
         scale_set = self._admin_scale_set(key)
         return [
             InstanceDetail(
-                observed=i.observe(scale_set.model_hash),
+                observed=i.observe(scale_set.revision, scale_set.os_profile_names),
                 operation=i.operation,
                 transition_at=i.transition_at,
                 health_at=i.health_at,
@@ -399,16 +399,24 @@ class SimulatedCloud:
     # == internals: lifecycle =====================================================================
 
     def _create_scale_set(
-        self, key: ScaleSetKey, model: DesiredModel, capacity: int, image: ObservedImage, now: datetime
+        self,
+        key: ScaleSetKey,
+        model: DesiredModel,
+        sent: DesiredModel,
+        capacity: int,
+        image: ObservedImage,
+        now: datetime,
     ) -> None:
         scale_set = SimScaleSet(
             key=key,
             model=model,
-            model_hash=model.model_hash(),
-            settings_hash=model.settings_hash(),
+            revision=model.model_hash(),
+            model_hash=sent.model_hash(),
+            settings_hash=sent.settings_hash(),
             capacity=capacity,
             created_at=now,
         )
+        _store(scale_set, model, sent)
         self._scale_sets[key] = scale_set
         if capacity == 0:
             scale_set.created = True
@@ -444,7 +452,7 @@ class SimulatedCloud:
                 fault_domain=slot.fault_domain,
                 update_domain=slot.update_domain,
                 created_at=now,
-                applied_model_hash=scale_set.model_hash,
+                applied_model_hash=scale_set.revision,
                 built_from=model.image,
                 image=image,
                 data_disks=model.data_disk_sizes(),
@@ -576,6 +584,17 @@ class SimulatedCloud:
                 del scale_set.instances[instance.instance_id]
 
         self._schedule(at, gone)
+
+
+def _store(scale_set: SimScaleSet, stored: DesiredModel, sent: DesiredModel) -> None:
+    """The new model: ``stored`` (the simulator's fingerprints) decides what instances run; ``sent``
+    (the client's) is what the scale set reports, as Azure reports the tags it was given."""
+    scale_set.model = stored
+    scale_set.revision = stored.model_hash()
+    scale_set.model_hash = sent.model_hash()
+    scale_set.settings_hash = sent.settings_hash()
+    scale_set.hash_scheme = sent.hash_scheme
+    scale_set.os_profile_names[stored.os_profile_fingerprint()] = sent.os_profile_fingerprint()
 
 
 def _upgrade(

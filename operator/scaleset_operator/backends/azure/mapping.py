@@ -16,7 +16,9 @@ the policy the *operator* enforces.
 
 The operator remembers what it wrote in two tags, compared on every pass so an unchanged model is
 never written again: ``scaleset.dev/model-hash`` (everything that makes an instance's
-``latestModelApplied`` false) and ``scaleset.dev/settings-hash`` (scale-set-level settings). Other
+``latestModelApplied`` false) and ``scaleset.dev/settings-hash`` (scale-set-level settings), with
+``scaleset.dev/hash-scheme`` saying how secrets were fingerprinted in the model hash (keyed: the
+tags give nobody a way to test password guesses; ``cloud/secrets.py``). Other
 tags found on the scale set are kept, so a PUT does not wipe tags set by people or policies; the
 ScaleSet's own ``tags`` are set over them (a tag removed from ``spec.tags`` is therefore left on the
 scale set: the operator cannot tell it from one someone else set).
@@ -31,10 +33,16 @@ from collections.abc import Mapping
 
 from azure.mgmt.compute import models as sdk
 
-from scaleset_operator.cloud.desired import MODEL_HASH_TAG, OPERATOR_TAGS, SETTINGS_HASH_TAG, DesiredModel
+from scaleset_operator.cloud.desired import (
+    HASH_SCHEME_TAG,
+    MODEL_HASH_TAG,
+    OPERATOR_TAGS,
+    SETTINGS_HASH_TAG,
+    DesiredModel,
+)
 from scaleset_operator.cloud.wire import MANUAL, to_arm
 
-__all__ = ["MANUAL", "MODEL_HASH_TAG", "OPERATOR_TAGS", "SETTINGS_HASH_TAG", "scale_set", "tags"]
+__all__ = ["HASH_SCHEME_TAG", "MANUAL", "MODEL_HASH_TAG", "OPERATOR_TAGS", "SETTINGS_HASH_TAG", "scale_set", "tags"]
 
 
 def tags(model: DesiredModel, existing_tags: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -43,6 +51,8 @@ def tags(model: DesiredModel, existing_tags: Mapping[str, str] | None = None) ->
     merged.update(model.properties.tags)
     merged[MODEL_HASH_TAG] = model.model_hash()
     merged[SETTINGS_HASH_TAG] = model.settings_hash()
+    if model.hash_scheme is not None:
+        merged[HASH_SCHEME_TAG] = model.hash_scheme
     return merged
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from azure.mgmt.compute import models as sdk
 from azure.mgmt.compute._utils.model_base import SdkJSONEncoder
 
-from scaleset_operator.cloud.desired import MODEL_HASH_TAG, SETTINGS_HASH_TAG
+from scaleset_operator.cloud.desired import HASH_SCHEME_TAG, MODEL_HASH_TAG, SETTINGS_HASH_TAG
 from scaleset_operator.cloud.observed import (
     HealthState,
     InstanceError,
@@ -90,6 +90,7 @@ def observe_scale_set(
         provisioning_state=provisioning_state(props.provisioning_state if props else None, "Succeeded"),
         instances=tuple(sorted((observe_instance(vm) for vm in vms), key=_id_order)),
         etag=vmss.etag,
+        hash_scheme=tags.get(HASH_SCHEME_TAG),
     )
 
 
