@@ -32,7 +32,7 @@ from scaleset_operator.backends.fake import FakeBackend
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
-from scaleset_operator.cloud.secrets import Fingerprints, HashKey
+from scaleset_operator.cloud.secrets import Fingerprints, HashKey, SecretForbidden
 from scaleset_operator.planner import actions as act
 from scaleset_operator.reconciler import PassResult, Reconciler
 from scaleset_operator.simulator.arm.state import ArmState
@@ -90,6 +90,8 @@ class MemoryKube:
     def __init__(self, secrets: dict[tuple[str, str, str], str] | None = None) -> None:
         self.statuses: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.secrets = dict(secrets or {})
+        self.forbidden: set[tuple[str, str]] = set()
+        """(namespace, name) of Secrets RBAC keeps the operator from reading (403)."""
         self.patches = 0
 
     async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
@@ -98,6 +100,8 @@ class MemoryKube:
         self.statuses[key] = apply_merge_patch(self.statuses.get(key, {}), status)
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None:
+        if (namespace, name) in self.forbidden:
+            raise SecretForbidden(f"secrets {name!r} is forbidden in namespace {namespace!r}")
         return self.secrets.get((namespace, name, key))
 
 

@@ -14,7 +14,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from scaleset_operator import GROUP, VERSION
-from scaleset_operator.cloud.secrets import KEY_BYTES, HashKey
+from scaleset_operator.cloud.secrets import KEY_BYTES, HashKey, SecretForbidden
 
 __all__ = ["HASH_KEY_DATA", "HashKey", "HashKeyError", "KubeGateway", "load_config", "load_hash_key"]
 
@@ -47,12 +47,15 @@ class KubeGateway:
                 raise
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None:
-        """The decoded value, or None when the Secret or key does not exist. Never logged."""
+        """The decoded value, or None when the Secret or key does not exist. Never logged. Raises
+        ``SecretForbidden`` when RBAC does not let the operator read it."""
         try:
             secret = await asyncio.to_thread(self._core.read_namespaced_secret, name, namespace)
         except ApiException as exc:
             if exc.status == 404:
                 return None
+            if exc.status == 403:
+                raise SecretForbidden(f"secrets {name!r} is forbidden in namespace {namespace!r}") from None
             raise
         data = secret.data or {}
         if key not in data:

@@ -30,7 +30,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.cloud.secrets import Fingerprints, SecretError, resolve, secret_refs
+from scaleset_operator.cloud.secrets import Fingerprints, SecretError, SecretForbidden, resolve, secret_refs
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner import events as planned_events
 from scaleset_operator.planner import hash_scheme
@@ -284,7 +284,14 @@ class Reconciler:
         refs = secret_refs(spec)
         raw: dict[str, str] = {}
         for ref in refs:
-            value = await self.kube.read_secret_value(namespace, ref.name, ref.key)
+            try:
+                value = await self.kube.read_secret_value(namespace, ref.name, ref.key)
+            except SecretForbidden:
+                message = (
+                    f"the operator may not read Secret {ref.name} in namespace {namespace} (RBAC: get secrets; "
+                    "the chart grants it with rbac.secretNamespaces and rbac.secretNames)"
+                )
+                return {}, SpecProblem("SecretForbidden", message)
             if value is None:
                 message = f"Secret {ref.name} (key {ref.key}) not found in namespace {namespace}"
                 return {}, SpecProblem("SecretNotFound", message)

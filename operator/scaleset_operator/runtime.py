@@ -195,7 +195,8 @@ def run(config: OperatorConfig) -> int:
         import os
 
         os.environ["KUBECONFIG"] = config.kubeconfig
-    liveness = f"http://{config.liveness_host}:{config.liveness_port}/healthz" if config.liveness_port else None
+    host = f"[{config.liveness_host}]" if ":" in config.liveness_host else config.liveness_host  # IPv6
+    liveness = f"http://{host}:{config.liveness_port}/healthz" if config.liveness_port else None
     asyncio.run(
         kopf.operator(
             clusterwide=not config.namespaces,

@@ -50,6 +50,10 @@ class SecretRef:
         return f"Secret {self.name} (key {self.key}) for {self.target}"
 
 
+class SecretForbidden(PermissionError):
+    """The operator may not read the Secret (RBAC): a person must grant it, or point elsewhere."""
+
+
 class SecretError(ValueError):
     """A Secret exists but its value cannot be used (the message names the Secret, never the value)."""
 
