@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from scaleset_operator.api.status import (
+    BatchHistoryEntry,
     RollingUpgradeRunningStatus,
     RollingUpgradeStatus,
     RolloutRecord,
@@ -38,6 +39,18 @@ def legacy_status(record_target: str = LEGACY) -> ScaleSetStatus:
         rollingUpgrade=RollingUpgradeStatus(
             kind="ModelUpgrade", target=LEGACY, runningStatus=RollingUpgradeRunningStatus(code="RollingForward")
         ),
+        batchHistory=[
+            BatchHistoryEntry(
+                kind="ModelUpgrade",
+                target=target,
+                rolloutStartTime=WHEN,
+                number=1,
+                action="Upgrade",
+                instanceIds=["0"],
+                startTime=WHEN,
+            )
+            for target in (OLDER, LEGACY)
+        ],
     )
 
 
@@ -54,6 +67,7 @@ def test_legacy_hashes_in_status_become_keyed_ones() -> None:
     older, os_upgrade = migrated.lastRollouts
     assert older.target.startswith("superseded-") and OLDER not in older.target, "an older model: opaque"
     assert os_upgrade.target == "2024.02.15", "image versions are not hashes"
+    assert [b.target for b in migrated.batchHistory] == [older.target, current]
     assert LEGACY not in migrated.model_dump_json() and OLDER not in migrated.model_dump_json()
     again = hash_scheme.migrate_status(migrated, observed(LEGACY, None), DESIRED)
     assert again == migrated, "idempotent: a failed re-tag is migrated again without churn"

@@ -18,6 +18,8 @@ Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
 RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
 RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
+BatchAction = Literal["Upgrade", "Reimage", "ReimageAll", "Rollback", "Surge"]
+BatchResult = Literal["InProgress", "Succeeded", "Failed", "Abandoned"]
 
 
 class StatusModel(BaseModel):
@@ -160,7 +162,7 @@ class RolloutBatch(StatusModel):
 
     number: int
     instanceIds: list[str]
-    action: Literal["Upgrade", "Reimage", "ReimageAll", "Rollback", "Surge"]
+    action: BatchAction
     startTime: Timestamp
     acted: bool = Field(default=False, description="The backend accepted the batch's call (so it is not sent again).")
     surgeInstanceIds: list[str] = Field(default_factory=list)
@@ -171,6 +173,28 @@ class RolloutBatch(StatusModel):
     surgeFailed: bool = Field(
         default=False, description="maxSurge: the replacements were unhealthy; they are deleted, the old batch stays."
     )
+
+
+class BatchHistoryEntry(StatusModel):
+    """One batch of a rollout as it happened: written in the same status write as the batch's intent
+    (when it starts) and as its settlement (when it ends), so it survives any crash."""
+
+    kind: RolloutKind
+    target: str = Field(description="The rollout's target (model hash, image version, disk sizes).")
+    rolloutStartTime: Timestamp
+    number: int
+    action: BatchAction
+    instanceIds: list[str]
+    startTime: Timestamp
+    endTime: Timestamp | None = None
+    result: BatchResult = Field(
+        default="InProgress",
+        description="Succeeded (every instance reached the target healthy), Failed (some did not), or "
+        "Abandoned (the rollout was cancelled or retargeted, or its record dropped, before the batch "
+        "settled).",
+    )
+    succeeded: list[str] = Field(default_factory=list, description="Instances upgraded (or restored) healthy.")
+    failed: list[str] = Field(default_factory=list, description="Instances unhealthy after the batch.")
 
 
 class RolloutRecord(StatusModel):
@@ -256,3 +280,10 @@ class ScaleSetStatus(StatusModel):
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind"]},
     )
     observation: ObservationStatus | None = None
+    batchHistory: list[BatchHistoryEntry] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The last 20 rollout batches, oldest first: instances, start, end, result. Recorded "
+        "with the intent record, so what happened can be read after any crash (Events are notifications "
+        "and may be lost).",
+    )

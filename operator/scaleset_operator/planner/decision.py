@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Literal
 
 from scaleset_operator.api.operation import Phase
-from scaleset_operator.api.status import RollingUpgradeProgress, RolloutOutcome, RolloutRecord, RolloutResult
+from scaleset_operator.api.status import (
+    BatchHistoryEntry,
+    RollingUpgradeProgress,
+    RolloutOutcome,
+    RolloutRecord,
+    RolloutResult,
+)
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.actions import Action
 from scaleset_operator.planner.events import PlannedEvent
@@ -65,6 +71,8 @@ class RolloutStep:
     """No progress within ``progressDeadline``."""
     faulted: Reason | None = None
     """The last rollout of a kind Faulted and still applies (its target is still wanted): a person acts."""
+    batches: tuple[BatchHistoryEntry, ...] = ()
+    """``status.batchHistory`` after this pass (``rollout/history.py``)."""
 
 
 OSUpgradeState = Literal[

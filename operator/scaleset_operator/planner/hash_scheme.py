@@ -13,7 +13,8 @@ test password guesses against. On the first pass that sees one:
 - otherwise the model changed meanwhile: an ordinary model update;
 - either way, legacy hashes in the stored status are replaced before the status is written again:
   the current model's by its keyed hash (so a Faulted rollout is still not retried and a rollout in
-  flight keeps its target), any other by a keyed stand-in (``superseded-...``, opaque).
+  flight keeps its target), any other by a keyed stand-in (``superseded-...``, opaque); the rollout
+  records, ``rollingUpgrade`` and ``batchHistory`` alike.
 
 A scheme tag naming another key means the installation's key Secret was replaced: nothing stored
 can be mapped, the model is pushed again (instances change only if the model did), and a Warning
@@ -72,6 +73,9 @@ def migrate_status(status: ScaleSetStatus, observed: ObservedScaleSet, desired: 
     rolling = status.rollingUpgrade
     if rolling is not None and rolling.kind == "ModelUpgrade" and rolling.target is not None:
         update["rollingUpgrade"] = rolling.model_copy(update={"target": keyed(rolling.target)})
+    update["batchHistory"] = [
+        b.model_copy(update={"target": keyed(b.target)}) if b.kind == "ModelUpgrade" else b for b in status.batchHistory
+    ]
     if status.modelHash is not None:
         update["modelHash"] = keyed(status.modelHash)
     return status.model_copy(update=update)

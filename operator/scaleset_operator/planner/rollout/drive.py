@@ -8,7 +8,7 @@ from scaleset_operator.api.status import RolloutRecord, RolloutResult
 from scaleset_operator.planner.decision import Effects, FinishedRollout, Reason, RolloutStep
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.rollout import batches, progress
+from scaleset_operator.planner.rollout import batches, history, progress
 from scaleset_operator.planner.rollout.record import BatchStep
 from scaleset_operator.planner.rollout.results import merged
 from scaleset_operator.planner.rollout.starting import disk_target, start_or_retarget
@@ -50,8 +50,10 @@ def _rollout_step(
     facts: Facts, record: RolloutRecord | None, finished: list[FinishedRollout], last: BatchStep | None
 ) -> RolloutStep:
     results = merged(facts.status.lastRollouts, finished, facts.now)
+    stored = facts.status
+    batch_history = history.update(stored.batchHistory, stored.rollout, record, finished, facts.now)
     if record is None:
-        return RolloutStep(None, tuple(finished), results, faulted=_faulted(facts, results))
+        return RolloutStep(None, tuple(finished), results, faulted=_faulted(facts, results), batches=batch_history)
     counts = progress.counts(facts, record)
     waiting = last.waiting if last is not None else None
     activity = waiting or Reason("RollingForward", progress.summary(record, counts))
@@ -64,6 +66,7 @@ def _rollout_step(
         moving=waiting is None or waiting.reason == "WaitingForBatch",
         sends_batch=last is not None and bool(last.actions) and record.batch is not None,
         stuck=_stuck(facts, record, waiting),
+        batches=batch_history,
     )
 
 
