@@ -32,6 +32,7 @@ from scaleset_operator.backends.fake import FakeBackend
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import Fingerprints, HashKey, SecretForbidden
 from scaleset_operator.planner import actions as act
 from scaleset_operator.reconciler import PassResult, Reconciler
@@ -133,6 +134,11 @@ class RecordingBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return await self.inner.latest_image_version(location, image)
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        return await self.inner.cloud_facts(key, location, image, version)
 
     async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
         await self._write(act.ApplyModel(capacity, "apply"), lambda: self.inner.apply(key, model, capacity))

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -30,6 +30,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError
+from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import Fingerprints, SecretError, SecretForbidden, resolve, secret_refs
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner import events as planned_events
@@ -116,6 +117,36 @@ class ImageWatch:
         return version
 
 
+FACTS_INTERVAL = timedelta(hours=1)
+"""How long the outside facts (regions, VM sizes, image sizes) are trusted before they are read again."""
+
+
+@dataclass
+class FactsWatch:
+    """The outside facts a PUT depends on (``cloud/refusals.py``), read at most once per
+    ``FACTS_INTERVAL`` per location and image version, in memory only. A failed read is logged and
+    leaves the facts unknown: those rules wait, Azure would still refuse the PUT itself."""
+
+    cache: dict[tuple[str, str, str, str | None], tuple[datetime, CloudFacts]] = field(default_factory=dict)
+
+    async def facts(
+        self, backend: Backend, key: ScaleSetKey, spec: ScaleSetSpec, latest: str | None, now: datetime
+    ) -> CloudFacts | None:
+        image = spec.virtualMachineProfile.storageProfile.imageReference
+        version = image.pinned_version or latest
+        cache_key = (key.subscription_id, spec.location, image.model_dump_json(), version)
+        cached = self.cache.get(cache_key)
+        if cached is not None and now - cached[0] < FACTS_INTERVAL:
+            return cached[1]
+        try:
+            found = await backend.cloud_facts(key, spec.location, image, version)
+        except BackendError as exc:
+            log.warning("%s: reading the region's VM sizes and the image's size failed: %s", key.name, exc)
+            return None
+        self.cache[cache_key] = (now, found)
+        return found
+
+
 @dataclass
 class ObjectMemory:
     """What the reconciler remembers per object between passes (lost on restart, by design)."""
@@ -170,6 +201,7 @@ class Reconciler:
         self.min_requeue_seconds = min_requeue_seconds
         """Floor for the next pass (Azure: keep VM lists under Compute's read budget)."""
         self.images = ImageWatch()
+        self.facts = FactsWatch()
         self.memory: dict[str, ObjectMemory] = {}
 
     def _real_seconds(self, simulated: float) -> float:
@@ -264,6 +296,8 @@ class Reconciler:
             return Pass(body, DecideInputs(**common, problem=problem), None, None)
         key = scale_set_key(spec, meta["name"])
         observation, latest = await self._observe(key, spec, common["status"], now)
+        known = not isinstance(observation, Unknown)
+        facts = await self.facts.facts(self.backend, key, spec, latest, now) if known else None
         pending = self._pending_operation(mem, operations)
         desired = desired_model(spec, secrets=secrets, fingerprints=self.fingerprints)
         if isinstance(observation, Observed):  # hashes an earlier version stored are replaced first
@@ -275,6 +309,7 @@ class Reconciler:
             observation=observation,
             latest_image_version=latest,
             operation=pending[1] if pending else None,
+            cloud_facts=facts,
         )
         return Pass(body, inputs, key, pending[0] if pending else None)
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.simulator.engine import SimulatedCloud
 
 
@@ -47,6 +48,11 @@ class FakeBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return self.cloud.latest_image_version(location, image)
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        return self.cloud.cloud_facts(location, image)
 
     async def close(self) -> None:
         """Nothing to release: the engine lives as long as its owner keeps it."""

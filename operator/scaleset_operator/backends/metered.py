@@ -12,6 +12,7 @@ from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.refusals import CloudFacts
 
 T = TypeVar("T")
 
@@ -62,6 +63,11 @@ class MeteredBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return await self._call("latest_image_version", lambda: self.inner.latest_image_version(location, image))
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        return await self._call("cloud_facts", lambda: self.inner.cloud_facts(key, location, image, version))
 
     async def close(self) -> None:
         await self.inner.close()

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.refusals import CloudFacts
 
 
 @runtime_checkable
@@ -54,5 +55,12 @@ class Backend(Protocol):
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         """The newest version 'latest' resolves to in ``location`` (gallery: replicated there and not
         excluded from latest); None if the image has no usable version."""
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        """The outside facts a PUT of this scale set depends on: whether the region exists, the VM
+        sizes offered there with their zones, and the OS disk size of the image ``version`` (None:
+        unknown, not checked). Read before writing, so Azure's refusals are reported first."""
 
     async def close(self) -> None: ...

@@ -3,7 +3,8 @@ stored intent record. Pure: the same inputs always give the same decision (``now
 
 Order of business (one phase per pass keeps every step crash-safe and observable):
 
-1. the spec cannot be planned (invalid, Secret missing) -> nothing but the blocker;
+1. the spec cannot be planned (invalid, Secret missing, or Azure would refuse the model:
+   ``preflight``) -> nothing but the blocker, and no cloud write;
 2. the cloud could not be observed -> nothing is planned from facts we do not have; look again
    after a capped backoff (``requeue.after_failure``);
 3. the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, requeue
+from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, preflight, requeue
 from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RolloutStep
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
@@ -35,8 +36,9 @@ missing Secret every idle interval (creating it does not change the ScaleSet).""
 
 
 def decide(inputs: DecideInputs) -> Decision:
-    if inputs.problem is not None:
-        return _blocked(inputs, inputs.problem)
+    problem = inputs.problem or preflight.problem(inputs)
+    if problem is not None:
+        return _blocked(inputs, problem)
     observation = inputs.observation
     if isinstance(observation, Unknown):
         return _unobserved(inputs, observation)

@@ -9,6 +9,7 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
+from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.planner.observation import Absent, Observation
 
 
@@ -25,7 +26,8 @@ class OperationView:
 @dataclass(frozen=True)
 class SpecProblem:
     """Why nothing can be planned for this spec (``InvalidSpec``, ``SecretNotFound``,
-    ``InvalidSecret``): a person must act."""
+    ``InvalidSecret``, ``SecretForbidden``, or Azure's code of a refusal, ``planner/preflight.py``):
+    a person must act."""
 
     reason: str
     message: str
@@ -49,6 +51,8 @@ class DecideInputs:
     """What the model's image resolves to now when it asks for 'latest' (None: unknown / pinned)."""
     operation: OperationView | None = None
     """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
+    cloud_facts: CloudFacts | None = None
+    """Regions, VM sizes, the image's OS disk size (None: not known this pass; those rules wait)."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):

@@ -35,12 +35,15 @@ from scaleset_operator.cloud.observed import (
     ObservedInstance,
     ObservedScaleSet,
 )
+from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import HashKey
+from scaleset_operator.simulator import validation
 from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
 from scaleset_operator.simulator.clock import Clock
 from scaleset_operator.simulator.faults import Faults, InFlightFailure, OperationKind
 from scaleset_operator.simulator.naming import computer_name
+from scaleset_operator.simulator.offerings import Offerings, default_offerings
 from scaleset_operator.simulator.placement import Slot, place
 from scaleset_operator.simulator.scale_in import ScaleInCandidate, select_for_scale_in
 from scaleset_operator.simulator.state import SimInstance, SimScaleSet
@@ -88,9 +91,11 @@ class SimulatedCloud:
         *,
         durations: Durations | None = None,
         faults: Faults | None = None,
+        offerings: Offerings | None = None,
     ) -> None:
         self.clock = clock
         self.catalog = catalog if catalog is not None else default_catalog()
+        self.offerings = offerings if offerings is not None else default_offerings()
         self.durations = durations if durations is not None else Durations()
         self.faults = faults if faults is not None else Faults()
         self.calls = CallLog()
@@ -114,6 +119,7 @@ class SimulatedCloud:
         with self._call("apply", key) as call:
             if capacity < 0:
                 raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
+            validation.check_put(model, capacity, key.name, self.offerings, self.catalog)
             stored = model.fingerprinted(self._fingerprints).without_secrets()
             sent = model if model.fingerprints is not None else stored
             image = self.catalog.resolve(model.location, model.image)
@@ -213,6 +219,11 @@ class SimulatedCloud:
     def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         with self._call("image", None):
             return self.catalog.latest(location, image)
+
+    def cloud_facts(self, location: str, image: ImageReference) -> CloudFacts:
+        """The region, its VM sizes and zones, the image's OS disk size (Azure: resource SKUs, image)."""
+        with self._call("image", None):
+            return validation.cloud_facts(location, image, self.offerings, self.catalog)
 
     # == admin and test helpers (not counted, no faults) =========================================
 

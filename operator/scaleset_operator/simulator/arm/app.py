@@ -43,11 +43,16 @@ from aiohttp import web
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.simulator.arm import parse, render
+from scaleset_operator.simulator.arm import facts, parse, render
 from scaleset_operator.simulator.arm.errors import ArmError, backend_error_response, error_response
 from scaleset_operator.simulator.arm.operations import Operation, marks
 from scaleset_operator.simulator.arm.render import ResourceMeta
-from scaleset_operator.simulator.arm.state import COMPUTE_API_VERSIONS, GALLERY_API_VERSIONS, ArmState
+from scaleset_operator.simulator.arm.state import (
+    COMPUTE_API_VERSIONS,
+    GALLERY_API_VERSIONS,
+    SKU_API_VERSIONS,
+    ArmState,
+)
 
 ARM_STATE = web.AppKey("arm_state", ArmState)
 
@@ -368,6 +373,18 @@ async def list_gallery_versions(call: Call) -> web.StreamResponse:
     return web.json_response({"value": value})
 
 
+async def list_resource_skus(call: Call) -> web.StreamResponse:
+    return web.json_response(facts.resource_skus(call.state.cloud, call.request.query.get("$filter")))
+
+
+async def get_platform_image(call: Call) -> web.StreamResponse:
+    return web.json_response(facts.platform_image(call.state.cloud, call.groups))
+
+
+async def get_gallery_version(call: Call) -> web.StreamResponse:
+    return web.json_response(facts.gallery_image_version(call.state.cloud, call.groups))
+
+
 ROUTES = (
     _route("GET", _VMSS, "vmss.get", get_scale_set, COMPUTE_API_VERSIONS),
     _route("PUT", _VMSS, "vmss.put", put_scale_set, COMPUTE_API_VERSIONS),
@@ -394,6 +411,23 @@ ROUTES = (
         _RG + r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)/versions",
         "gallery.versions",
         list_gallery_versions,
+        GALLERY_API_VERSIONS,
+    ),
+    # The outside facts a PUT depends on (arm/facts.py).
+    _route("GET", _SUB + r"/providers/Microsoft\.Compute/skus", "skus.list", list_resource_skus, SKU_API_VERSIONS),
+    _route(
+        "GET",
+        _LOCATION + r"/publishers/(?P<publisher>[^/]+)/artifacttypes/vmimage/offers/(?P<offer>[^/]+)"
+        r"/skus/(?P<sku>[^/]+)/versions/(?P<version>[^/]+)",
+        "images.get",
+        get_platform_image,
+        COMPUTE_API_VERSIONS,
+    ),
+    _route(
+        "GET",
+        _RG + r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)/versions/(?P<version>[^/]+)",
+        "gallery.version",
+        get_gallery_version,
         GALLERY_API_VERSIONS,
     ),
 )

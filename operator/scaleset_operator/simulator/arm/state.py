@@ -20,8 +20,12 @@ COMPUTE_API_VERSIONS = frozenset({"2026-04-01"})
 """Compute API versions served (the one azure-mgmt-compute 39 sends); the shapes are that version's."""
 GALLERY_API_VERSIONS = frozenset({"2026-03-03"})
 """Gallery API versions served (azure-mgmt-compute 39)."""
+SKU_API_VERSIONS = frozenset({"2021-07-01"})
+"""Resource SKUs API version served (azure-mgmt-compute 39's ``resource_skus``)."""
 
-READ_OPERATIONS = frozenset({"vmss.get", "vms.list", "images.list", "gallery.versions"})
+READ_OPERATIONS = frozenset(
+    {"vmss.get", "vms.list", "images.list", "gallery.versions", "skus.list", "images.get", "gallery.version"}
+)
 POLL_OPERATIONS = frozenset({"operation.status", "operation.result"})
 
 
