@@ -3,6 +3,8 @@ valid and invalid side by side, with the Secret values and the simulator's outsi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -44,3 +46,11 @@ def test_where_the_api_model_refuses_first_it_names_the_field(row: Row) -> None:
 
 def test_every_rule_has_a_row() -> None:
     assert {row.rule for row in ROWS} == set(refusals.RULE_IDS)
+
+
+def test_docs_validation_lists_every_rule_with_its_source() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
+    listed = [line for line in text.splitlines() if line.startswith("| `")]
+    assert {line.split("`")[1] for line in listed} == set(refusals.RULE_IDS)
+    assert f"**{len(refusals.RULE_IDS)} rules of a scale set PUT are enforced**" in text
+    assert f"({len(ROWS)} cases)" in text
