@@ -53,7 +53,6 @@ TABLE: list[tuple[str, dict[str, Any], Impact]] = [
     ("sku-profile", {"skuProfile.allocationStrategy": "LowestPrice"}, NEW_ONLY),
     ("orchestration-mode", {"orchestrationMode": "Uniform"}, REFUSED),
     ("extended-location", {"extendedLocation.name": "dallas"}, REFUSED),
-    ("fault-domains", {"platformFaultDomainCount": 2}, REFUSED),
     # the instance model
     ("sku-name", {"sku.name": "Standard_D4s_v5"}, UPGRADE),
     ("plan", {"plan.promotionCode": "PROMO2"}, UPGRADE),
@@ -169,6 +168,17 @@ def test_each_change_is_classified_the_way_azure_applies_it(change: dict[str, An
     assert result.changes, "the change was seen"
     assert result.worst is expected, [(c.path, c.impact.label, c.reason) for c in result.changes]
     assert all(c.reason for c in result.changes)
+
+
+def test_the_fault_domain_count_is_fixed_at_creation() -> None:
+    # The maximal spec is Flexible across zones, where Azure allows only 1: compare Uniform specs.
+    uniform = with_overrides(BASE, orchestrationMode="Uniform")
+    result = classify(
+        ScaleSetSpec.model_validate(uniform),
+        ScaleSetSpec.model_validate(with_overrides(uniform, platformFaultDomainCount=2)),
+    )
+    assert [c.path for c in result.refused] == ["platformFaultDomainCount"]
+    assert result.worst is REFUSED
 
 
 def test_an_unchanged_spec_has_no_changes_and_no_worst_impact() -> None:

@@ -30,10 +30,14 @@ Action = Literal[
 InstanceId = Annotated[
     str,
     Field(
-        pattern=r"^\d+$",
-        max_length=20,
-        description="A decimal instance ID.",
-        json_schema_extra=pattern_message("must be a decimal instance ID such as 3 (not the computer name)"),
+        pattern=r"^([0-9]+|[A-Za-z0-9][A-Za-z0-9._-]{0,54}_[0-9a-fA-F]{8})$",
+        max_length=64,
+        description="An instance ID: a decimal number (Uniform orchestration) or the VM name Azure gave a "
+        "Flexible scale set's VM, <scale set>_<8 hex> (e.g. web_1a2b3c4d); not a computer name (web000001).",
+        json_schema_extra=pattern_message(
+            "must be a decimal instance ID such as 3, or a Flexible VM name such as web_1a2b3c4d "
+            "(not the computer name)"
+        ),
     ),
 ]
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]

@@ -231,7 +231,9 @@ class ScaleSetProperties(ApiModel):
     placement: Placement | None = optional()
     orchestrationMode: Literal["Uniform", "Flexible"] = defaulted(
         "Uniform",
-        description="Uniform or Flexible; fixed at creation.",
+        description="Uniform: instances are scale set VMs with decimal instance IDs. Flexible (Microsoft's "
+        "recommendation for new workloads): instances are regular virtual machines named <scale set>_<8 hex>, "
+        "and their instance ID is that name. Fixed at creation.",
         json_schema_extra=field_rules(cel(IMMUTABLE, "orchestrationMode cannot change after creation")),
     )
     singlePlacementGroup: bool | None = optional(

@@ -74,6 +74,7 @@ KIND = "ScaleSet"
 PLURAL = "scalesets"
 
 UpgradeMode = Literal["Automatic", "Rolling", "Manual"]
+OrchestrationMode = Literal["Uniform", "Flexible"]
 ScaleInRule = Literal["Default", "OldestVM", "NewestVM"]
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -767,11 +768,9 @@ AZURE_PUT_RULES = (
         field_path=".virtualMachineProfile.osProfile.computerNamePrefix",
     ),
     cel(
-        f"{_FLEXIBLE}"
-        " ? (size(self.zones) > 0 ? self.platformFaultDomainCount == 1 : self.platformFaultDomainCount <= 3)"
-        " : (size(self.zones) == 0 || self.platformFaultDomainCount in [1, 5])",
+        f"{_FLEXIBLE} || size(self.zones) == 0 || self.platformFaultDomainCount in [1, 5]",
         "Azure refuses it (InvalidParameter): platformFaultDomainCount must be 1 or 5 for a zonal Uniform scale "
-        "set, 1-3 for a regional Flexible one, 1 for a zonal Flexible one",
+        "set (Flexible: FLEXIBLE_RULES)",
         field_path=".platformFaultDomainCount",
     ),
     cel(
@@ -812,6 +811,30 @@ ROOT_RULES = (
 )
 """Rules on the whole object: CEL sees ``metadata.name`` only at the root of the schema."""
 
+FLEXIBLE_RULES = (
+    cel(
+        "self.orchestrationMode != 'Flexible' || self.platformFaultDomainCount <= 3",
+        "Flexible orchestration supports platformFaultDomainCount 1, 2 or 3 (1 = max spreading, recommended)",
+        field_path=".platformFaultDomainCount",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || size(self.zones) == 0 || self.platformFaultDomainCount == 1",
+        "Flexible orchestration across zones supports only platformFaultDomainCount 1",
+        field_path=".platformFaultDomainCount",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || !self.overprovision",
+        "Flexible orchestration does not support overprovision",
+        field_path=".overprovision",
+    ),
+    cel(
+        "self.orchestrationMode != 'Flexible' || !self.rolloutPolicy.reimageAllOnDiskDrift",
+        "reimage-all does not apply to Flexible orchestration: rolloutPolicy.reimageAllOnDiskDrift must be false",
+        field_path=".rolloutPolicy.reimageAllOnDiskDrift",
+    ),
+)
+"""What Azure refuses for Flexible orchestration, refused at apply time (docs/azure.md, Flexible)."""
+
 
 class ScaleSetSpec(ScaleSetProperties):
     model_config = with_rules(
@@ -838,6 +861,7 @@ class ScaleSetSpec(ScaleSetProperties):
             "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
             field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
         ),
+        *FLEXIBLE_RULES,
         *AZURE_PUT_RULES,
     )
 
@@ -885,6 +909,23 @@ class ScaleSetSpec(ScaleSetProperties):
     )
     paused: bool = Field(default=False, description="Hold any rollout without losing its progress.")
     rolloutPolicy: RolloutPolicy = Field(default_factory=RolloutPolicy)
+
+    @model_validator(mode="after")
+    def _flexible(self) -> ScaleSetSpec:
+        """The operator validates again what ``FLEXIBLE_RULES`` refuse at apply time."""
+        if self.orchestrationMode != "Flexible":
+            return self
+        if self.platformFaultDomainCount > 3 or (self.zones and self.platformFaultDomainCount != 1):
+            raise ValueError(
+                "platformFaultDomainCount: Flexible orchestration supports 1, 2 or 3 (only 1 across zones)"
+            )
+        if self.overprovision:
+            raise ValueError("overprovision: Flexible orchestration does not support overprovision")
+        if self.rolloutPolicy.reimageAllOnDiskDrift:
+            raise ValueError(
+                "rolloutPolicy.reimageAllOnDiskDrift: reimage-all does not apply to Flexible orchestration"
+            )
+        return self
 
     @property
     def is_windows(self) -> bool:

@@ -1,6 +1,9 @@
 """The backend protocol: small, async and batch-oriented.
 
-One call per batch, never one per instance: every instance operation takes the batch's instance IDs.
+One call per batch, never one per instance: every instance operation takes the batch's instance IDs
+(a backend whose cloud has no batch call for an action, like Azure's Flexible orchestration for
+reimage and restart, fans the batch out itself and budgets it as a whole). Instance IDs are strings
+that may be names (Flexible: the VM name): never parse or order them as numbers.
 Instance operations return once the backend has *accepted* the work; progress and completion are
 read from the next observation (instances go ``Updating`` -> ``Succeeded`` and report health). That
 keeps the reconciler crash-safe: nothing important lives only in an in-flight call.

@@ -27,6 +27,7 @@ from typing import Any
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.scaleset import (
     ImageReference,
+    OrchestrationMode,
     ScaleInPolicy,
     ScaleSetSpec,
     VirtualMachineProfile,
@@ -96,6 +97,8 @@ class DesiredModel:
     hash_scheme: str | None = None
     """How the fingerprints were made (``Fingerprints.scheme``): None for the legacy unkeyed scheme."""
     fingerprints: Fingerprints | None = field(default=None, repr=False, compare=False)
+    orchestration_mode: OrchestrationMode = "Uniform"
+    """Fixed at creation. Flexible instances are virtual machines whose instance ID is their name."""
 
     def without_secrets(self) -> DesiredModel:
         """What a simulator may keep: the model with every secret value and the key dropped
@@ -123,6 +126,10 @@ class DesiredModel:
         if self.fingerprints is None:
             raise ValueError("this model has no hash key")
         return self.fingerprints("superseded-hash", value)
+
+    @property
+    def flexible(self) -> bool:
+        return self.orchestration_mode == "Flexible"
 
     @property
     def image(self) -> ImageReference:
@@ -238,6 +245,7 @@ def desired_model(
         admin_password=admin_password,
         properties=scale_set_properties(spec),
         secret_values=values,
+        orchestration_mode=spec.orchestrationMode,
     )
     return model.fingerprinted(fingerprints)
 

@@ -1,7 +1,8 @@
 """What a backend reports: the scale set and, per instance, its model view and instance view.
 
-One observation = one scale set GET plus one VM list with the instance view expanded; the planner
-works only from this snapshot (plus the recorded rollout), never from per-instance calls.
+One observation = one scale set GET plus one VM list with the instance view expanded (Flexible
+orchestration on Azure: two filtered VM lists); the planner works only from this snapshot (plus the
+recorded rollout), never from per-instance calls.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Literal
 ProvisioningState = Literal["Creating", "Updating", "Succeeded", "Failed", "Deleting"]
 PowerState = Literal["starting", "running", "stopping", "stopped", "deallocated"]
 HealthState = Literal["Healthy", "Unhealthy", "Initializing", "Unknown"]
+OrchestrationMode = Literal["Uniform", "Flexible"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class ObservedScaleSet:
     hash_scheme: str | None = None
     """How the secrets in ``model_hash`` were fingerprinted (``cloud/secrets.py``); None: the legacy
     unkeyed scheme (or no tag at all)."""
+    orchestration_mode: OrchestrationMode = "Uniform"
+    """Flexible: instance IDs are VM names (``web_1a2b3c4d``), not decimal numbers; never parse them."""
 
     def instance(self, instance_id: str) -> ObservedInstance | None:
         return next((i for i in self.instances if i.instance_id == instance_id), None)
@@ -89,3 +93,12 @@ class ObservedScaleSet:
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(i.instance_id for i in self.instances)
+
+
+def instance_order(instance_id: str) -> tuple[int, int, str]:
+    """A stable display and tie-break order for instance IDs: Uniform's decimal IDs by value, then
+    Flexible's VM names (``web_1a2b3c4d``) by name. Nothing may depend on it for policy except where
+    Azure's own rules order by ID (scale-in's highest IDs)."""
+    if instance_id.isdigit():
+        return (0, int(instance_id), "")
+    return (1, 0, instance_id)

@@ -259,10 +259,10 @@ def user_data(request: Request) -> Refusal | None:
 def fault_domains(request: Request) -> Refusal | None:
     model = request.model
     count, zonal = model.platform_fault_domain_count, bool(model.zones)
-    flexible = model.properties.orchestrationMode == "Flexible"
+    flexible = model.flexible
     allowed = ((1,) if zonal else (1, 2, 3)) if flexible else ((1, 5) if zonal else (1, 2, 3, 4, 5))
     if count not in allowed:
-        kind = f"{'a zonal' if zonal else 'a regional'} {model.properties.orchestrationMode} scale set"
+        kind = f"{'a zonal' if zonal else 'a regional'} {model.orchestration_mode} scale set"
         message = (
             f"The value {count} of parameter 'platformFaultDomainCount' is not allowed for {kind}. Allowed values "
             f"are: {', '.join(str(a) for a in allowed)}."

@@ -4,7 +4,10 @@ What it models (DESIGN.md section 4): the scale set model vs each instance's mod
 (``latestModelApplied``), new instances getting the model at once while existing ones change only
 through instance operations, OS profile changes reaching only new or reimaged instances, data
 disks keeping their size until reimage-all, scale-in by policy with protection, IDs never reused,
-health that initializes after every boot.
+health that initializes after every boot; Flexible orchestration (instances are VMs whose name is
+their instance ID, no overprovisioning or update domains, no reimage-all); and Azure's own
+Automatic/Rolling modes and OS rolling upgrades when a client other than the operator asks for
+them (``platform_upgrades.py``).
 
 Time: every operation takes simulated time (``Durations``). Nothing runs in the background: each
 call first advances the state to ``clock.now()`` by processing the due transitions in time order,
@@ -22,7 +25,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from scaleset_operator.api.scaleset import ImageReference
@@ -42,9 +45,11 @@ from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
 from scaleset_operator.simulator.clock import Clock
 from scaleset_operator.simulator.faults import Faults, InFlightFailure, OperationKind
-from scaleset_operator.simulator.naming import computer_name
+from scaleset_operator.simulator.naming import computer_name, flexible_computer_name, flexible_vm_name
 from scaleset_operator.simulator.offerings import Offerings, default_offerings
-from scaleset_operator.simulator.placement import Slot, place
+from scaleset_operator.simulator.placement import UPDATE_DOMAIN_COUNT, Slot, place
+from scaleset_operator.simulator.platform_upgrades import PlatformUpgrades
+from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 from scaleset_operator.simulator.scale_in import ScaleInCandidate, select_for_scale_in
 from scaleset_operator.simulator.state import SimInstance, SimScaleSet
 from scaleset_operator.simulator.timing import Durations
@@ -106,6 +111,7 @@ class SimulatedCloud:
         self._fingerprints = HashKey.generate()
         """The simulator's own key for what it keeps of secrets (like Azure, it knows the values;
         unlike Azure, it keeps only keyed fingerprints, and never the client's)."""
+        self.platform = PlatformUpgrades(self)
 
     # == backend-facing operations (counted, subject to faults) ==================================
 
@@ -120,7 +126,8 @@ class SimulatedCloud:
             if capacity < 0:
                 raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
             validation.check_put(model, capacity, key.name, self.offerings, self.catalog)
-            stored = model.fingerprinted(self._fingerprints).without_secrets()
+            stored = self._stored(model)
+            _check_orchestration(stored)
             sent = model if model.fingerprints is not None else stored
             image = self.catalog.resolve(model.location, model.image)
             scale_set = self._scale_sets.get(key)
@@ -143,6 +150,15 @@ class SimulatedCloud:
             elif capacity < current:
                 self._scale_in(scale_set, current - capacity, call.now)
 
+    def _stored(self, model: DesiredModel) -> DesiredModel:
+        """What the simulator keeps of a model: no secret, only its own keyed fingerprints. A write
+        without the password (another client's PATCH) keeps the one stored (``password_fingerprint``
+        passed through from the stored model), as Azure keeps it."""
+        stored = model.fingerprinted(self._fingerprints).without_secrets()
+        if model.admin_password is None and model.password_fingerprint is not None and model.fingerprints is None:
+            stored = replace(stored, password_fingerprint=model.password_fingerprint)
+        return stored
+
     def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         """Bring instances to the current model. The OS disk is rebuilt only when the model's image
         reference changed; existing data disks keep their size (only reimage-all resizes them); the
@@ -150,16 +166,7 @@ class SimulatedCloud:
         with self._call("upgrade", key, instance_ids) as call:
             scale_set = self._require(key)
             targets = self._targets(scale_set, instance_ids, call, honour_protection=True)
-            model, model_hash = scale_set.model, scale_set.revision
-            rebuilt: ObservedImage | None = None
-            if any(i.built_from != model.image for i in targets):
-                rebuilt = self.catalog.resolve(model.location, model.image)
-            failure = self.faults.take_in_flight("upgrade")
-            for instance in targets:
-                new_image = rebuilt if instance.built_from != model.image else None
-                disks = {lun: instance.data_disks.get(lun, size) for lun, size in model.data_disk_sizes().items()}
-                complete = _upgrade(model.image, model_hash, new_image, disks)
-                self._start(scale_set, instance, "upgrade", call.now, self.durations.upgrade, complete, failure)
+            self._upgrade_batch(scale_set, targets, call.now, self.faults.take_in_flight("upgrade"))
 
     def reimage(self, key: ScaleSetKey, instance_ids: Sequence[str], *, image_version: str | None = None) -> None:
         """New OS disk from the model's image (``image_version``, else the model's pinned version,
@@ -170,6 +177,14 @@ class SimulatedCloud:
     def reimage_all(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         """Reimage plus data disks recreated empty at the model's sizes (data is lost)."""
         with self._call("reimage_all", key, instance_ids) as call:
+            if (found := self._scale_sets.get(key)) is not None and found.flexible:
+                raise InvalidRequest(
+                    f"Operation 'VirtualMachineScaleSets.reimageAll' is not allowed on Virtual Machine Scale Set "
+                    f"'{key.name}' since it uses Flexible orchestration: reimage-all does not apply to Flexible "
+                    "orchestration (reimage the VMs instead)",
+                    code="OperationNotAllowed",
+                    status=400,
+                )
             self._reimage(call, "reimage_all", key, instance_ids, None, wipe_data=True)
 
     def restart(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
@@ -224,6 +239,39 @@ class SimulatedCloud:
         """The region, its VM sizes and zones, the image's OS disk size (Azure: resource SKUs, image)."""
         with self._call("image", None):
             return validation.cloud_facts(location, image, self.offerings, self.catalog)
+
+    # == Azure's own upgrade policy (set by clients other than the operator; not counted) ==========
+
+    def set_upgrade_policy(self, key: ScaleSetKey, policy: PlatformPolicy) -> None:
+        """Store the ``upgradePolicy`` a client wrote and act on it as Azure does (Automatic: upgrade
+        every stale instance now; Rolling: start a rolling upgrade if instances are stale). The
+        ARM endpoint calls this after every write to the scale set; Manual changes nothing."""
+        self.platform.apply_policy(self._require(key), policy, self._advance())
+
+    def start_os_rolling_upgrade(self, key: ScaleSetKey) -> RollingUpgrade:
+        """``osRollingUpgrade``: reimage every instance not on the latest image version, in batches."""
+        scale_set = self._require(key)
+        if scale_set.rolling is not None and scale_set.rolling.running:
+            raise Conflict(
+                f"a rolling upgrade is already in progress on scale set {key.name}", code="OperationNotAllowed"
+            )
+        return self.platform.start_os(scale_set, self._advance())
+
+    def cancel_rolling_upgrade(self, key: ScaleSetKey) -> None:
+        scale_set = self._require(key)
+        if not self.platform.cancel(scale_set, self._advance()):
+            raise Conflict(
+                f"there is no rolling upgrade in progress on scale set {key.name} to cancel",
+                code="OperationNotAllowed",
+            )
+
+    def rolling_upgrade(self, key: ScaleSetKey) -> RollingUpgrade | None:
+        """The latest rolling upgrade the platform ran (model or OS), None if it never ran one."""
+        return self._admin_scale_set(key).rolling
+
+    def os_upgrade_history(self, key: ScaleSetKey) -> list[RollingUpgrade]:
+        """OS rolling upgrades, newest first."""
+        return list(reversed(self._admin_scale_set(key).os_history))
 
     # == admin and test helpers (not counted, no faults) =========================================
 
@@ -285,6 +333,13 @@ class SimulatedCloud:
         scale_in: bool | None = None,
         scale_set_actions: bool | None = None,
     ) -> None:
+        if self._admin_scale_set(key).flexible:
+            raise InvalidRequest(
+                f"scale set {key.name} uses Flexible orchestration: its VMs have no protection policy "
+                "(Azure protects them with ARM resource locks, which the simulator does not model)",
+                code="OperationNotAllowed",
+                status=400,
+            )
         instance = self._admin_instance(key, instance_id)
         if scale_in is not None:
             instance.protect_from_scale_in = scale_in
@@ -446,30 +501,18 @@ class SimulatedCloud:
         image: ObservedImage,
         now: datetime,
         failure: InFlightFailure | None,
-    ) -> None:
-        """Create ``count`` instances with the current model (plus overprovisioned extras)."""
+    ) -> list[SimInstance]:
+        """Create ``count`` instances with the current model (plus overprovisioned extras, which
+        Flexible orchestration does not have)."""
         model = scale_set.model
-        extra = max(1, round(count * OVERPROVISION_RATIO)) if model.overprovision else 0
+        extra = max(1, round(count * OVERPROVISION_RATIO)) if model.overprovision and not scale_set.flexible else 0
         existing = [Slot(i.zone, i.fault_domain, i.update_domain) for i in scale_set.live()]
-        slots = place(existing, model.zones, model.platform_fault_domain_count, count + extra)
+        # Flexible scale sets have no update domains (Azure maintains them fault domain by fault domain).
+        domains = 1 if scale_set.flexible else UPDATE_DOMAIN_COUNT
+        slots = place(existing, model.zones, model.platform_fault_domain_count, count + extra, domains)
         batch: list[SimInstance] = []
         for position, slot in enumerate(slots):
-            number = scale_set.next_number
-            scale_set.next_number += 1
-            instance = SimInstance(
-                number=number,
-                name=computer_name(model.profile.osProfile.computerNamePrefix, number),
-                zone=slot.zone,
-                fault_domain=slot.fault_domain,
-                update_domain=slot.update_domain,
-                created_at=now,
-                applied_model_hash=scale_set.revision,
-                built_from=model.image,
-                image=image,
-                data_disks=model.data_disk_sizes(),
-                os_profile_fingerprint=model.os_profile_fingerprint(),
-                surplus=position >= count,
-            )
+            instance = self._new_instance(scale_set, slot, image, now, surplus=position >= count)
             scale_set.instances[instance.instance_id] = instance
             batch.append(instance)
             self._start(scale_set, instance, "create", now, self.durations.create, _no_change, failure)
@@ -478,6 +521,41 @@ class SimulatedCloud:
                 now + self._seconds(self.durations.create),
                 lambda at: self._drop_surplus(scale_set, batch, at),
             )
+        return [i for i in batch if not i.surplus]
+
+    def _new_instance(
+        self, scale_set: SimScaleSet, slot: Slot, image: ObservedImage, now: datetime, *, surplus: bool
+    ) -> SimInstance:
+        """An instance with the next (never reused) number; Flexible ones are VMs named after the scale set."""
+        model = scale_set.model
+        number = scale_set.next_number
+        scale_set.next_number += 1
+        prefix = model.profile.osProfile.computerNamePrefix
+        vm_name = self._flexible_vm_name(scale_set, number) if scale_set.flexible else None
+        return SimInstance(
+            number=number,
+            name=flexible_computer_name(prefix, vm_name) if vm_name else computer_name(prefix, number),
+            zone=slot.zone,
+            fault_domain=slot.fault_domain,
+            update_domain=slot.update_domain,
+            created_at=now,
+            applied_model_hash=scale_set.revision,
+            built_from=model.image,
+            image=image,
+            data_disks=model.data_disk_sizes(),
+            os_profile_fingerprint=model.os_profile_fingerprint(),
+            surplus=surplus,
+            vm_name=vm_name,
+        )
+
+    @staticmethod
+    def _flexible_vm_name(scale_set: SimScaleSet, number: int) -> str:
+        key = scale_set.key
+        taken = {name.lower() for name in scale_set.instances}
+        salt = 0
+        while (name := flexible_vm_name(key.name, key.resource_id, number, salt)).lower() in taken:
+            salt += 1
+        return name
 
     def _drop_surplus(self, scale_set: SimScaleSet, batch: list[SimInstance], at: datetime) -> None:
         """Overprovisioning: keep the requested number (swapping a failed one for a good extra) and
@@ -498,7 +576,7 @@ class SimulatedCloud:
     def _scale_in(self, scale_set: SimScaleSet, count: int, now: datetime) -> None:
         rules = scale_set.model.scale_in_policy.rules
         candidates = [
-            ScaleInCandidate(i.instance_id, i.zone, i.fault_domain, i.created_at, i.protect_from_scale_in)
+            ScaleInCandidate(i.instance_id, i.zone, i.fault_domain, i.created_at, i.protect_from_scale_in, i.number)
             for i in scale_set.counted()
         ]
         for instance_id in select_for_scale_in(candidates, rules[0] if rules else "Default", count):
@@ -516,13 +594,39 @@ class SimulatedCloud:
     ) -> None:
         scale_set = self._require(key)
         targets = self._targets(scale_set, instance_ids, call, honour_protection=True)
+        failure = self.faults.take_in_flight(kind)
+        self._reimage_batch(scale_set, targets, call.now, image_version, failure, wipe_data=wipe_data)
+
+    def _reimage_batch(
+        self,
+        scale_set: SimScaleSet,
+        targets: Sequence[SimInstance],
+        now: datetime,
+        image_version: str | None,
+        failure: InFlightFailure | None,
+        *,
+        wipe_data: bool = False,
+    ) -> None:
         model = scale_set.model
         image = self.catalog.resolve(model.location, model.image, image_version)
         disks = model.data_disk_sizes() if wipe_data else None
-        failure = self.faults.take_in_flight(kind)
         complete = _reimage(model.image, image, model.os_profile_fingerprint(), disks)
+        kind = "reimage_all" if wipe_data else "reimage"
         for instance in targets:
-            self._start(scale_set, instance, kind, call.now, self.durations.reimage, complete, failure)
+            self._start(scale_set, instance, kind, now, self.durations.reimage, complete, failure)
+
+    def _upgrade_batch(
+        self, scale_set: SimScaleSet, targets: Sequence[SimInstance], now: datetime, failure: InFlightFailure | None
+    ) -> None:
+        model, model_hash = scale_set.model, scale_set.revision
+        rebuilt: ObservedImage | None = None
+        if any(i.built_from != model.image for i in targets):
+            rebuilt = self.catalog.resolve(model.location, model.image)
+        for instance in targets:
+            new_image = rebuilt if instance.built_from != model.image else None
+            disks = {lun: instance.data_disks.get(lun, size) for lun, size in model.data_disk_sizes().items()}
+            complete = _upgrade(model.image, model_hash, new_image, disks)
+            self._start(scale_set, instance, "upgrade", now, self.durations.upgrade, complete, failure)
 
     def _start(
         self,
@@ -643,6 +747,8 @@ def _check_immutable(current: DesiredModel, new: DesiredModel) -> None:
     changes: list[str] = []
     if new.location != current.location:
         changes.append(f"location ({current.location} -> {new.location})")
+    if new.orchestration_mode != current.orchestration_mode:
+        changes.append(f"orchestrationMode ({current.orchestration_mode} -> {new.orchestration_mode})")
     if new.platform_fault_domain_count != current.platform_fault_domain_count:
         changes.append("platformFaultDomainCount")
     old_prefix = current.profile.osProfile.computerNamePrefix
@@ -657,5 +763,17 @@ def _check_immutable(current: DesiredModel, new: DesiredModel) -> None:
         raise InvalidRequest(
             f"cannot change {', '.join(changes)} on an existing scale set",
             code="PropertyChangeNotAllowed",
+            status=400,
+        )
+
+
+def _check_orchestration(model: DesiredModel) -> None:
+    """Flexible orchestration spreads over at most 3 fault domains, and only 1 across zones."""
+    fault_domains = model.platform_fault_domain_count
+    if model.flexible and (fault_domains > 3 or (model.zones and fault_domains != 1)):
+        raise InvalidRequest(
+            f"platformFaultDomainCount {fault_domains} is not supported with Flexible orchestration: use 1 "
+            "(max spreading)" + (" across zones" if model.zones else ", 2 or 3"),
+            code="InvalidParameter",
             status=400,
         )

@@ -29,6 +29,7 @@ from scaleset_operator.cloud.errors import (
     TransientError,
     Unauthorized,
 )
+from scaleset_operator.cloud.observed import instance_order
 
 OperationKind = Literal[
     "get", "apply", "upgrade", "reimage", "reimage_all", "restart", "delete_instances", "delete", "image"
@@ -223,7 +224,7 @@ class Faults:
                 {
                     "operation": f.kind,
                     "remaining": f.remaining,
-                    "instanceIds": sorted(f.instance_ids, key=int) if f.instance_ids is not None else None,
+                    "instanceIds": sorted(f.instance_ids, key=instance_order) if f.instance_ids is not None else None,
                     "code": f.code,
                     "message": f.message,
                 }

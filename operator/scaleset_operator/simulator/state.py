@@ -20,8 +20,10 @@ from scaleset_operator.cloud.observed import (
     PowerState,
     ProvisioningState,
 )
+from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 
 BUSY_STATES: frozenset[ProvisioningState] = frozenset({"Creating", "Updating", "Deleting"})
+OS_HISTORY = 5
 
 
 @dataclass
@@ -60,10 +62,12 @@ class SimInstance:
     """An overprovisioned extra: deleted once its batch has finished creating."""
     error: InstanceError | None = None
     """Why the last operation failed (kept while the instance is Failed, cleared by the next one)."""
+    vm_name: str | None = None
+    """Flexible orchestration: the VM's name (``web_1a2b3c4d``), which is its instance ID."""
 
     @property
     def instance_id(self) -> str:
-        return str(self.number)
+        return self.vm_name if self.vm_name is not None else str(self.number)
 
     @property
     def busy(self) -> bool:
@@ -127,6 +131,16 @@ class SimScaleSet:
     os_profile_names: dict[str, str] = field(default_factory=dict)
     """The simulator's OS profile fingerprint -> the client's fingerprint of the same OS profile when
     it was last sent: instances report the client's, so it can tell which ones run its OS profile."""
+    platform_policy: PlatformPolicy = field(default_factory=PlatformPolicy)
+    """Azure's upgrade policy as a client set it (the operator always sends Manual)."""
+    rolling: RollingUpgrade | None = None
+    """The latest rolling upgrade the platform ran (``rollingUpgrades/latest``)."""
+    os_history: list[RollingUpgrade] = field(default_factory=list)
+    """OS rolling upgrades, oldest first (``osUpgradeHistory``), the last ``OS_HISTORY`` kept."""
+
+    @property
+    def flexible(self) -> bool:
+        return self.model.flexible
 
     def live(self) -> list[SimInstance]:
         """Instances not being deleted, in ID order."""
@@ -161,4 +175,5 @@ class SimScaleSet:
             ),
             etag=str(self.etag),
             hash_scheme=self.hash_scheme,
+            orchestration_mode=self.model.orchestration_mode,
         )

@@ -43,7 +43,7 @@ async def cloud_tags(run: Run) -> dict[str, Any]:
     the backend reports, instances included)."""
     world = run.world
     if world.arm is not None:
-        return dict(world.arm.meta[run.key].tags)
+        return dict(world.arm.documents[run.key].body.get("tags") or {})
     observed = await world.backend.get(run.key)
     return {"observed": repr(observed)}
 
@@ -52,7 +52,7 @@ async def tagged(run: Run) -> tuple[str | None, str | None]:
     """(model hash, hash scheme) as the cloud scale set carries them (no call: the budget is the
     operator's)."""
     if run.world.arm is not None:
-        tags = run.world.arm.meta[run.key].tags
+        tags = run.world.arm.documents[run.key].body.get("tags") or {}
         return tags.get(MODEL_HASH_TAG), tags.get(HASH_SCHEME_TAG)
     observed = await run.observe()
     return observed.model_hash, observed.hash_scheme

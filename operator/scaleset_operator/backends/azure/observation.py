@@ -1,7 +1,12 @@
 """SDK scale set + VM list (instance view expanded) -> ``ObservedScaleSet``.
 
-One observation is exactly two calls: the scale set GET and the VM list with
-``$expand=instanceView``. Everything per instance comes from that list, never from per-VM GETs:
+A Uniform observation is exactly two calls: the scale set GET and the scale set's VM list with
+``$expand=instanceView``. A Flexible one is three (``observe_flexible``): the scale set GET, the
+virtual machine list filtered to the scale set (``$filter='virtualMachineScaleSet/id' eq '...'``,
+``$expand=instanceView``), where each VM's name is its instance ID, and the scale set's VM list
+filtered to ``properties/latestModelApplied eq false``, because a standalone VM resource does not
+say whether it runs the scale set's latest model. Everything per instance comes from those lists,
+never from per-VM GETs:
 
 - image actually on the OS disk: ``storageProfile.imageReference.exactVersion`` (the model says
   'latest'; the VM says which version it got), gallery images reduced to their definition ID;
@@ -38,6 +43,7 @@ from scaleset_operator.cloud.observed import (
     ObservedScaleSet,
     PowerState,
     ProvisioningState,
+    instance_order,
 )
 from scaleset_operator.cloud.wire import from_arm
 
@@ -76,9 +82,30 @@ def provisioning_state(value: str | None, default: ProvisioningState = "Updating
     return _PROVISIONING.get(value.lower(), default)
 
 
+def is_flexible(vmss: sdk.VirtualMachineScaleSet) -> bool:
+    mode = vmss.properties.orchestration_mode if vmss.properties is not None else None
+    return mode is not None and str(getattr(mode, "value", mode)).lower() == "flexible"  # an enum or a str
+
+
 def observe_scale_set(
     vmss: sdk.VirtualMachineScaleSet, vms: Iterable[sdk.VirtualMachineScaleSetVM]
 ) -> ObservedScaleSet:
+    return _scale_set(
+        vmss, tuple(sorted((observe_instance(vm) for vm in vms), key=lambda i: instance_order(i.instance_id)))
+    )
+
+
+def observe_flexible(
+    vmss: sdk.VirtualMachineScaleSet, vms: Iterable[sdk.VirtualMachine], stale: Iterable[str]
+) -> ObservedScaleSet:
+    """``vms``: the scale set's virtual machines; ``stale``: the instance IDs (VM names) not on the
+    latest model. Instances are in creation order (names carry no order)."""
+    outdated = {name.lower() for name in stale}
+    instances = [observe_vm(vm, latest_model_applied=(vm.name or "").lower() not in outdated) for vm in vms]
+    return _scale_set(vmss, tuple(sorted(instances, key=lambda i: (i.created_at, i.instance_id))))
+
+
+def _scale_set(vmss: sdk.VirtualMachineScaleSet, instances: tuple[ObservedInstance, ...]) -> ObservedScaleSet:
     tags = vmss.tags or {}
     props = vmss.properties
     return ObservedScaleSet(
@@ -88,9 +115,10 @@ def observe_scale_set(
         model_hash=tags.get(MODEL_HASH_TAG),
         settings_hash=tags.get(SETTINGS_HASH_TAG),
         provisioning_state=provisioning_state(props.provisioning_state if props else None, "Succeeded"),
-        instances=tuple(sorted((observe_instance(vm) for vm in vms), key=_id_order)),
+        instances=instances,
         etag=vmss.etag,
         hash_scheme=tags.get(HASH_SCHEME_TAG),
+        orchestration_mode="Flexible" if is_flexible(vmss) else "Uniform",
     )
 
 
@@ -101,8 +129,29 @@ def scale_set_model(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any]:
     return from_arm(body)[0]
 
 
-def _id_order(instance: ObservedInstance) -> tuple[int, str]:
-    return (int(instance.instance_id), "") if instance.instance_id.isdigit() else (0, instance.instance_id)
+def observe_vm(vm: sdk.VirtualMachine, *, latest_model_applied: bool) -> ObservedInstance:
+    """A Flexible scale set's VM: its name is the instance ID; no update domains, no protection
+    policy (Azure protects such VMs with resource locks, which this backend does not read)."""
+    props = vm.properties or sdk.VirtualMachineProperties()
+    view = props.instance_view or sdk.VirtualMachineInstanceView()
+    provisioning, power = _states(view.statuses or [], props.provisioning_state)
+    computer_name = view.computer_name or (props.os_profile.computer_name if props.os_profile else None)
+    fault_domain = view.platform_fault_domain if view.platform_fault_domain is not None else props.platform_fault_domain
+    return ObservedInstance(
+        instance_id=vm.name or "",
+        name=computer_name or vm.name or "",
+        zone=vm.zones[0] if vm.zones else None,
+        fault_domain=int(fault_domain or 0),
+        update_domain=int(view.platform_update_domain or 0),
+        latest_model_applied=latest_model_applied,
+        image=observed_image(props.storage_profile),
+        data_disks=_data_disks(props.storage_profile),
+        os_profile_fingerprint=None,
+        provisioning_state=provisioning,
+        power_state=power,
+        health_state=health_state(view.vm_health),
+        created_at=props.time_created or UNKNOWN_TIME,
+    )
 
 
 def observe_instance(vm: sdk.VirtualMachineScaleSetVM) -> ObservedInstance:

@@ -4,6 +4,7 @@ instances, protected ones skipped; done once every affected instance has settled
 from __future__ import annotations
 
 from scaleset_operator.api.operation import ScaleSetOperationSpec
+from scaleset_operator.cloud.observed import instance_order
 from scaleset_operator.planner.actions import (
     Action,
     DeleteInstances,
@@ -109,7 +110,7 @@ def _protected(facts: Facts, instance_id: str) -> bool:
 def _start(facts: Facts, op: OperationView) -> tuple[OperationStep, Effects]:
     wanted, unknown = _wanted(facts, op.spec)
     if unknown:
-        existing = ", ".join(sorted((i.instance_id for i in facts.instances), key=int)) or "none"
+        existing = ", ".join(sorted((i.instance_id for i in facts.instances), key=instance_order)) or "none"
         message = f"instance IDs {', '.join(unknown)} not found in the scale set (it has: {existing})"
         event = warning("OperationFailed", f"{op.name}: {message}")
         return OperationStep(op, finished(False, "InstanceNotFound", message)), Effects(events=(event,))

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from scaleset_operator.cloud.desired import DesiredModel
-from scaleset_operator.cloud.observed import ObservedInstance
+from scaleset_operator.cloud.observed import ObservedInstance, instance_order
 from scaleset_operator.planner.health import has_health_signal, is_healthy
 from scaleset_operator.planner.instance_view import instance_status
 from scaleset_operator.planner.observation import Absent
@@ -48,7 +48,7 @@ def _observed(view: View, found: tuple[ObservedInstance, ...]) -> dict[str, Any]
     desired, spec = inputs.desired, inputs.spec
     assert desired is not None and spec is not None
     signal = has_health_signal(spec)
-    instances = sorted(found, key=lambda i: int(i.instance_id))
+    instances = sorted(found, key=lambda i: instance_order(i.instance_id))
     return {
         "replicas": len(instances),
         "readyReplicas": sum(1 for i in instances if is_healthy(i, signal)),

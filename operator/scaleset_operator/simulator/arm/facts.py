@@ -15,8 +15,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from aiohttp import web
+
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.simulator.arm.errors import ArmError
+from scaleset_operator.simulator.arm.request import Call
 from scaleset_operator.simulator.engine import SimulatedCloud
 
 JsonObject = dict[str, Any]
@@ -81,3 +84,15 @@ def gallery_image_version(cloud: SimulatedCloud, groups: dict[str, str]) -> Json
             "provisioningState": "Succeeded",
         },
     }
+
+
+async def list_resource_skus(call: Call) -> web.StreamResponse:
+    return web.json_response(resource_skus(call.state.cloud, call.query("$filter") or None))
+
+
+async def get_platform_image(call: Call) -> web.StreamResponse:
+    return web.json_response(platform_image(call.state.cloud, call.groups))
+
+
+async def get_gallery_version(call: Call) -> web.StreamResponse:
+    return web.json_response(gallery_image_version(call.state.cloud, call.groups))

@@ -26,8 +26,9 @@ from typing import Literal
 
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import NotFound
-from scaleset_operator.cloud.observed import ObservedInstance
+from scaleset_operator.cloud.observed import ObservedInstance, instance_order
 from scaleset_operator.simulator.engine import SimulatedCloud
+from scaleset_operator.simulator.rolling import RollingUpgrade
 
 OperationStatus = Literal["InProgress", "Succeeded", "Failed"]
 Mark = tuple[str | None, datetime | None]
@@ -66,6 +67,8 @@ class Operation:
     started_at: datetime
     targets: dict[str, Mark]
     whole_scale_set: Literal["create", "delete"] | None = None
+    rolling: RollingUpgrade | None = None
+    """A rolling upgrade the operation follows (start an OS upgrade, cancel): done when it stops."""
     status: OperationStatus = "InProgress"
     ended_at: datetime | None = None
     error: tuple[str, str] | None = None
@@ -91,6 +94,7 @@ class Operations:
         location: str,
         before: dict[str, Mark],
         whole_scale_set: Literal["create", "delete"] | None = None,
+        rolling: RollingUpgrade | None = None,
     ) -> Operation:
         """Record an accepted operation; ``before`` is ``marks()`` taken just before the engine call."""
         after = marks(self.cloud, key)
@@ -103,6 +107,7 @@ class Operations:
             started_at=self.cloud.now(),
             targets=targets,
             whole_scale_set=whole_scale_set,
+            rolling=rolling,
         )
         self._operations[operation.id] = operation
         self._forget_old()
@@ -123,6 +128,8 @@ class Operations:
     def refresh(self, operation: Operation) -> Operation:
         if operation.status != "InProgress":
             return operation
+        if operation.rolling is not None:
+            return self._follow_rolling(operation, operation.rolling)
         snapshot = self.cloud.snapshot(operation.key)
         if operation.whole_scale_set == "delete":
             if snapshot is None:
@@ -138,9 +145,15 @@ class Operations:
             return operation
         failed = sorted(
             (i for i in snapshot.instances if i.instance_id in operation.targets and i.provisioning_state == "Failed"),
-            key=lambda i: int(i.instance_id) if i.instance_id.isdigit() else 0,
+            key=lambda i: instance_order(i.instance_id),
         )
         self._finish(operation, _error(operation, failed) if failed else None)
+        return operation
+
+    def _follow_rolling(self, operation: Operation, rolling: RollingUpgrade) -> Operation:
+        self.cloud.now()  # let the rolling upgrade's due steps run
+        if not rolling.running:
+            self._finish(operation, rolling.error if rolling.code == "Faulted" else None)
         return operation
 
     def _finish(self, operation: Operation, error: tuple[str, str] | None) -> None:

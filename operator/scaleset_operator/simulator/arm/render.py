@@ -1,12 +1,12 @@
 """The engine's state as ARM JSON: the scale set resource and its VMs (with the instance view).
 
 Shapes follow the Compute REST API (``Microsoft.Compute/virtualMachineScaleSets`` and
-``.../virtualMachines``), so the real SDK deserializes them unmodified. The scale set echoes the
-model the engine holds (without any secret) plus the resource metadata the engine does not model
-(tags, upgrade policy), which the endpoint keeps from the last PUT. Per VM: the image the OS disk
-was built from is ``imageReference.exactVersion``, the data disks carry their provisioned sizes,
-and the instance view has ``ProvisioningState/*`` and ``PowerState/*`` statuses and
-``vmHealth.status.code = HealthState/*``.
+``.../virtualMachines``), so the real SDK deserializes them unmodified. ``scale_set`` renders the
+model the engine holds (without any secret) for a scale set created through the engine alone; one
+written through the endpoint is served from the document its client wrote (``documents.py``).
+Per VM: the image the OS disk was built from is ``imageReference.exactVersion``, the data disks
+carry their provisioned sizes, and the instance view has ``ProvisioningState/*`` and
+``PowerState/*`` statuses and ``vmHealth.status.code = HealthState/*``.
 """
 
 from __future__ import annotations
