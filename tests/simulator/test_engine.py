@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -705,3 +706,19 @@ def test_time_never_runs_backwards_for_the_engine(
     clock.set(before - timedelta(hours=1))
 
     assert cloud.now() == before
+
+
+def test_a_write_without_the_password_keeps_the_stored_one(
+    cloud: SimulatedCloud, clock: ManualClock, make_model: ModelFactory
+) -> None:
+    """What the ARM endpoint does for a PATCH that omits adminPassword: it passes the stored model's
+    (the simulator's own) fingerprint on; the model is unchanged, so instances stay up to date."""
+    cloud.apply(KEY, make_model(password="first-Secret-1"), 2)
+    settled(cloud, clock)
+    stored = cloud.model(KEY)
+    assert stored is not None
+    omitted = replace(make_model().without_secrets(), password_fingerprint=stored.password_fingerprint)
+    cloud.apply(KEY, omitted, 2)
+    assert all(i.latest_model_applied for i in observe(cloud).instances)
+    cloud.apply(KEY, make_model(password="second-Secret-2"), 2)
+    assert not any(i.latest_model_applied for i in observe(cloud).instances), "a new password is a change"
