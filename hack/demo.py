@@ -87,6 +87,21 @@ def roll_out(kubectl: list[str], env: dict[str, str], kubeconfig: Path, log_file
     watch(kubeconfig, log_file, "rolling upgrade", lambda o: _ready(o, generation + 1) and _rolled(o))
 
 
+def wait_established(kubectl: list[str], env: dict[str, str], limit: float = 60.0) -> None:
+    """``kubectl wait --for=condition=Established`` fails at once (an accessor error on a null
+    ``status.conditions``) when it reads a CRD the API server has not processed yet: retry then."""
+    deadline = time.monotonic() + limit
+    while True:
+        result = sh(
+            *kubectl, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", env=env, check=False
+        )
+        if result.returncode == 0:
+            return
+        if "accessor error" not in result.stderr or time.monotonic() > deadline:
+            sys.exit(f"`kubectl wait --for=condition=Established crd --all` failed:\n{result.stderr}")
+        time.sleep(0.5)
+
+
 def up(args: argparse.Namespace) -> int:
     state = Path(args.state_dir)
     state.mkdir(parents=True, exist_ok=True)
@@ -98,7 +113,7 @@ def up(args: argparse.Namespace) -> int:
     env["KUBECONFIG"] = str(kubeconfig)
     print(f"{BOLD}2/4{RESET} CRDs from crds/")
     sh(*kubectl, "apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"), env=env)
-    sh(*kubectl, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s", env=env)
+    wait_established(kubectl, env)
     log_file = start_operator(args, state, kubeconfig, env)
     print(f"{BOLD}4/4{RESET} kubectl apply -f examples/rolling-web-tier.yaml\n")
     sh(*kubectl, "apply", "-f", str(EXAMPLE), env=env)

@@ -35,6 +35,7 @@ from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import Fingerprints, HashKey, SecretForbidden
 from scaleset_operator.planner import actions as act
+from scaleset_operator.planner.simulated_time import SimulatedClock
 from scaleset_operator.reconciler import PassResult, Reconciler
 from scaleset_operator.simulator.arm.state import ArmState
 from scaleset_operator.simulator.clock import ManualClock
@@ -192,9 +193,14 @@ class Run:
     backend: RecordingBackend = field(init=False)
     reconciler: Reconciler = field(init=False)
     crashes: int = 0
+    speed: float | None = None
+    """Like ``run --speed N``: the clock is simulated time running N times faster than the wall clock
+    (which started with it); status shows wall-clock times. None: the clock is the wall clock (Azure)."""
+    wall_origin: datetime = field(init=False)
 
     def __post_init__(self) -> None:
         self.backend = RecordingBackend(self.world.backend)
+        self.wall_origin = self.world.clock.now()
         self.restart()
 
     def restart(self) -> None:
@@ -205,7 +211,18 @@ class Run:
             clock=self.world.clock.now,
             fingerprints=self.fingerprints,
             time_scale=1.0,
+            simulated_clock=self._simulated_clock if self.speed is not None else None,
         )
+
+    def _simulated_clock(self) -> SimulatedClock:
+        assert self.speed is not None
+        return SimulatedClock(self.wall_origin, self.wall_origin, self.speed)
+
+    def wall_now(self) -> datetime:
+        """What the wall clock reads (the simulated clock itself without ``speed``)."""
+        if self.speed is None:
+            return self.now()
+        return self.wall_origin + (self.now() - self.wall_origin) / self.speed
 
     # -- what a user looks at ---------------------------------------------------------------------
 
@@ -344,9 +361,9 @@ class Run:
         return conditions.get("Ready") == "True" and conditions.get("Reconciling") == "False"
 
 
-def new_run(spec: ScaleSetSpec, name: str = "web", clock: ManualClock | None = None) -> Run:
-    """A run on the fake backend over a fresh simulated cloud."""
-    return Run(World.fake(clock), spec, name=name)
+def new_run(spec: ScaleSetSpec, name: str = "web", clock: ManualClock | None = None, speed: float | None = None) -> Run:
+    """A run on the fake backend over a fresh simulated cloud (``speed``: see ``Run.speed``)."""
+    return Run(World.fake(clock), spec, name=name, speed=speed)
 
 
 __all__ = ["MemoryKube", "OperatorCrashed", "RecordingBackend", "Run", "World", "apply_merge_patch", "new_run"]

@@ -40,6 +40,7 @@ from scaleset_operator.planner.decision import ACCEPTED, PENDING, Decision, Fail
 from scaleset_operator.planner.inputs import DecideInputs, OperationView, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observation, Observed, Unknown, unknown
 from scaleset_operator.planner.operations.step import orphaned
+from scaleset_operator.planner.simulated_time import SimulatedClock, policy_status, shown
 from scaleset_operator.planner.status import Report, build_status
 from scaleset_operator.planner.status.operation import operation_status
 
@@ -190,19 +191,26 @@ class Reconciler:
         fingerprints: Fingerprints,
         time_scale: float = 1.0,
         min_requeue_seconds: float = 0.2,
+        simulated_clock: Callable[[], SimulatedClock] | None = None,
     ) -> None:
         self.backend = backend
         self.kube = kube
         self.clock = clock
+        """The policy clock: simulated time with the simulator, wall-clock time with Azure."""
         self.fingerprints = fingerprints
         """The installation's hash key (``cloud/secrets.py``): secrets enter hashes only through it."""
         self.time_scale = time_scale
         """Simulated seconds per real second (the simulator's clock may run faster than real time)."""
+        self.simulated_clock = simulated_clock
+        """Simulator only: how ``clock`` reads on the wall clock now (status shows wall-clock times)."""
         self.min_requeue_seconds = min_requeue_seconds
         """Floor for the next pass (Azure: keep VM lists under Compute's read budget)."""
         self.images = ImageWatch()
         self.facts = FactsWatch()
         self.memory: dict[str, ObjectMemory] = {}
+
+    def _simulated(self) -> SimulatedClock | None:
+        return self.simulated_clock() if self.simulated_clock is not None else None
 
     def _real_seconds(self, simulated: float) -> float:
         return max(self.min_requeue_seconds, simulated / self.time_scale)
@@ -286,7 +294,8 @@ class Reconciler:
             "name": meta["name"],
             "generation": int(meta.get("generation") or 0),
             "now": now,
-            "status": self._previous_status(body, mem),
+            "status": policy_status(self._previous_status(body, mem)),
+            "clock": self._simulated(),
         }
         spec, problem = _parse_spec(body)
         secrets: dict[str, Any] = {}
@@ -430,7 +439,7 @@ class Reconciler:
             generation=int(meta.get("generation") or 1),
         )
         step, _ = orphaned(view, message)
-        status = operation_status(step, ACCEPTED, self.clock())
+        status = operation_status(step, ACCEPTED, shown(self.clock(), self._simulated()))
         await self.kube.patch_status(
             operation_api.PLURAL, meta["namespace"], meta["name"], status.model_dump(mode="json", exclude_none=True)
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ import kopf
 from scaleset_operator import kube, metrics
 from scaleset_operator.backends.metered import MeteredBackend
 from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.planner.simulated_time import SimulatedClock
 from scaleset_operator.reconciler import Reconciler
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,16 @@ class OperatorConfig:
     """Azure only: subscription for listing platform image versions (None: $AZURE_SUBSCRIPTION_ID)."""
 
 
-async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Any, float]:
+@dataclass(frozen=True)
+class Clocks:
+    """The policy clock the planner decides with, and (simulator only) how it reads on the wall."""
+
+    now: Callable[[], datetime]
+    time_scale: float = 1.0
+    simulated: Callable[[], SimulatedClock] | None = None
+
+
+async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Clocks]:
     from scaleset_operator.backends.fake import FakeBackend
     from scaleset_operator.simulator.admin_server import start_admin_server
     from scaleset_operator.simulator.clock import ScaledClock
@@ -90,10 +101,15 @@ async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backen
     if config.admin_port:
         memo.admin_runner = await start_admin_server(cloud, config.admin_host, config.admin_port)
         log.info("simulator admin endpoint on http://%s:%d", config.admin_host, config.admin_port)
-    return FakeBackend(cloud), clock.now, config.speed
+
+    def simulated() -> SimulatedClock:
+        origin, wall_origin = clock.anchor()
+        return SimulatedClock(origin, wall_origin, config.speed)
+
+    return FakeBackend(cloud), Clocks(clock.now, config.speed, simulated)
 
 
-async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Any, float]:
+async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Clocks]:
     import os
 
     from scaleset_operator.backends.azure import AzureBackend, AzureConfig, CredentialConfig
@@ -112,7 +128,7 @@ async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backe
     # azure-core logs every request's headers at INFO; the backend counts calls instead.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     log.info("Azure backend: %s (credential %s)", azure.base_url or "Azure public cloud", azure.credential.kind)
-    return backend, lambda: datetime.now(UTC), 1.0
+    return backend, Clocks(lambda: datetime.now(UTC))
 
 
 HASH_KEY_SECRET_NAME = "scaleset-operator-hash-key"
@@ -150,9 +166,9 @@ async def _hash_key(config: OperatorConfig) -> kube.HashKey:
 
 async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconciler:
     if config.backend == "fake":
-        backend, now, scale = await _fake_backend(config, memo)
+        backend, clocks = await _fake_backend(config, memo)
     elif config.backend == "azure":
-        backend, now, scale = await _azure_backend(config, memo)
+        backend, clocks = await _azure_backend(config, memo)
     else:
         raise SystemExit(f"unknown backend {config.backend!r}: use fake or azure")
     kube.load_config(config.kubeconfig)
@@ -165,10 +181,11 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
     return Reconciler(
         backend=MeteredBackend(backend),
         kube=kube.KubeGateway(),
-        clock=now,
+        clock=clocks.now,
         fingerprints=fingerprints,
-        time_scale=scale,
+        time_scale=clocks.time_scale,
         min_requeue_seconds=floor,
+        simulated_clock=clocks.simulated,
     )
 
 

@@ -49,6 +49,14 @@ TABLE: list[tuple[str, dict[str, Any], Impact]] = [
     ("scale-in-unhealthy-first", {"scaleInPolicy.prioritizeUnhealthyVMs": False}, NONE),
     ("upgrade-policy", {"upgradePolicy.mode": "Manual"}, NONE),
     ("operator-rollout-policy", {"rolloutPolicy": {"healthTimeout": "PT10M"}}, NONE),
+    (
+        "autoscale",
+        {
+            "capacityOwner": "Autoscale",
+            "autoscale": {"profiles": [{"name": "default", "capacity": {"minimum": 1, "maximum": 9, "default": 2}}]},
+        },
+        NONE,
+    ),
     ("capacity", {"sku.capacity": 7}, SCALE),
     ("sku-profile", {"skuProfile.allocationStrategy": "LowestPrice"}, NEW_ONLY),
     ("orchestration-mode", {"orchestrationMode": "Uniform"}, REFUSED),

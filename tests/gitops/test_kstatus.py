@@ -55,6 +55,17 @@ def test_scaleset_phases_conform_to_kstatus(kstatus_check: Path, gitops_objects:
     assert "instances are unhealthy" in verdicts["settled-unhealthy"]["message"]
     assert "sick000000" in verdicts["unhealthy-past-grace"]["message"]
     assert "AuthorizationFailed" in verdicts["backend-unauthorized"]["message"]
+    assert "rolloutPolicy.progressDeadline" in verdicts["backend-unavailable-past-deadline"]["message"]
+
+
+@pytest.mark.controlplane
+def test_no_phase_is_failed_while_the_operator_reports_progress(gitops_objects: dict[str, dict[str, Any]]) -> None:
+    # Issue 16: Flux failed a working rollout (Stalled=True beside RolloutProgressing=True).
+    for phase, obj in phases.scaleset_objects(gitops_objects).items():
+        found = {c["type"]: c["status"] for c in (obj.get("status") or {}).get("conditions") or []}
+        if found.get("Stalled") == "True":
+            busy = {k: found.get(k) for k in ("Reconciling", "RolloutProgressing")}
+            assert "True" not in busy.values(), (phase, found)
 
 
 @pytest.mark.controlplane

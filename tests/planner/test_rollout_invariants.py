@@ -5,7 +5,8 @@ points (before the backend call, or after it but before recording it). At every 
 - no batch exceeds the policy's batch size;
 - no instance is sent the upgrade twice in one rollout;
 - a rollout still rolling forward never violates the after-batch stop rule, and a Faulted one did;
-- progress counts add up to the instances the rollout covers.
+- progress counts add up to the instances the rollout covers;
+- kstatus truth: never Stalled (Flux: failed) while RolloutProgressing or Reconciling is True.
 """
 
 from __future__ import annotations
@@ -123,3 +124,6 @@ def _check(
         p = rolling.progress
         total = p.successfulInstanceCount + p.failedInstanceCount + p.inProgressInstanceCount + p.pendingInstanceCount
         assert total == capacity, f"progress counts {p} do not add up to {capacity}"
+    found = {c.type: c.status for c in status.conditions}
+    if found.get("Stalled") == "True":
+        assert "True" not in (found.get("RolloutProgressing"), found.get("Reconciling")), f"stalled yet busy: {found}"

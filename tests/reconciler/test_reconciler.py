@@ -33,7 +33,7 @@ async def test_a_failed_call_is_reported_from_the_same_decision_and_not_replanne
     status = run.status
     assert status.rollout is not None and status.rollout.batch is not None and not status.rollout.batch.acted
     assert status.observation is not None and (status.observation.state, status.observation.phase) == ("Unknown", "act")
-    assert run.conditions()["Reconciling"] == ("True", "BackendRetrying")
+    assert run.conditions()["Reconciling"] == ("True", "BackendUnavailable")
     assert BUSY_RESYNC_SECONDS <= result.requeue_after <= MAX_TRANSIENT_BACKOFF_SECONDS
 
     run.clock.advance(result.requeue_after)

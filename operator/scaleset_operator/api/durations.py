@@ -43,3 +43,26 @@ Duration = Annotated[
     ),
     AfterValidator(_validate),
 ]
+
+
+def cel_milliseconds(expression: str) -> str:
+    """A CEL expression for the length of a valid ``Duration`` (``expression``, a string), in
+    milliseconds, so the API server can compare two durations. CEL's ``duration()`` parses Go's form:
+    the time part after ``T`` is one once lower-cased (``PT1H30M`` -> ``1h30m``), and ``nD`` is read as
+    ``nh`` times 24 (built from substrings of the bounded string: the rule's estimated cost stays low)."""
+    days = (
+        f"({expression}.matches('^P[0-9]+D') ? "
+        f"duration({expression}.substring(1, {expression}.indexOf('D')) + 'h').getMilliseconds() * 24 : 0)"
+    )
+    time = (
+        f"({expression}.indexOf('T') >= 0 ? "
+        f"duration({expression}.substring({expression}.indexOf('T') + 1).lowerAscii()).getMilliseconds() : 0)"
+    )
+    return f"({days} + {time})"
+
+
+def cel_at_least(longer: str, shorter: str) -> str:
+    """CEL: duration field ``longer`` >= duration field ``shorter`` (fields of ``self``), when both are
+    set and valid (an invalid one is reported by its own pattern rule)."""
+    valid = " && ".join(f"has(self.{f}) && self.{f}.matches(r'{ISO8601_DURATION_PATTERN}')" for f in (longer, shorter))
+    return f"!({valid}) || {cel_milliseconds(f'self.{longer}')} >= {cel_milliseconds(f'self.{shorter}')}"

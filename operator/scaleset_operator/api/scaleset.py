@@ -1,9 +1,10 @@
 """The ``ScaleSet`` resource: the desired scale set model, with Azure's field names and defaults.
 
-Everything under ``spec`` except ``deletionPolicy``, ``paused`` and ``rolloutPolicy`` mirrors the
-Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so Azure documentation applies.
-Those three are the operator's own knobs. Secrets are never inline: the admin password comes from a
-Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
+Everything under ``spec`` except ``deletionPolicy``, ``paused``, ``rolloutPolicy`` and
+``capacityOwner`` mirrors the Azure ``Microsoft.Compute/virtualMachineScaleSets`` REST model, so
+Azure documentation applies. Those four are the operator's own knobs; ``autoscale`` mirrors
+``Microsoft.Insights/autoscaleSettings`` (``api/autoscale.py``). Secrets are never inline: the
+admin password comes from a Kubernetes Secret through ``osProfile.adminPasswordSecretRef``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from scaleset_operator.api.autoscale import (
+    CAPACITY_OWNER_DESCRIPTION,
+    CAPACITY_OWNER_RULES,
+    AutoscaleSettings,
+    CapacityOwner,
+    check_capacity_owner,
+)
 from scaleset_operator.api.base import (
     ApiModel,
     JsonDict,
@@ -38,7 +46,7 @@ from scaleset_operator.api.disk_settings import (
     StorageFaultDomainAlignment,
     VMDiskSecurityProfile,
 )
-from scaleset_operator.api.durations import Duration, parse_duration
+from scaleset_operator.api.durations import Duration, cel_at_least, parse_duration
 from scaleset_operator.api.network_settings import (
     InterconnectGroupProfile,
     IpTag,
@@ -707,11 +715,29 @@ class MaintenanceWindow(ApiModel):
 class RolloutPolicy(ApiModel):
     """The operator's own rollout knobs (not part of Azure's model)."""
 
+    model_config = with_rules(
+        cel(
+            cel_at_least("progressDeadline", "healthTimeout"),
+            "progressDeadline must be at least healthTimeout: a batch waiting for its instances to become "
+            "healthy is progress, so a shorter deadline would report a working rollout as Stalled",
+            field_path=".progressDeadline",
+        )
+    )
+
     healthTimeout: Duration = Field(
-        default="PT5M", description="How long a batch may take to become healthy before it counts as failed."
+        default="PT5M",
+        description="How long a batch may take to become healthy before it counts as failed; also how long "
+        "settled instances may stay unhealthy, with nothing in progress, before the ScaleSet is reported "
+        "Stalled (reason InstancesUnhealthy).",
     )
     progressDeadline: Duration = Field(
-        default="PT30M", description="A rollout that makes no progress for this long is reported Stalled."
+        default="PT30M",
+        description="A rollout that makes no progress for this long is reported Stalled (reason "
+        "ProgressDeadlineExceeded; RolloutProgressing turns False). A batch within its healthTimeout is "
+        "progress, and holds (spec.paused, outside the maintenance windows, the pause between batches) are "
+        "not counted. Must be at least healthTimeout (refused at apply time; a ScaleSet stored before that "
+        "rule behaves as if it were raised to healthTimeout). A scale set that cannot be observed "
+        "(throttled, unavailable) for this long is reported Stalled too, with the cause.",
     )
     osImageCheckInterval: Duration = Field(
         default="PT1M", description="How often the image catalog is checked for automatic OS upgrades."
@@ -861,6 +887,7 @@ class ScaleSetSpec(ScaleSetProperties):
             "rollingUpgradePolicy.enableCrossZoneUpgrade needs the scale set to span two or more zones",
             field_path=".upgradePolicy.rollingUpgradePolicy.enableCrossZoneUpgrade",
         ),
+        *CAPACITY_OWNER_RULES,
         *FLEXIBLE_RULES,
         *AZURE_PUT_RULES,
     )
@@ -909,6 +936,15 @@ class ScaleSetSpec(ScaleSetProperties):
     )
     paused: bool = Field(default=False, description="Hold any rollout without losing its progress.")
     rolloutPolicy: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    capacityOwner: CapacityOwner = Field(default="Spec", description=CAPACITY_OWNER_DESCRIPTION)
+    autoscale: AutoscaleSettings | None = Field(
+        default=None, description="Azure's autoscale settings for this scale set (docs/autoscale.md)."
+    )
+
+    @model_validator(mode="after")
+    def _one_capacity_owner(self) -> ScaleSetSpec:
+        check_capacity_owner(self.capacityOwner, self.autoscale)
+        return self
 
     @model_validator(mode="after")
     def _flexible(self) -> ScaleSetSpec:

@@ -13,8 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ConditionStatus = Literal["True", "False", "Unknown"]
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-"""An RFC 3339 UTC time as Kubernetes writes them (``2026-01-02T03:04:05Z``; planner/timefmt.py)."""
+TIMESTAMP_FORMAT = {"format": "date-time"}
+Timestamp = Annotated[str, Field(json_schema_extra=TIMESTAMP_FORMAT)]
+"""An RFC 3339 UTC time as Kubernetes writes them (``2026-01-02T03:04:05Z``; planner/timefmt.py), on
+the wall clock (with the simulator, simulated times are in ``ScaleSetStatus.simulatedClock``)."""
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
 RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
 RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
@@ -254,6 +256,18 @@ class ObservationStatus(StatusModel):
     message: str | None = None
 
 
+class SimulatedClockStatus(StatusModel):
+    """Simulator only (absent with Azure, whose clock is the wall clock)."""
+
+    speed: float = Field(description="Simulated seconds per real second (scaleset-operator run --speed).")
+    times: dict[str, Timestamp] = Field(
+        default_factory=dict,
+        description="The simulated time of each status time the operator measures from on later passes "
+        "(the intent record, lastRollouts, observation.since, unhealthySince), by path, e.g. "
+        "rollout.batch.startTime; the fields themselves show wall-clock UTC.",
+    )
+
+
 class ScaleSetStatus(StatusModel):
     observedGeneration: int | None = None
     conditions: list[Condition] = Field(
@@ -287,3 +301,11 @@ class ScaleSetStatus(StatusModel):
         "with the intent record, so what happened can be read after any crash (Events are notifications "
         "and may be lost).",
     )
+
+    unhealthySince: Timestamp | None = Field(
+        default=None,
+        description="Since when at least one settled instance has been unhealthy (absent while none is). "
+        "Once that lasts longer than rolloutPolicy.healthTimeout with nothing in progress, Stalled is True "
+        "with reason InstancesUnhealthy.",
+    )
+    simulatedClock: SimulatedClockStatus | None = None

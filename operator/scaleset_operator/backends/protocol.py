@@ -12,9 +12,12 @@ keeps the reconciler crash-safe: nothing important lives only in an in-flight ca
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.autoscale import MetricSample
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.refusals import CloudFacts
@@ -65,5 +68,25 @@ class Backend(Protocol):
         """The outside facts a PUT of this scale set depends on: whether the region exists, the VM
         sizes offered there with their zones, and the OS disk size of the image ``version`` (None:
         unknown, not checked). Read before writing, so Azure's refusals are reported first."""
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        """The autoscale setting whose target is this scale set, whoever made it; None if there is none.
+
+        Also remembers what a later ``apply_autoscale`` must keep (tags it does not own, notifications).
+        """
+
+    async def apply_autoscale(self, autoscale: DesiredAutoscale) -> None:
+        """Create or replace the autoscale setting (tagged with ``settings_hash()``), keeping the tags
+        and notifications someone else set on it. The cloud then evaluates it and changes capacity."""
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        """Delete the autoscale setting; one already gone is not an error. Capacity stays as it is."""
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        """Per-instance samples (one-minute averages) of the scale set's own metrics in ``[start, end)``,
+        by the names asked for, in time then instance order. A name the cloud does not know is refused
+        (``InvalidRequest``, as Azure answers 400)."""
 
     async def close(self) -> None: ...

@@ -115,6 +115,12 @@ RULES: dict[str, tuple[Impact, str]] = {
     "deletionPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "paused": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "rolloutPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
+    "capacityOwner": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (who may change the capacity)"),
+    "autoscale": (
+        Impact.NO_INSTANCE_IMPACT,
+        "the autoscale setting, a resource of its own (Microsoft.Insights/autoscaleSettings): it changes "
+        "the capacity later, never the instances' model",
+    ),
     "upgradePolicy": (Impact.NO_INSTANCE_IMPACT, "the policy the operator applies to later model changes"),
     "sku.capacity": (Impact.SCALE, "instances are added, or removed by the scale-in policy"),
     "sku": (Impact.MODEL_UPGRADE, _UPGRADE + " (a size the current hardware lacks needs them deallocated)"),

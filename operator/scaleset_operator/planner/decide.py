@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, preflight, requeue
 from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RolloutStep
 from scaleset_operator.planner.facts import Facts
@@ -73,12 +74,24 @@ def _blocked(inputs: DecideInputs, problem: SpecProblem) -> Decision:
 
 
 def _unobserved(inputs: DecideInputs, failure: Unknown) -> Decision:
-    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale."""
+    """Nothing is planned from facts we do not have; the status keeps the last ones, marked stale.
+    Retrying is progress until ``progressDeadline`` has passed without an observation (then a
+    person should look: Stalled); the pass at the deadline is planned, not left to a later event."""
     event = events.failure(failure, inputs.status.observation)
+    wait = requeue.after_failure(failure, inputs.now)
+    overdue: str | None = None
+    if not failure.needs_person and inputs.spec is not None:
+        deadline = inputs.spec.rolloutPolicy.progressDeadline
+        left = requeue.seconds_left(failure.since, parse_duration(deadline), inputs.now)
+        if left <= 0:
+            overdue = deadline
+        else:
+            wait = min(wait, left)
     return Decision(
         observation=failure,
         events=(event,) if event is not None else (),
-        requeue_after=requeue.after_failure(failure, inputs.now),
+        requeue_after=wait,
+        observation_overdue=overdue,
     )
 
 
@@ -118,6 +131,17 @@ def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:
     return tuple(r for r in found if r is not None)
 
 
+def _settled_unhealthy(facts: Facts, unhealthy: instances.Unhealthy | None, wait: float) -> tuple[Reason | None, float]:
+    """Settled with unhealthy instances (nothing in progress, nothing blocking): a blocker once that
+    has lasted ``healthTimeout`` (kstatus Failed; it blocks no action), else look again then."""
+    if unhealthy is None:
+        return None, wait
+    left = instances.grace_left(facts, unhealthy)
+    if left <= 0:
+        return unhealthy.reason, wait
+    return None, min(wait, left)
+
+
 def _assemble(
     facts: Facts, effects: Effects, rollout: RolloutStep, operation: OperationStep | None, activity: Reason | None
 ) -> Decision:
@@ -127,6 +151,10 @@ def _assemble(
     wait = effects.requeue_after if effects.requeue_after is not None else requeue.IDLE_RESYNC_SECONDS
     if progress and not blockers:
         wait = min(wait, requeue.BUSY_RESYNC_SECONDS)
+    unhealthy = instances.unhealthy(facts)
+    if not progress and not blockers:
+        stalled, wait = _settled_unhealthy(facts, unhealthy, wait)
+        blockers = (stalled,) if stalled is not None else ()
     return Decision(
         observation=Observed(facts.scale_set),
         actions=effects.actions,
@@ -137,6 +165,7 @@ def _assemble(
         operation=operation,
         progress=progress,
         blockers=blockers,
-        degraded=instances.degraded(facts),
+        degraded=unhealthy.reason if unhealthy is not None else None,
+        unhealthy_since=unhealthy.since if unhealthy is not None else None,
         converged_message=instances.converged_message(facts),
     )

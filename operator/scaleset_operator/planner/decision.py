@@ -163,7 +163,12 @@ class Decision:
     blockers: tuple[Reason, ...] = ()
     """What needs a person, most important first (Stalled)."""
     degraded: Reason | None = None
-    """Nothing in progress, but settled instances are unhealthy (Ready=False)."""
+    """Settled instances are unhealthy (Ready=False when nothing is in progress)."""
+    unhealthy_since: datetime | None = None
+    """Since when ``degraded`` has held (``status.unhealthySince``); None when no instance is unhealthy."""
+    observation_overdue: str | None = None
+    """The scale set has not been observed for longer than this ``rolloutPolicy.progressDeadline``
+    while retrying: a person should look (Stalled, with the cause)."""
     converged_message: str = "the scale set matches the model"
 
     def next_pass(self, outcome: Outcome, now: datetime) -> float:

@@ -11,6 +11,7 @@ from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
 from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.planner.observation import Absent, Observation
+from scaleset_operator.planner.simulated_time import SimulatedClock
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class DecideInputs:
     generation: int
     now: datetime
     status: ScaleSetStatus
-    """As stored before this pass: the intent record and the typed facts earlier passes recorded."""
+    """As stored before this pass: the intent record and the typed facts earlier passes recorded (their
+    times on the policy clock: ``simulated_time.policy_status``)."""
     spec: ScaleSetSpec | None = None
     desired: DesiredModel | None = field(default=None)
     """The model sent to the cloud (with the password resolved); derived from ``spec`` if not given."""
@@ -53,6 +55,8 @@ class DecideInputs:
     """The oldest unfinished ScaleSetOperation for this ScaleSet, carried out in this pass."""
     cloud_facts: CloudFacts | None = None
     """Regions, VM sizes, the image's OS disk size (None: not known this pass; those rules wait)."""
+    clock: SimulatedClock | None = None
+    """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
 
     def __post_init__(self) -> None:
         if (self.spec is None) == (self.problem is None):

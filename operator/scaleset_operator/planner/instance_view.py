@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from scaleset_operator.api.status import ApiErrorBase, DataDiskStatus, InstanceStatus
 from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance
@@ -10,7 +13,10 @@ from scaleset_operator.planner.drift import differences
 from scaleset_operator.planner.timefmt import fmt
 
 
-def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: str | None) -> InstanceStatus:
+def instance_status(
+    instance: ObservedInstance, desired: DesiredModel, latest: str | None, show: Callable[[datetime], str] = fmt
+) -> InstanceStatus:
+    """``show`` renders the cloud's times (the simulated cloud's clock runs simulated time)."""
     error = instance.last_error
     diffs = differences(instance, desired, latest)
     return InstanceStatus(
@@ -27,7 +33,7 @@ def instance_status(instance: ObservedInstance, desired: DesiredModel, latest: s
         dataDisks=[DataDiskStatus(lun=lun, diskSizeGB=size) for lun, size in sorted(instance.data_disks.items())],
         protectFromScaleIn=instance.protect_from_scale_in,
         protectFromScaleSetActions=instance.protect_from_scale_set_actions,
-        lastUpgradeTime=fmt(instance.last_model_update) if instance.last_model_update else None,
+        lastUpgradeTime=show(instance.last_model_update) if instance.last_model_update else None,
         lastOperationError=(
             ApiErrorBase(code=error.code, message=error.message, target=error.operation) if error is not None else None
         ),

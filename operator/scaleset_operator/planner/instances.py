@@ -1,11 +1,18 @@
-"""The instances as a whole: whether they are still converging, whether settled ones are unhealthy,
-and what ``Ready`` says once everything matches (these only matter when nothing else is going on)."""
+"""The instances as a whole: whether they are still converging, whether settled ones are unhealthy
+(and since when), and what ``Ready`` says once everything matches (these only matter when nothing
+else is going on)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from scaleset_operator.api.durations import parse_duration
+from scaleset_operator.planner import requeue
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.health import is_healthy, is_running, is_unhealthy
+from scaleset_operator.planner.timefmt import parse
 
 CONVERGED = "the scale set matches the model"
 
@@ -26,11 +33,27 @@ def converging(facts: Facts) -> Reason | None:
     return None
 
 
-def degraded(facts: Facts) -> Reason | None:
-    unhealthy = [i.name for i in facts.instances if is_unhealthy(i, facts.signal)]
-    if not unhealthy:
+@dataclass(frozen=True)
+class Unhealthy:
+    """Settled instances that are not healthy, and since when some have been (``status.unhealthySince``)."""
+
+    reason: Reason
+    since: datetime
+
+
+def unhealthy(facts: Facts) -> Unhealthy | None:
+    names = [i.name for i in facts.instances if is_unhealthy(i, facts.signal)]
+    if not names:
         return None
-    return Reason("InstancesUnhealthy", f"{len(unhealthy)} instances are unhealthy: {', '.join(unhealthy[:5])}")
+    stored = facts.status.unhealthySince
+    reason = Reason("InstancesUnhealthy", f"{len(names)} instances are unhealthy: {', '.join(names[:5])}")
+    return Unhealthy(reason, parse(stored) if stored is not None else facts.now)
+
+
+def grace_left(facts: Facts, found: Unhealthy) -> float:
+    """Seconds until settled unhealthy instances count as stalled: ``rolloutPolicy.healthTimeout``, the
+    time a batch gets to become healthy, so a health-probe blip or a reboot fails no GitOps sync."""
+    return requeue.seconds_left(found.since, parse_duration(facts.spec.rolloutPolicy.healthTimeout), facts.now)
 
 
 def converged_message(facts: Facts) -> str:

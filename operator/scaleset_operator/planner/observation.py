@@ -26,7 +26,7 @@ Phase = Literal["observe", "act"]
 
 CAUSE_REASONS: dict[Cause, str] = {
     "throttled": "Throttled",
-    "transient": "BackendRetrying",
+    "transient": "BackendUnavailable",
     "unauthorized": "BackendUnauthorized",
     "error": "BackendError",
 }
@@ -61,9 +61,14 @@ class Unknown:
     def reason(self) -> str:
         return CAUSE_REASONS[self.cause]
 
+    @property
+    def detail(self) -> str:
+        """Azure's code and message: ``ServiceUnavailable: the service is temporarily unavailable``."""
+        return f"{self.code}: {self.message}"
+
     def describe(self) -> str:
         verb = "reading the scale set" if self.phase == "observe" else "a call to the cloud"
-        return f"{verb} failed: {self.code}: {self.message}"
+        return f"{verb} failed: {self.detail}"
 
 
 Observation = Observed | Absent | Unknown

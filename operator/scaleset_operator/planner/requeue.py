@@ -15,7 +15,7 @@ seconds instead of minutes (docs/architecture.md, "Faults"):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scaleset_operator.planner.observation import Unknown
 
@@ -34,3 +34,9 @@ def after_failure(failure: Unknown, now: datetime) -> float:
         return min(max(wait, BUSY_RESYNC_SECONDS), MAX_RETRY_AFTER_SECONDS)
     lasted = (now - failure.since).total_seconds()
     return min(max(lasted, BUSY_RESYNC_SECONDS), MAX_TRANSIENT_BACKOFF_SECONDS)
+
+
+def seconds_left(since: datetime, period: timedelta, now: datetime) -> float:
+    """Until ``period`` after ``since`` (0 or less: it has passed). A pass planned this far ahead
+    lands on the deadline, so a condition that flips there flips without an outside event."""
+    return (since + period - now).total_seconds()

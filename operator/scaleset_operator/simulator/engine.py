@@ -13,8 +13,14 @@ Time: every operation takes simulated time (``Durations``). Nothing runs in the 
 call first advances the state to ``clock.now()`` by processing the due transitions in time order,
 so a run is fully deterministic under a ``ManualClock``.
 
+Metrics and autoscale: once a simulated minute every running instance reports host metrics from
+the load the user set (``metrics.py``), and an autoscale setting targeting the scale set is
+evaluated 30 seconds later by the shared rule engine, changing the capacity as Azure would
+(``autoscale.py``).
+
 Calls: the backend-facing methods (``get``, ``apply``, the instance operations, ``delete``,
-``latest_image_version``) are counted in ``calls`` and subject to ``faults``. The admin/test
+``latest_image_version``, the autoscale settings and metrics) are counted in ``calls`` and subject
+to ``faults``. The admin/test
 helpers (``snapshot``, ``details``, ``set_health_override`` ...) are neither.
 
 Not thread-safe: call it from one thread (the operator's event loop).
@@ -23,12 +29,15 @@ Not thread-safe: call it from one thread (the operator's event loop).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.autoscale import MetricSample
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, Conflict, InvalidRequest, NotFound
 from scaleset_operator.cloud.observed import (
@@ -41,10 +50,19 @@ from scaleset_operator.cloud.observed import (
 from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import HashKey
 from scaleset_operator.simulator import validation
+from scaleset_operator.simulator.autoscale import RUN_OFFSET, AutoscaleService, SimAutoscale, metric_window
 from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
 from scaleset_operator.simulator.clock import Clock
 from scaleset_operator.simulator.faults import Faults, InFlightFailure, OperationKind
+from scaleset_operator.simulator.metrics import (
+    METRICS,
+    SAMPLE_INTERVAL,
+    catching_up,
+    check_load,
+    metric_name,
+    next_sample_time,
+)
 from scaleset_operator.simulator.naming import computer_name, flexible_computer_name, flexible_vm_name
 from scaleset_operator.simulator.offerings import Offerings, default_offerings
 from scaleset_operator.simulator.placement import UPDATE_DOMAIN_COUNT, Slot, place
@@ -104,6 +122,7 @@ class SimulatedCloud:
         self.durations = durations if durations is not None else Durations()
         self.faults = faults if faults is not None else Faults()
         self.calls = CallLog()
+        self.autoscale = AutoscaleService()
         self._scale_sets: dict[ScaleSetKey, SimScaleSet] = {}
         self._events: list[_Event] = []
         self._event_seq = 0
@@ -240,6 +259,65 @@ class SimulatedCloud:
         with self._call("image", None):
             return validation.cloud_facts(location, image, self.offerings, self.catalog)
 
+    # -- autoscale settings and metrics (Microsoft.Insights), counted like the Compute calls -----
+
+    def get_autoscale(self, target: ScaleSetKey) -> ObservedAutoscale | None:
+        """The autoscale setting whose target is this scale set, whoever made it."""
+        with self._call("autoscale_get", target):
+            found = self.autoscale.targeting(target)
+            return found.observe() if found is not None else None
+
+    def list_autoscale(self, subscription_id: str, resource_group: str) -> list[SimAutoscale]:
+        with self._call("autoscale_get", None):
+            return self.autoscale.in_group(subscription_id, resource_group)
+
+    def find_autoscale(self, key: AutoscaleKey) -> SimAutoscale | None:
+        with self._call("autoscale_get", None):
+            return self.autoscale.find(key)
+
+    def apply_autoscale(
+        self,
+        desired: DesiredAutoscale,
+        *,
+        tags: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Create or replace an autoscale setting (True: created). Its target must exist, and may
+        have no other setting."""
+        with self._call("autoscale_apply", desired.target) as call:
+            if self._scale_sets.get(desired.target) is None:
+                raise NotFound(
+                    f"the target resource {desired.target.resource_id} of autoscale setting "
+                    f"'{desired.key.name}' was not found",
+                    code="ResourceNotFound",
+                )
+            _, created = self.autoscale.put(desired, call.now, tags or {}, extra or {})
+            return created
+
+    def delete_autoscale(self, key: AutoscaleKey) -> bool:
+        """Delete an autoscale setting (False: there was none); the capacity stays where it is."""
+        with self._call("autoscale_delete", None):
+            return self.autoscale.delete(key)
+
+    def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        """Per-instance samples of the named metrics in ``[start, end)``; an unknown name is refused
+        (400) as Azure's metrics API does."""
+        with self._call("metrics", key):
+            scale_set = self._scale_sets.get(key)
+            if scale_set is None:
+                raise NotFound(f"scale set {key.name} not found (resource group {key.resource_group})")
+            unknown = [name for name in names if metric_name(name) is None]
+            if unknown:
+                raise InvalidRequest(
+                    f"Failed to find metric configuration for {', '.join(unknown)}. "
+                    f"Valid metrics: {', '.join(METRICS)}",
+                    code="BadRequest",
+                    status=400,
+                )
+            return scale_set.metrics.samples(names, start, end)
+
     # == Azure's own upgrade policy (set by clients other than the operator; not counted) ==========
 
     def set_upgrade_policy(self, key: ScaleSetKey, policy: PlatformPolicy) -> None:
@@ -348,6 +426,26 @@ class SimulatedCloud:
 
     def set_durations(self, **seconds: float) -> None:
         self.durations.update(**seconds)
+
+    def set_load(self, key: ScaleSetKey, percent: float, instance_id: str | None = None) -> None:
+        """The load (percent CPU) of every instance (clearing their own), or of one instance."""
+        load = check_load(percent)
+        if instance_id is not None:
+            self._admin_instance(key, instance_id).load = load
+            return
+        scale_set = self._admin_scale_set(key)
+        scale_set.load = load
+        for instance in scale_set.instances.values():
+            instance.load = None
+
+    def loads(self, key: ScaleSetKey) -> tuple[float, dict[str, float | None]]:
+        """The scale set's load and each instance's own (None: follows the scale set)."""
+        scale_set = self._admin_scale_set(key)
+        return scale_set.load, {i.instance_id: i.load for i in scale_set.live()}
+
+    def latest_metrics(self, key: ScaleSetKey) -> tuple[datetime, dict[str, float]] | None:
+        """The last minute's samples: when, and each reporting instance's load."""
+        return self._admin_scale_set(key).metrics.latest()
 
     def throttle_for(self, seconds: float, retry_after: float | None = None) -> None:
         """Refuse every backend call with 429 for ``seconds`` of simulated time."""
@@ -484,6 +582,7 @@ class SimulatedCloud:
         )
         _store(scale_set, model, sent)
         self._scale_sets[key] = scale_set
+        self._schedule(next_sample_time(now), lambda at: self._minute(scale_set, at))
         if capacity == 0:
             scale_set.created = True
             return
@@ -572,6 +671,43 @@ class SimulatedCloud:
         for instance in members:
             if instance.surplus:
                 self._start_delete(scale_set, instance, at)
+
+    def _minute(self, scale_set: SimScaleSet, at: datetime) -> None:
+        """Once a simulated minute while the scale set exists: metric samples, then an autoscale run."""
+        if self._scale_sets.get(scale_set.key) is not scale_set:
+            return
+        self._schedule(at + SAMPLE_INTERVAL, lambda later: self._minute(scale_set, later))
+        if catching_up(at, self.clock.now()):
+            return
+        scale_set.metrics.record(at, scale_set.reporting_loads())
+        if self.autoscale.targeting(scale_set.key) is not None:
+            self._schedule(at + RUN_OFFSET, lambda run_at: self._autoscale_run(scale_set, run_at))
+
+    def _autoscale_run(self, scale_set: SimScaleSet, at: datetime) -> None:
+        """What Azure's autoscale does each run: evaluate the setting and change the capacity."""
+        setting = self.autoscale.targeting(scale_set.key)
+        if setting is None or self._scale_sets.get(scale_set.key) is not scale_set or scale_set.deleting_at:
+            return
+        names, window = metric_window(setting.settings)
+        samples = scale_set.metrics.samples(names, at - window, at)
+        busy = any(i.provisioning_state in ("Creating", "Deleting") for i in scale_set.instances.values())
+        evaluation = self.autoscale.run(setting, scale_set.capacity, samples, at, busy)
+        if evaluation.new_capacity is not None and evaluation.new_capacity != scale_set.capacity:
+            self._resize(scale_set, evaluation.new_capacity, at)
+
+    def _resize(self, scale_set: SimScaleSet, capacity: int, now: datetime) -> None:
+        """A capacity change made inside the cloud (autoscale): instances come and go by the model."""
+        scale_set.capacity = capacity
+        scale_set.etag += 1
+        current = len(scale_set.counted())
+        if capacity > current:
+            try:
+                image = self.catalog.resolve(scale_set.model.location, scale_set.model.image)
+            except BackendError:
+                return  # the model's image is gone: the new capacity stands, no instance can be created
+            self._create_instances(scale_set, capacity - current, image, now, None)
+        elif capacity < current:
+            self._scale_in(scale_set, current - capacity, now)
 
     def _scale_in(self, scale_set: SimScaleSet, count: int, now: datetime) -> None:
         rules = scale_set.model.scale_in_policy.rules

@@ -32,10 +32,22 @@ from scaleset_operator.cloud.errors import (
 from scaleset_operator.cloud.observed import instance_order
 
 OperationKind = Literal[
-    "get", "apply", "upgrade", "reimage", "reimage_all", "restart", "delete_instances", "delete", "image"
+    "get",
+    "apply",
+    "upgrade",
+    "reimage",
+    "reimage_all",
+    "restart",
+    "delete_instances",
+    "delete",
+    "image",
+    "autoscale_get",
+    "autoscale_apply",
+    "autoscale_delete",
+    "metrics",
 ]
 OPERATION_KINDS: tuple[OperationKind, ...] = get_args(OperationKind)
-READ_KINDS: frozenset[OperationKind] = frozenset({"get", "image"})
+READ_KINDS: frozenset[OperationKind] = frozenset({"get", "image", "autoscale_get", "metrics"})
 WRITE_KINDS: frozenset[OperationKind] = frozenset(OPERATION_KINDS) - READ_KINDS
 # Operations whose accepted work can fail later, leaving instances Failed.
 IN_FLIGHT_KINDS: frozenset[OperationKind] = frozenset({"apply", "upgrade", "reimage", "reimage_all", "restart"})

@@ -20,6 +20,7 @@ from scaleset_operator.cloud.observed import (
     PowerState,
     ProvisioningState,
 )
+from scaleset_operator.simulator.metrics import DEFAULT_LOAD, MetricStore
 from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 
 BUSY_STATES: frozenset[ProvisioningState] = frozenset({"Creating", "Updating", "Deleting"})
@@ -60,6 +61,8 @@ class SimInstance:
     """Bumped by every new operation, so a superseded completion event does nothing."""
     surplus: bool = False
     """An overprovisioned extra: deleted once its batch has finished creating."""
+    load: float | None = None
+    """This instance's own load (percent CPU); None follows the scale set's."""
     error: InstanceError | None = None
     """Why the last operation failed (kept while the instance is Failed, cleared by the next one)."""
     vm_name: str | None = None
@@ -131,6 +134,9 @@ class SimScaleSet:
     os_profile_names: dict[str, str] = field(default_factory=dict)
     """The simulator's OS profile fingerprint -> the client's fingerprint of the same OS profile when
     it was last sent: instances report the client's, so it can tell which ones run its OS profile."""
+    load: float = DEFAULT_LOAD
+    """The load (percent CPU) of every instance without its own; drives the metrics."""
+    metrics: MetricStore = field(default_factory=MetricStore)
     platform_policy: PlatformPolicy = field(default_factory=PlatformPolicy)
     """Azure's upgrade policy as a client set it (the operator always sends Manual)."""
     rolling: RollingUpgrade | None = None
@@ -151,6 +157,14 @@ class SimScaleSet:
     def counted(self) -> list[SimInstance]:
         """The instances that make up ``capacity`` (live, not overprovisioned extras)."""
         return [i for i in self.live() if not i.surplus]
+
+    def reporting_loads(self) -> dict[str, float]:
+        """The load of every instance that reports metrics now (running, not being created or deleted)."""
+        return {
+            i.instance_id: self.load if i.load is None else i.load
+            for i in self.instances.values()
+            if i.provisioning_state in ("Succeeded", "Updating") and i.power_state == "running"
+        }
 
     def provisioning_state(self) -> ProvisioningState:
         if self.deleting_at is not None:

@@ -14,7 +14,7 @@ from tests.keys import TEST_KEY
 from ..scenarios import MemoryKube, Run, World
 
 SECRET_NAME = "maximal-secrets"
-NOT_AZURES = ("azure", "deletionPolicy", "paused", "rolloutPolicy", "upgradePolicy")
+NOT_AZURES = ("azure", "deletionPolicy", "paused", "rolloutPolicy", "upgradePolicy", "capacityOwner", "autoscale")
 
 
 def _sent_model() -> dict[str, object]:

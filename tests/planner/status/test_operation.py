@@ -8,6 +8,7 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.planner.decision import ACCEPTED, PENDING, Failed, OperationChange, OperationStep
 from scaleset_operator.planner.inputs import OperationView
 from scaleset_operator.planner.status import operation
+from scaleset_operator.planner.timefmt import fmt
 from tests.planner.builders import T0, unknown
 
 VIEW = OperationView(
@@ -47,14 +48,14 @@ def sent() -> OperationStep:
 
 
 def test_acted_only_once_the_backend_accepted_the_call() -> None:
-    assert operation.operation_status(sent(), PENDING, T0).acted is False
-    assert operation.operation_status(sent(), ACCEPTED, T0).acted is True
-    assert operation.operation_status(sent(), Failed(unknown("transient", "act")), T0).acted is False
+    assert operation.operation_status(sent(), PENDING, fmt(T0)).acted is False
+    assert operation.operation_status(sent(), ACCEPTED, fmt(T0)).acted is True
+    assert operation.operation_status(sent(), Failed(unknown("transient", "act")), fmt(T0)).acted is False
 
 
 def test_a_finished_operation_has_times_and_its_reason() -> None:
     done = operation.operation_status(
-        OperationStep(VIEW, OperationChange("Failed", "InstancesFailed", "no")), ACCEPTED, T0
+        OperationStep(VIEW, OperationChange("Failed", "InstancesFailed", "no")), ACCEPTED, fmt(T0)
     )
     assert (done.phase, done.startTime, done.completionTime) == (
         "Failed",
@@ -65,4 +66,4 @@ def test_a_finished_operation_has_times_and_its_reason() -> None:
 
 
 def test_no_change_keeps_the_stored_status() -> None:
-    assert operation.operation_status(OperationStep(VIEW), ACCEPTED, T0) == VIEW.status
+    assert operation.operation_status(OperationStep(VIEW), ACCEPTED, fmt(T0)) == VIEW.status

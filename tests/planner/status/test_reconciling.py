@@ -14,14 +14,20 @@ CASES: list[tuple[str, View, tuple[str, str]]] = [
     ("rolling", view(progress=(Reason("RollingForward", "2/5"),)), ("True", "RollingForward")),
     ("the first activity wins", view(progress=(Reason("Creating", "a"), Reason("Scaling", "b"))), ("True", "Creating")),
     ("throttled: retrying is progress", view(inputs(unknown())), ("True", "Throttled")),
-    ("a 5xx: retrying", view(inputs(unknown("transient", code="ServiceUnavailable"))), ("True", "BackendRetrying")),
+    ("a 5xx: retrying", view(inputs(unknown("transient", code="ServiceUnavailable"))), ("True", "BackendUnavailable")),
+    (
+        "unobservable past progressDeadline: stalled, not progressing",
+        view(inputs(unknown("transient")), observation_overdue="PT30M"),
+        ("False", "Idle"),
+    ),
+    ("settled unhealthy: nothing in progress", view(degraded=Reason("InstancesUnhealthy", "x")), ("False", "Idle")),
     ("credentials refused: blocked, not progressing", view(inputs(unknown("unauthorized"))), ("False", "Idle")),
     (
         "blocked while busy",
         view(progress=(Reason("RollingForward", "x"),), blockers=(Reason("Stuck", "y"),)),
         ("False", "Idle"),
     ),
-    ("an act failed: retrying", view(outcome=Failed(unknown("transient", "act"))), ("True", "BackendRetrying")),
+    ("an act failed: retrying", view(outcome=Failed(unknown("transient", "act"))), ("True", "BackendUnavailable")),
 ]
 
 

@@ -14,6 +14,8 @@ RECORD = RolloutRecord(kind="ModelUpgrade", target="abc", startTime="2026-01-05T
 MOVING = RolloutStep(RECORD, activity=Reason("RollingForward", "ModelUpgrade 1/5 done"))
 WAITING = RolloutStep(RECORD, activity=Reason("WaitingForBatch", "batch 2: waiting for web000001"))
 PAUSED = RolloutStep(RECORD, activity=Reason("Paused", "spec.paused is true"), moving=False)
+NO_PROGRESS = Reason("ProgressDeadlineExceeded", "no rollout progress within PT30M: batch 1: deleting 0")
+STUCK = RolloutStep(RECORD, activity=NO_PROGRESS, moving=False, stuck=NO_PROGRESS)
 FAULTED = RolloutStep(None, faulted=Reason("MaxUnhealthyUpgradedInstancePercentExceededInRollingUpgrade", "2 of 5"))
 STORED = ScaleSetStatus(rollout=RECORD)
 
@@ -22,13 +24,14 @@ CASES: list[tuple[str, View, tuple[str, str] | None]] = [
     ("rolling forward", view(rollout=MOVING), ("True", "RollingForward")),
     ("a batch in flight is progress", view(rollout=WAITING), ("True", "WaitingForBatch")),
     ("paused holds", view(rollout=PAUSED), ("False", "Paused")),
+    ("no progress within the deadline: not progressing", view(rollout=STUCK), ("False", "ProgressDeadlineExceeded")),
     ("faulted and still wanted", view(rollout=FAULTED), ("False", FAULTED.faulted.reason)),  # type: ignore[union-attr]
     ("the cloud cannot be read during a rollout", view(inputs(unknown(), status=STORED)), ("Unknown", "Throttled")),
     ("the cloud cannot be read, no rollout", view(inputs(unknown())), None),
     (
         "the batch's call failed",
         view(rollout=MOVING, outcome=Failed(unknown("transient", "act"))),
-        ("False", "BackendRetrying"),
+        ("False", "BackendUnavailable"),
     ),
 ]
 

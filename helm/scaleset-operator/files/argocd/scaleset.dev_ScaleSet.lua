@@ -105,7 +105,7 @@ end
 local ready = find(conditions, "Ready")
 if has_status(ready, "Unknown") then
   hs.status = "Unknown"
-  hs.message = describe(ready, "the operator cannot observe the scale set") .. " (last observed: " .. counts(status) .. ")"
+  hs.message = describe(ready, "the operator cannot observe the scale set") .. " (" .. counts(status) .. " when last observed)"
   return hs
 end
 

@@ -19,7 +19,14 @@ restart            virtualMachineScaleSets.restart                        update
 delete_instances   virtualMachineScaleSets.deleteInstances                update
 delete             virtualMachineScaleSets.delete (404: already gone)     put
 latest_image_...   virtualMachineImages.list / galleryImageVersions.list  (cached by the reconciler)
+get_autoscale      autoscaleSettings.listByResourceGroup (Insights)       -
+apply_autoscale    autoscaleSettings.createOrUpdate (Insights)            -
+delete_autoscale   autoscaleSettings.delete (Insights; 404: already gone) -
+get_metrics        metrics.list (Insights, VMName eq '*')                 -
 =================  =====================================================  ==============
+
+The Insights calls (``autoscale.py``) are not Compute calls and take nothing from the Compute
+budget; ARM's own limits apply to them.
 
 Flexible orchestration (instance IDs are VM names): ``get`` is the scale set GET, the VM list
 filtered to the scale set (``$filter='virtualMachineScaleSet/id' eq '...'``, instance views
@@ -42,8 +49,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
+from datetime import datetime
 from typing import TypeVar
 
 from azure.core.async_paging import AsyncItemPaged
@@ -52,9 +60,11 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import models as sdk
 from azure.mgmt.compute.aio import ComputeManagementClient
 from azure.mgmt.compute.aio.operations import VirtualMachinesOperations
+from azure.mgmt.monitor import models as monitor
 
 from scaleset_operator.api.scaleset import ImageReference
-from scaleset_operator.backends.azure import facts, images, mapping
+from scaleset_operator.autoscale import MetricSample
+from scaleset_operator.backends.azure import autoscale, facts, images, mapping
 from scaleset_operator.backends.azure.budget import BudgetKind, CallBudget
 from scaleset_operator.backends.azure.client import AzureConfig, ComputeClients
 from scaleset_operator.backends.azure.credentials import build_credential
@@ -62,6 +72,7 @@ from scaleset_operator.backends.azure.errors import outcome, translate
 from scaleset_operator.backends.azure.lro import OperationWatch
 from scaleset_operator.backends.azure.observation import is_flexible, observe_flexible, observe_scale_set
 from scaleset_operator.backends.azure.stats import CallStats
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, InvalidRequest, Throttled
 from scaleset_operator.cloud.observed import ObservedScaleSet
@@ -91,6 +102,7 @@ class AzureBackend:
         self.stats = stats if stats is not None else CallStats()
         self.operations = OperationWatch(self.stats)
         self._tags: dict[ScaleSetKey, dict[str, str]] = {}
+        self._autoscale: dict[ScaleSetKey, monitor.AutoscaleSettingResource | None] = {}
         self._modes: dict[ScaleSetKey, str] = {}
         """Orchestration mode per scale set, as last observed (or written)."""
 
@@ -282,6 +294,52 @@ class AzureBackend:
             except ResourceNotFoundError:
                 return
             self.operations.watch("delete", key, poller)
+
+    # -- autoscale settings and metrics (Microsoft.Insights) ------------------------------------
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        async with self._call("get_autoscale", None):
+            settings = self.clients.monitor_for_subscription(key.subscription_id).autoscale_settings
+            found = None
+            async for resource in settings.list_by_resource_group(key.resource_group):
+                if (resource.target_resource_uri or "").lower() == key.resource_id.lower():
+                    found = resource
+                    break
+            self._autoscale[key] = found
+            return autoscale.observe_setting(found) if found is not None else None
+
+    async def apply_autoscale(self, desired: DesiredAutoscale) -> None:
+        existing = self._autoscale.get(desired.target)
+        if existing is not None and (existing.name or "").lower() != desired.key.name.lower():
+            existing = None  # someone else's setting: Azure refuses a second one, and says so
+        body = autoscale.setting_body(desired, existing)
+        async with self._call("apply_autoscale", None):
+            settings = self.clients.monitor_for_subscription(desired.key.subscription_id).autoscale_settings
+            stored = await settings.create_or_update(desired.key.resource_group, desired.key.name, body)
+            self._autoscale[desired.target] = stored
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        async with self._call("delete_autoscale", None):
+            settings = self.clients.monitor_for_subscription(key.subscription_id).autoscale_settings
+            with suppress(ResourceNotFoundError):
+                await settings.delete(key.resource_group, key.name)
+            for target, resource in list(self._autoscale.items()):
+                if resource is not None and (resource.name or "").lower() == key.name.lower():
+                    self._autoscale[target] = None
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        async with self._call("get_metrics", None):
+            response = await self.clients.monitor_for_subscription(key.subscription_id).metrics.list(
+                key.resource_id.lstrip("/"),
+                timespan=autoscale.timespan(start, end),
+                interval="PT1M",
+                metricnames=",".join(names),
+                aggregation="Average",
+                filter=autoscale.PER_INSTANCE,
+            )
+            return autoscale.samples(response, names)
 
     async def close(self) -> None:
         await self.operations.close()

@@ -3,8 +3,11 @@ say what it is doing, what it waits for and what blocks it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.api.status import RolloutRecord, RolloutResult
+from scaleset_operator.planner import requeue
 from scaleset_operator.planner.decision import Effects, FinishedRollout, Reason, RolloutStep
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
@@ -17,6 +20,8 @@ from scaleset_operator.planner.timefmt import parse
 
 CHAINED_PER_PASS = 2
 """A rollout that ends may let the next due one start (and send its first batch) in the same pass."""
+HOLDS = frozenset({"Paused", "OutsideMaintenanceWindow", "PauseBetweenBatches"})
+"""Waits by design: they never count against ``progressDeadline``."""
 
 
 def step(facts: Facts, record: RolloutRecord | None) -> tuple[RolloutStep, Effects]:
@@ -56,16 +61,17 @@ def _rollout_step(
         return RolloutStep(None, tuple(finished), results, faulted=_faulted(facts, results), batches=batch_history)
     counts = progress.counts(facts, record)
     waiting = last.waiting if last is not None else None
-    activity = waiting or Reason("RollingForward", progress.summary(record, counts))
+    no_progress = stuck(facts, record, waiting)
+    activity = no_progress or waiting or Reason("RollingForward", progress.summary(record, counts))
     return RolloutStep(
         record,
         tuple(finished),
         results,
         counts=counts,
         activity=activity,
-        moving=waiting is None or waiting.reason == "WaitingForBatch",
+        moving=no_progress is None and (waiting is None or waiting.reason == "WaitingForBatch"),
         sends_batch=last is not None and bool(last.actions) and record.batch is not None,
-        stuck=_stuck(facts, record, waiting),
+        stuck=no_progress,
         batches=batch_history,
     )
 
@@ -80,15 +86,27 @@ def summary(step: RolloutStep) -> Reason | None:
     return Reason(step.activity.reason, f"{message}; {step.activity.message}")
 
 
-def _stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reason | None:
-    """No progress within ``progressDeadline`` while waiting."""
-    if waiting is None:
+def stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reason | None:
+    """No progress within ``progressDeadline`` while waiting (then RolloutProgressing is False too: a
+    rollout reported stalled is never reported progressing). Waits the rollout is meant to make do
+    not count, as a Deployment's deadline is not checked while it is paused: a hold (``spec.paused``,
+    outside the maintenance window, the pause between batches), and a batch within its health
+    timeout, which is progress even when ``progressDeadline`` is the shorter (a rule refused at
+    apply time, but a ScaleSet stored before it still runs)."""
+    if waiting is None or waiting.reason in HOLDS:
         return None
     deadline = facts.spec.rolloutPolicy.progressDeadline
-    last = parse(record.lastProgressTime or record.startTime)
-    if (facts.now - last).total_seconds() <= parse_duration(deadline).total_seconds():
+    if requeue.seconds_left(last_progress(facts, record), parse_duration(deadline), facts.now) > 0:
         return None
     return Reason("ProgressDeadlineExceeded", f"no rollout progress within {deadline}: {waiting.message}")
+
+
+def last_progress(facts: Facts, record: RolloutRecord) -> datetime:
+    """The last progress, counting a batch in flight as progress until its health timeout is over."""
+    last = parse(record.lastProgressTime or record.startTime)
+    if record.batch is not None:
+        last = max(last, parse(record.batch.startTime) + parse_duration(facts.spec.rolloutPolicy.healthTimeout))
+    return last
 
 
 def _faulted(facts: Facts, results: tuple[RolloutResult, ...]) -> Reason | None:

@@ -5,7 +5,9 @@ cluster-api style (``machinedeployment_status.go``): one small setter per condit
 module named after it, each reporting ``Unknown`` with a reason when the facts it needs are missing;
 the fields (counts, instances, rollout, observation) have their own modules. ``lastTransitionTime``
 only moves when a condition's status changes, and nothing depends on the clock otherwise, so an
-idle converged ScaleSet produces the very same status on every pass (no writes).
+idle converged ScaleSet produces the very same status on every pass (no writes). Times are shown on
+the wall clock; with the simulator the policy clock's own are kept beside them
+(``planner/simulated_time.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from scaleset_operator.api.operation import ScaleSetOperationStatus
 from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.planner import simulated_time
 from scaleset_operator.planner.decision import Decision, Outcome
 from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
@@ -59,8 +62,8 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         observation=observation.record(view),
     )
     step = decision.operation
-    operation = operation_status(step, outcome, inputs.now) if step is not None else None
-    return Report(scale_set, operation)
+    operation = operation_status(step, outcome, view.wall_now) if step is not None else None
+    return Report(simulated_time.displayed(scale_set, inputs.clock), operation)
 
 
 __all__ = ["CONDITION_SETTERS", "Report", "View", "build_status"]

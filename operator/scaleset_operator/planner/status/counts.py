@@ -1,4 +1,5 @@
-"""Counts, instances and the summary columns (``kubectl get vmss``, the scale subresource).
+"""Counts, instances, ``unhealthySince`` and the summary columns (``kubectl get vmss``, the scale
+subresource).
 
 From this pass's observation when there is one. When the cloud could not be observed (or the spec
 cannot be planned) they are the last ones observed, unchanged: never fewer replicas than were last
@@ -17,6 +18,7 @@ from scaleset_operator.planner.health import has_health_signal, is_healthy
 from scaleset_operator.planner.instance_view import instance_status
 from scaleset_operator.planner.observation import Absent
 from scaleset_operator.planner.status.view import View
+from scaleset_operator.planner.timefmt import fmt
 
 SELECTOR_LABEL = "scaleset.dev/name"
 
@@ -40,6 +42,7 @@ def fields(view: View) -> dict[str, Any]:
         "updatedReplicas": previous.updatedReplicas,
         "currentImage": previous.currentImage,
         "instances": previous.instances,
+        "unhealthySince": previous.unhealthySince,
     }
 
 
@@ -54,7 +57,8 @@ def _observed(view: View, found: tuple[ObservedInstance, ...]) -> dict[str, Any]
         "readyReplicas": sum(1 for i in instances if is_healthy(i, signal)),
         "updatedReplicas": sum(1 for i in instances if i.latest_model_applied),
         "currentImage": current_image(instances, desired),
-        "instances": [instance_status(i, desired, inputs.latest_image_version) for i in instances],
+        "instances": [instance_status(i, desired, inputs.latest_image_version, view.shown) for i in instances],
+        "unhealthySince": fmt(since) if (since := view.decision.unhealthy_since) is not None else None,
     }
 
 

@@ -8,17 +8,16 @@ all from the operation's phase. ``acted`` is set once the backend accepted the o
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from scaleset_operator.api.operation import Phase, ScaleSetOperationStatus
 from scaleset_operator.api.status import Condition, ConditionStatus
 from scaleset_operator.planner.decision import Accepted, OperationChange, OperationStep, Outcome
-from scaleset_operator.planner.timefmt import fmt
 
 TERMINAL: tuple[Phase, ...] = ("Succeeded", "Failed")
 
 
-def operation_status(step: OperationStep, outcome: Outcome, now: datetime) -> ScaleSetOperationStatus:
+def operation_status(step: OperationStep, outcome: Outcome, at: str) -> ScaleSetOperationStatus:
+    """``at``: this pass's time as status shows it (wall-clock UTC; ``View.wall_now``)."""
     status = step.view.status
     acted = isinstance(outcome, Accepted) if step.sends else None
     change = step.change
@@ -28,11 +27,11 @@ def operation_status(step: OperationStep, outcome: Outcome, now: datetime) -> Sc
         "observedGeneration": step.view.generation,
         "phase": change.phase,
         "message": change.message,
-        "startTime": status.startTime or fmt(now),
-        "conditions": conditions(change, status.conditions, now),
+        "startTime": status.startTime or at,
+        "conditions": conditions(change, status.conditions, at),
     }
     if change.phase in TERMINAL:
-        update["completionTime"] = fmt(now)
+        update["completionTime"] = at
     if change.affected is not None:
         update["affectedInstances"] = list(change.affected)
     if change.skipped is not None:
@@ -71,12 +70,12 @@ SETTERS: tuple[tuple[str, Callable[[Phase], ConditionStatus]], ...] = (
 )
 
 
-def conditions(change: OperationChange, previous: list[Condition], now: datetime) -> list[Condition]:
+def conditions(change: OperationChange, previous: list[Condition], at: str) -> list[Condition]:
     found = []
     for kind, setter in SETTERS:
         status = setter(change.phase)
         old = next((c for c in previous if c.type == kind), None)
-        since = old.lastTransitionTime if old is not None and old.status == status else fmt(now)
+        since = old.lastTransitionTime if old is not None and old.status == status else at
         found.append(
             Condition(type=kind, status=status, reason=change.reason, message=change.message, lastTransitionTime=since)
         )

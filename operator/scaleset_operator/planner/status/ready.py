@@ -1,15 +1,17 @@
 """``Ready`` (kstatus: True means current): converged, healthy, nothing in progress, nothing blocking.
 
-Unknown while the cloud cannot be observed (the facts are stale); False with the blocker, the
-activity or the unhealthy instances; True with what "converged" means here (Manual mode says how
-many instances await a manual upgrade).
+Unknown while the cloud cannot be observed (the facts are stale), with the cause as reason
+(``Throttled``, ``BackendUnavailable``, ``BackendUnauthorized``, ``BackendError``) and "<code>:
+<message>; last observed before <time>"; False with the blocker, the activity or the unhealthy
+instances; True with what "converged" means here (Manual mode says how many instances await a manual
+upgrade).
 """
 
 from __future__ import annotations
 
 from scaleset_operator.api.status import Condition
 from scaleset_operator.planner.status import summary
-from scaleset_operator.planner.status.view import View, stale_message
+from scaleset_operator.planner.status.view import View
 
 TYPE = "Ready"
 
@@ -17,7 +19,7 @@ TYPE = "Ready"
 def condition(view: View) -> Condition:
     stale = view.stale
     if stale is not None:
-        return view.condition(TYPE, "Unknown", stale.reason, stale_message(stale))
+        return view.condition(TYPE, "Unknown", stale.reason, view.unobserved(stale))
     found = summary.blocker(view) or summary.activity(view) or view.decision.degraded
     if found is not None:
         return view.condition(TYPE, "False", found.reason, found.message)

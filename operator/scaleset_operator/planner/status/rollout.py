@@ -8,6 +8,8 @@ Displays are never read back to decide anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from scaleset_operator.api.status import (
@@ -25,8 +27,11 @@ from scaleset_operator.planner.rollout.progress import total
 from scaleset_operator.planner.rollout.record import mark_batch_acted
 from scaleset_operator.planner.rollout.results import result_of
 from scaleset_operator.planner.status.view import View
+from scaleset_operator.planner.timefmt import parse
 
 HISTORY_LIMIT = 5
+Show = Callable[[datetime], str]
+"""A policy-clock time as status shows it (``View.shown``)."""
 
 
 def fields(view: View) -> dict[str, Any]:
@@ -44,7 +49,7 @@ def fields(view: View) -> dict[str, Any]:
     record = step.record
     if record is not None and step.sends_batch and isinstance(view.outcome, Accepted):
         record = mark_batch_acted(record)
-    rolling = rolling_upgrade(step, record) or previous.rollingUpgrade
+    rolling = rolling_upgrade(step, record, view.shown) or previous.rollingUpgrade
     return {
         "rollout": record,
         "lastRollouts": list(step.results),
@@ -55,17 +60,19 @@ def fields(view: View) -> dict[str, Any]:
     }
 
 
-def rolling_upgrade(step: RolloutStep, record: RolloutRecord | None) -> RollingUpgradeStatus | None:
-    """Azure's RollingUpgradeStatusInfo: the running rollout, else how the most recent one ended."""
+def rolling_upgrade(step: RolloutStep, record: RolloutRecord | None, show: Show) -> RollingUpgradeStatus | None:
+    """Azure's RollingUpgradeStatusInfo: the running rollout, else how the most recent one ended
+    (times from the records, which are on the policy clock, shown on the wall clock)."""
     if record is not None:
+        started = _shown(record.startTime, show)
         return RollingUpgradeStatus(
             kind=record.kind,
             target=record.target,
             runningStatus=RollingUpgradeRunningStatus(
                 code="RollingForward",
-                startTime=record.startTime,
+                startTime=started,
                 lastAction="Cancel" if record.cancelRequested else "Start",
-                lastActionTime=record.startTime,
+                lastActionTime=started,
             ),
             progress=step.counts or RollingUpgradeProgress(),
         )
@@ -73,17 +80,22 @@ def rolling_upgrade(step: RolloutStep, record: RolloutRecord | None) -> RollingU
         return None
     last = step.results[0]
     return RollingUpgradeStatus(
-        kind=last.kind, target=last.target, runningStatus=_ended(last), progress=_progress(last), error=last.error
+        kind=last.kind, target=last.target, runningStatus=_ended(last, show), progress=_progress(last), error=last.error
     )
 
 
-def _ended(result: RolloutResult) -> RollingUpgradeRunningStatus:
+def _shown(value: str, show: Show) -> str:
+    return show(parse(value))
+
+
+def _ended(result: RolloutResult, show: Show) -> RollingUpgradeRunningStatus:
+    started = _shown(result.startTime, show)
     return RollingUpgradeRunningStatus(
         code=result.outcome,
-        startTime=result.startTime,
+        startTime=started,
         lastAction="Cancel" if result.cancelRequested else "Start",
-        lastActionTime=result.startTime,
-        endTime=result.endTime,
+        lastActionTime=started,
+        endTime=_shown(result.endTime, show),
     )
 
 
@@ -101,7 +113,7 @@ def _history(view: View, step: RolloutStep) -> list[OSUpgradeHistoryEntry]:
         result = result_of(finished, view.now)
         image = spec.virtualMachineProfile.storageProfile.imageReference
         entry = OSUpgradeHistoryEntry(
-            runningStatus=_ended(result),
+            runningStatus=_ended(result, view.shown),
             progress=_progress(result),
             startedBy=result.startedBy,
             targetImageReference=ImageReferenceStatus(

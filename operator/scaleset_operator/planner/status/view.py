@@ -8,10 +8,10 @@ from functools import cached_property
 
 from scaleset_operator.api.status import Condition, ConditionStatus, ScaleSetStatus
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.planner import simulated_time
 from scaleset_operator.planner.decision import Decision, Failed, Outcome, Pending, Reason
 from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.observation import Observed, Unknown, from_status
-from scaleset_operator.planner.timefmt import fmt
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,17 @@ class View:
 
     @property
     def now(self) -> datetime:
+        """The policy clock (simulated with the simulator): for deciding, never for display."""
         return self.inputs.now
+
+    def shown(self, moment: datetime) -> str:
+        """A policy-clock time as status shows it: wall-clock UTC (``planner/simulated_time.py``)."""
+        return simulated_time.shown(moment, self.inputs.clock)
+
+    @cached_property
+    def wall_now(self) -> str:
+        """This pass on the wall clock: the time status records for what changes now."""
+        return self.shown(self.now)
 
     @cached_property
     def scale_set(self) -> ObservedScaleSet | None:
@@ -59,13 +69,17 @@ class View:
         if problem is not None:
             return Reason(problem.reason, problem.message)
         if self.stale is not None:
-            return Reason(self.stale.reason, stale_message(self.stale))
+            return Reason(self.stale.reason, self.unobserved(self.stale))
         return None
+
+    def unobserved(self, failure: Unknown) -> str:
+        """Why the facts in status are the last ones observed, and since when."""
+        return f"{failure.detail}; last observed before {self.shown(failure.since)}"
 
     def condition(self, kind: str, status: ConditionStatus, reason: str, message: str) -> Condition:
         """A condition whose ``lastTransitionTime`` moves only when its status changes."""
         old = next((c for c in self.previous.conditions if c.type == kind), None)
-        since = old.lastTransitionTime if old is not None and old.status == status else fmt(self.now)
+        since = old.lastTransitionTime if old is not None and old.status == status else self.wall_now
         return Condition(
             type=kind,
             status=status,
@@ -74,7 +88,3 @@ class View:
             lastTransitionTime=since,
             observedGeneration=self.inputs.generation,
         )
-
-
-def stale_message(failure: Unknown) -> str:
-    return f"{failure.describe()}; status shows the scale set as last observed before {fmt(failure.since)}"

@@ -6,7 +6,8 @@ galleries: ``GALLERY_API_VERSIONS``): a malformed one is ``400 InvalidApiVersion
 well-formed one the route does not serve ``400 NoRegisteredProviderFound`` listing those it does,
 as ARM answers. Every response carries ``x-ms-request-id`` and ``x-ms-correlation-request-id``
 (and echoes ``x-ms-client-request-id``). The route table, with what each route does, is in
-docs/simulator.md ("The ARM endpoint").
+docs/simulator.md ("The ARM endpoint"); Microsoft.Insights (autoscale settings and metrics) is
+served by ``insights.py``.
 
 Writes are long-running operations as ARM does them: a PUT or PATCH answers 201 (created) or 200
 with the resource, POST actions and DELETE answer 202 with no body; all carry
@@ -27,12 +28,14 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.simulator.arm import facts, images, scale_sets, upgrades, virtual_machines
+from scaleset_operator.simulator.arm import facts, images, insights, scale_sets, upgrades, virtual_machines
 from scaleset_operator.simulator.arm.errors import ArmError, backend_error_response, error_response
 from scaleset_operator.simulator.arm.request import Call, Handler, operation_urls
 from scaleset_operator.simulator.arm.state import (
+    AUTOSCALE_API_VERSIONS,
     COMPUTE_API_VERSIONS,
     GALLERY_API_VERSIONS,
+    METRICS_API_VERSIONS,
     SKU_API_VERSIONS,
     ArmState,
 )
@@ -45,6 +48,8 @@ _RG = _SUB + r"/resourceGroups/(?P<rg>[^/]+)" + _PROVIDER
 _VMSS = _RG + r"/virtualMachineScaleSets/(?P<name>[^/]+)"
 _VM = _RG + r"/virtualMachines/(?P<vm>[^/]+)"
 _LOCATION = _SUB + _PROVIDER + r"/locations/(?P<location>[^/]+)"
+_AUTOSCALE = _SUB + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Insights/autoscalesettings"
+_SETTING = _AUTOSCALE + r"/(?P<setting>[^/]+)"
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 THROTTLE_POLICIES = {
@@ -99,6 +104,20 @@ async def get_operation(call: Call) -> web.StreamResponse:
 
 _ACTIONS = r"/(?P<action>manualupgrade|reimage|reimageall|restart|delete)"
 ROUTES = (
+    _route("GET", _SETTING, "autoscale.get", insights.get_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route("PUT", _SETTING, "autoscale.put", insights.put_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route(
+        "DELETE", _SETTING, "autoscale.delete", insights.delete_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS
+    ),
+    _route("GET", _AUTOSCALE, "autoscale.list", insights.list_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route(
+        "GET",
+        _VMSS + r"/providers/Microsoft\.Insights/metrics",
+        "metrics.list",
+        insights.list_metrics,
+        "metrics",
+        METRICS_API_VERSIONS,
+    ),
     _route("GET", _VMSS, "vmss.get", scale_sets.get_scale_set),
     _route("PUT", _VMSS, "vmss.put", scale_sets.put_scale_set),
     _route("PATCH", _VMSS, "vmss.patch", scale_sets.patch_scale_set),

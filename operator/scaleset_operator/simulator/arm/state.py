@@ -25,6 +25,11 @@ GALLERY_API_VERSIONS = frozenset({"2025-03-03", "2025-12-03", "2026-03-03"})
 
 SKU_API_VERSIONS = frozenset({"2021-07-01"})
 """Resource SKUs API version served (the one azure-mgmt-compute 39's ``resource_skus`` sends)."""
+AUTOSCALE_API_VERSIONS = frozenset({"2022-10-01"})
+"""Microsoft.Insights autoscale settings (azure-mgmt-monitor 7)."""
+METRICS_API_VERSIONS = frozenset({"2024-02-01"})
+"""Microsoft.Insights metrics (azure-mgmt-monitor 7)."""
+
 POLL_OPERATIONS = frozenset({"operation.status", "operation.result"})
 
 
