@@ -16,7 +16,7 @@ from scaleset_operator.planner import actions as act
 from scaleset_operator.planner.rollout import history
 from scaleset_operator.planner.rollout.history import HISTORY_BATCHES
 from scaleset_operator.planner.timefmt import fmt
-from tests.harness import Crash, Run, new_run
+from tests.harness import Crash, Run, World, new_run
 from tests.planner.builders import T0
 from tests.planner.specs import UBUNTU, changed, make_spec
 
@@ -125,3 +125,19 @@ def test_a_batch_whose_record_went_away_unsettled_is_abandoned() -> None:
     assert history.update(started, record, record, (), T0) == started, "nothing happened: nothing changes"
     (ended,) = history.update(started, record, None, (), T0)
     assert (ended.result, ended.succeeded, ended.failed, ended.endTime) == ("Abandoned", [], [], fmt(T0))
+
+
+async def test_with_a_simulated_clock_the_history_shows_wall_clock_times_and_stays_consistent() -> None:
+    run = Run(World.fake(), make_spec(**{"sku.capacity": 4}), speed=50)
+    await run.converge()
+    run.set_spec(changed(run.spec, **{"sku.name": "Standard_D4s_v5"}))
+    await roll_with_crashes(run, "before_act")
+    stored = run.status
+    history = [b for b in stored.batchHistory if b.kind == "ModelUpgrade"]
+    assert history and all(b.result == "Succeeded" for b in history)
+    assert stored.simulatedClock is not None
+    simulated = stored.simulatedClock.times
+    for n, entry in enumerate(stored.batchHistory):
+        assert entry.endTime is not None
+        kept = simulated.get(f"batchHistory[{n}].endTime")
+        assert kept is not None and kept > entry.endTime, "shown on the wall clock, simulated time kept"
