@@ -32,6 +32,7 @@ from scaleset_operator.backends.fake import FakeBackend
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.protection import ProtectionPolicy
 from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import Fingerprints, HashKey, SecretForbidden
 from scaleset_operator.planner import actions as act
@@ -162,6 +163,31 @@ class RecordingBackend:
     async def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         action = act.DeleteInstances(tuple(instance_ids))
         await self._write(action, lambda: self.inner.delete_instances(key, instance_ids))
+
+    async def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._write(act.StartInstances(tuple(instance_ids)), lambda: self.inner.start(key, instance_ids))
+
+    async def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        action = act.DeallocateInstances(tuple(instance_ids))
+        await self._write(action, lambda: self.inner.deallocate(key, instance_ids))
+
+    async def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        action = act.PowerOffInstances(tuple(instance_ids), skip_shutdown=skip_shutdown)
+        await self._write(action, lambda: self.inner.power_off(key, instance_ids, skip_shutdown=skip_shutdown))
+
+    async def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._write(act.RedeployInstances(tuple(instance_ids)), lambda: self.inner.redeploy(key, instance_ids))
+
+    async def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        action = act.PerformMaintenance(tuple(instance_ids))
+        await self._write(action, lambda: self.inner.perform_maintenance(key, instance_ids))
+
+    async def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        action = act.SimulateEviction(tuple(instance_ids))
+        await self._write(action, lambda: self.inner.simulate_eviction(key, instance_ids))
+
+    async def set_protection(self, key: ScaleSetKey, policies: Sequence[ProtectionPolicy]) -> None:
+        await self._write(act.SetProtection(tuple(policies)), lambda: self.inner.set_protection(key, policies))
 
     async def delete(self, key: ScaleSetKey) -> None:
         await self.inner.delete(key)

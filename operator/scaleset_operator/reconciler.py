@@ -428,6 +428,26 @@ class Reconciler:
                 await self.backend.restart(key, ids)
             case act.DeleteInstances(instance_ids=ids):
                 await self.backend.delete_instances(key, ids)
+            case act.SetProtection(policies=policies):
+                await self.backend.set_protection(key, policies)
+            case _:
+                await self._power(key, action)
+
+    async def _power(self, key: ScaleSetKey, action: act.Action) -> None:
+        """The instance actions only a ScaleSetOperation asks for (Start, Deallocate, ...)."""
+        match action:
+            case act.StartInstances(instance_ids=ids):
+                await self.backend.start(key, ids)
+            case act.DeallocateInstances(instance_ids=ids):
+                await self.backend.deallocate(key, ids)
+            case act.PowerOffInstances(instance_ids=ids, skip_shutdown=skip):
+                await self.backend.power_off(key, ids, skip_shutdown=skip)
+            case act.RedeployInstances(instance_ids=ids):
+                await self.backend.redeploy(key, ids)
+            case act.PerformMaintenance(instance_ids=ids):
+                await self.backend.perform_maintenance(key, ids)
+            case act.SimulateEviction(instance_ids=ids):
+                await self.backend.simulate_eviction(key, ids)
 
     async def fail_operation(self, raw: Mapping[str, Any], message: str) -> None:
         """An operation whose ScaleSet does not exist: failed, through the same status builder."""

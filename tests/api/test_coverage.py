@@ -23,9 +23,18 @@ from tests.api.sdk_model import rest_names, settable_paths
 from tests.keys import TEST_KEY
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-coverage.md"
-OPERATOR_FIELDS = {"azure", "deletionPolicy", "paused", "rolloutPolicy", "capacityOwner", "autoscale"}
+OPERATOR_FIELDS = {
+    "azure",
+    "deletionPolicy",
+    "paused",
+    "rolloutPolicy",
+    "capacityOwner",
+    "autoscale",
+    "instanceProtection",
+}
 """The operator's own knobs: in the CRD, not in Azure's scale set model (``autoscale`` is Azure's
-``Microsoft.Insights/autoscaleSettings``, a resource of its own: tests/api/test_autoscale.py)."""
+``Microsoft.Insights/autoscaleSettings``, a resource of its own: tests/api/test_autoscale.py;
+instance protection lives on each instance's own model)."""
 SECRET_REFS = {
     "adminPasswordSecretRef": "adminPassword",
     "userDataSecretRef": "userData",

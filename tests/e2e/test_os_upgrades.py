@@ -98,8 +98,12 @@ def test_too_many_unhealthy_instances_keep_the_upgrade_from_starting(
         assert condition(obj, "Ready")["reason"] == "InstancesUnhealthy"
         assert reimages(scaleset_operator, "sick") == []
     finally:
+        # Health comes back for both at once: hold rollouts while the two instances are cleared one
+        # after the other, or an upgrade may start in between and judge the second one unhealthy.
+        kubectl.ok("patch", "vmss", "sick", "-n", ns, "--type=merge", "-p", '{"spec":{"paused":true}}')
         for iid in ("0", "1"):
             scaleset_operator.sim("set-health", "sick", iid, "clear")
+        kubectl.ok("patch", "vmss", "sick", "-n", ns, "--type=merge", "-p", '{"spec":{"paused":false}}')
     obj = eventually(lambda: get(kubectl, ns, "sick"), lambda o: bool(history(o)), timeout=120)
     assert history(obj)[0]["runningStatus"]["code"] == "Completed"  # it starts once health is back
 

@@ -210,6 +210,26 @@ INVALID: list[tuple[str, dict[str, Any], list[str]]] = [
         ["protectedSettings", "unknown field"],
     ),
     (
+        "protection-actions-without-scale-in",
+        {"instanceProtection": [{"instance": "0", "protectFromScaleIn": False, "protectFromScaleSetActions": True}]},
+        ["spec.instanceProtection[0].protectFromScaleIn", "protectFromScaleSetActions also protects from scale-in"],
+    ),
+    (
+        "protection-of-nothing",
+        {"instanceProtection": [{"instance": "0", "protectFromScaleIn": False}]},
+        ["spec.instanceProtection[0]", "this entry protects from nothing"],
+    ),
+    (
+        "protection-twice",
+        {"instanceProtection": [{"instance": "0"}, {"instance": "0", "protectFromScaleSetActions": True}]},
+        ["spec.instanceProtection[1]", "Duplicate value"],
+    ),
+    (
+        "protection-bad-instance",
+        {"instanceProtection": [{"instance": "web 1"}]},
+        ["spec.instanceProtection[0].instance", "must be an instance ID such as 3"],
+    ),
+    (
         "repairs-grace-not-iso",
         {"automaticRepairsPolicy": {"enabled": True, "gracePeriod": "10 minutes"}},
         ["spec.automaticRepairsPolicy.gracePeriod"],
@@ -333,3 +353,18 @@ def test_operation_spec_is_immutable_and_targets_are_checked(
     }
     result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(bad_id))
     assert "spec.instanceIds[0]" in result.stderr
+    skip = {
+        **op,
+        "metadata": {"name": "skip-restart"},
+        "spec": {"scaleSetName": "web", "action": "Restart", "allInstances": True, "skipShutdown": True},
+    }
+    result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(skip))
+    assert "skipShutdown is for action PowerOff only" in result.stderr
+    for action in ("Start", "Deallocate", "PowerOff", "Redeploy", "PerformMaintenance", "SimulateEviction"):
+        untargeted = {
+            **op,
+            "metadata": {"name": f"no-targets-{action.lower()}"},
+            "spec": {"scaleSetName": "web", "action": action},
+        }
+        result = kubectl.fails("apply", "-n", namespace, "-f", "-", input=yaml.safe_dump(untargeted))
+        assert "set exactly one of instanceIds (non-empty) or allInstances" in result.stderr

@@ -241,6 +241,16 @@ async def test_unreachable_endpoint_says_what_to_check(capsys: pytest.CaptureFix
     assert "--backend fake" in capsys.readouterr().err
 
 
+async def test_offer_maintenance(sim: Sim, running: SimulatedCloud) -> None:
+    """The platform offers planned maintenance; PerformMaintenance is allowed within the window."""
+    result = await sim("offer-maintenance", "web", "1", "--self-service-seconds", "3600")
+    offer = running.snapshot(KEY).instance("1").maintenance  # type: ignore[union-attr]
+    assert result.code == 0 and offer is not None and offer.allowed
+    assert offer.window_end is not None and offer.window_start is not None
+    assert (offer.window_end - offer.window_start).total_seconds() == 3600
+    running.perform_maintenance(KEY, ["1"])
+
+
 async def test_load_metrics_and_autoscale(sim: Sim, running: SimulatedCloud, clock: ManualClock) -> None:
     assert (await sim("load", "web", "80")).out.strip() == "web: every instance at 80% CPU"
     assert (await sim("load", "web", "95", "--instance", "2")).code == 0

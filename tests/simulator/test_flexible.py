@@ -96,8 +96,15 @@ def test_the_orchestration_mode_is_fixed_at_creation(cloud: SimulatedCloud) -> N
     assert refused.value.code == "PropertyChangeNotAllowed" and "orchestrationMode" in refused.value.message
 
 
-def test_protection_flags_are_refused_on_flexible_vms(cloud: SimulatedCloud) -> None:
+def test_flexible_vms_take_a_protection_policy_and_scale_in_honours_it(
+    cloud: SimulatedCloud, clock: ManualClock
+) -> None:
+    """Azure: instance protection on Flexible scale sets since Compute api-version 2023-09-01."""
+    cloud.apply(KEY, build_model(orchestration="Flexible", fault_domains=1), 3)
+    clock.advance(60)
+    newest = cloud.snapshot(KEY).instances[-1].instance_id  # type: ignore[union-attr]
+    cloud.set_instance_protection(KEY, newest, scale_in=True, scale_set_actions=False)
     cloud.apply(KEY, build_model(orchestration="Flexible", fault_domains=1), 1)
-    vm = cloud.snapshot(KEY).instances[0].instance_id  # type: ignore[union-attr]
-    with pytest.raises(InvalidRequest, match="ARM resource locks"):
-        cloud.set_protection(KEY, vm, scale_in=True)
+    clock.advance(60)
+    survivors = cloud.snapshot(KEY).instances  # type: ignore[union-attr]
+    assert [(i.instance_id, i.protect_from_scale_in) for i in survivors] == [(newest, True)]

@@ -26,6 +26,13 @@ Action = Literal[
     "DeleteInstances",
     "StartOSUpgrade",
     "CancelRollingUpgrade",
+    "Start",
+    "Deallocate",
+    "PowerOff",
+    "Redeploy",
+    "PerformMaintenance",
+    "SimulateEviction",
+    "ApproveRollingUpgrade",
 ]
 InstanceId = Annotated[
     str,
@@ -43,7 +50,17 @@ InstanceId = Annotated[
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
 
 # Actions that target instances; the others act on the scale set as a whole.
-INSTANCE_ACTIONS = ("UpgradeInstances", "Reimage", "ReimageAll", "Restart", "DeleteInstances")
+POWER_ACTIONS = ("Start", "Deallocate", "PowerOff", "Redeploy", "PerformMaintenance", "SimulateEviction")
+INSTANCE_ACTIONS = (
+    "UpgradeInstances",
+    "Reimage",
+    "ReimageAll",
+    "Restart",
+    "DeleteInstances",
+    *POWER_ACTIONS,
+    "ApproveRollingUpgrade",
+)
+_IS_INSTANCE_ACTION = "self.action in [" + ", ".join(f"'{a}'" for a in INSTANCE_ACTIONS) + "]"
 
 ACTION_DESCRIPTION = (
     "UpgradeInstances: bring the instances to the latest scale set model (Manual mode's manual upgrade). "
@@ -51,7 +68,14 @@ ACTION_DESCRIPTION = (
     "ReimageAll: recreate ALL disks, OS and data: DATA ON DATA DISKS IS LOST. "
     "Restart: restart the instances. DeleteInstances: delete the instances (capacity shrinks). "
     "StartOSUpgrade: roll the latest OS image out now (started by User, no automatic rollback). "
-    "CancelRollingUpgrade: stop the rollout in progress after the batch in flight."
+    "CancelRollingUpgrade: stop the rollout in progress after the batch in flight. "
+    "Start: start stopped or deallocated instances. Deallocate: stop them and release their compute (not billed). "
+    "PowerOff: stop them, resources kept (still billed); skipShutdown: true skips the graceful shutdown. "
+    "Redeploy: move them to new nodes and power them back on. PerformMaintenance: start the planned "
+    "maintenance Azure offers them (only within its self-service window). SimulateEviction: evict Spot "
+    "instances as the platform would. ApproveRollingUpgrade: let a deferred automatic OS upgrade "
+    "(automaticOSUpgradePolicy.osRollingUpgradeDeferral) proceed on the instances. "
+    "Instances protected from scale set actions are skipped (docs/upgrades.md)."
 )
 
 
@@ -59,15 +83,14 @@ class ScaleSetOperationSpec(ApiModel):
     model_config = with_rules(
         cel("self == oldSelf", "a ScaleSetOperation is immutable: create a new one instead"),
         cel(
-            "!(self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances'])"
-            " || (has(self.instanceIds) && size(self.instanceIds) > 0) != self.allInstances",
+            f"!({_IS_INSTANCE_ACTION}) || (has(self.instanceIds) && size(self.instanceIds) > 0) != self.allInstances",
             "set exactly one of instanceIds (non-empty) or allInstances: true for this action",
         ),
         cel(
-            "self.action in ['UpgradeInstances', 'Reimage', 'ReimageAll', 'Restart', 'DeleteInstances']"
-            " || (!has(self.instanceIds) && !self.allInstances)",
+            f"{_IS_INSTANCE_ACTION} || (!has(self.instanceIds) && !self.allInstances)",
             "StartOSUpgrade and CancelRollingUpgrade act on the whole scale set: omit instanceIds and allInstances",
         ),
+        cel("!self.skipShutdown || self.action == 'PowerOff'", "skipShutdown is for action PowerOff only"),
     )
 
     scaleSetName: str = Field(min_length=1, description="A ScaleSet in the same namespace.")
@@ -76,6 +99,10 @@ class ScaleSetOperationSpec(ApiModel):
         default=None, max_length=1000, json_schema_extra={"x-kubernetes-list-type": "set"}
     )
     allInstances: bool = False
+    skipShutdown: bool = Field(
+        default=False,
+        description="PowerOff only: stop without a graceful shutdown of the guest OS (Azure's skipShutdown).",
+    )
 
     @model_validator(mode="after")
     def _targets(self) -> ScaleSetOperationSpec:
@@ -84,6 +111,8 @@ class ScaleSetOperationSpec(ApiModel):
             raise ValueError("set exactly one of instanceIds (non-empty) or allInstances: true for this action")
         if self.action not in INSTANCE_ACTIONS and (self.instanceIds is not None or self.allInstances):
             raise ValueError(f"{self.action} acts on the whole scale set: omit instanceIds and allInstances")
+        if self.skipShutdown and self.action != "PowerOff":
+            raise ValueError("skipShutdown is for action PowerOff only")
         return self
 
 

@@ -178,6 +178,10 @@ class AutomaticOSUpgradePolicy(ApiModel):
     enableAutomaticOSUpgrade: bool = False
     disableAutomaticRollback: bool = False
     useRollingUpgradePolicy: bool = False
+    osRollingUpgradeDeferral: bool | None = optional(
+        description="Defer each instance's automatic OS upgrade until an ApproveRollingUpgrade operation "
+        "approves it (the rollout waits, reason WaitingForApproval)."
+    )
 
 
 class UpgradePolicy(ApiModel):
@@ -837,6 +841,49 @@ ROOT_RULES = (
 )
 """Rules on the whole object: CEL sees ``metadata.name`` only at the root of the schema."""
 
+
+class InstanceProtection(ApiModel):
+    """Azure's instance protection for one instance, declared: the operator sets it on the instance
+    (a VM update of its ``protectionPolicy``) and removes it when the entry goes away."""
+
+    model_config = with_rules(
+        cel(
+            "!self.protectFromScaleSetActions || self.protectFromScaleIn",
+            "protectFromScaleSetActions also protects from scale-in (Azure): "
+            "protectFromScaleIn cannot be false with it",
+            field_path=".protectFromScaleIn",
+        ),
+        cel(
+            "self.protectFromScaleIn || self.protectFromScaleSetActions",
+            "this entry protects from nothing: remove it to remove the protection",
+        ),
+    )
+
+    instance: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="The instance: its ID (3; a Flexible scale set's VM name, web_1a2b3c4d) or its computer "
+        "name (web000003).",
+        json_schema_extra=pattern_message(
+            "must be an instance ID such as 3, a Flexible VM name such as web_1a2b3c4d, or a computer name "
+            "such as web000003"
+        ),
+    )
+    protectFromScaleIn: bool = Field(
+        default=True, description="Scale-in (a lower capacity, autoscale) never removes the instance."
+    )
+    protectFromScaleSetActions: bool = Field(
+        default=False,
+        description="Rollouts, Automatic mode, OS upgrades and ScaleSetOperations leave the instance alone "
+        "(and scale-in too).",
+    )
+
+    def flags(self) -> tuple[bool, bool]:
+        """(protectFromScaleIn, protectFromScaleSetActions) as Azure applies them."""
+        return self.protectFromScaleIn or self.protectFromScaleSetActions, self.protectFromScaleSetActions
+
+
 FLEXIBLE_RULES = (
     cel(
         "self.orchestrationMode != 'Flexible' || self.platformFaultDomainCount <= 3",
@@ -936,6 +983,13 @@ class ScaleSetSpec(ScaleSetProperties):
     )
     paused: bool = Field(default=False, description="Hold any rollout without losing its progress.")
     rolloutPolicy: RolloutPolicy = Field(default_factory=RolloutPolicy)
+    instanceProtection: list[InstanceProtection] = optional_list(
+        max_length=1000,
+        description="Instances protected from scale-in and/or scale set actions (Azure's instance protection). "
+        "The operator sets it on each instance and removes it when its entry goes away; protection it did not "
+        "set (the portal, another tool) is left alone unless an entry names the instance.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["instance"]},
+    )
     capacityOwner: CapacityOwner = Field(default="Spec", description=CAPACITY_OWNER_DESCRIPTION)
     autoscale: AutoscaleSettings | None = Field(
         default=None, description="Azure's autoscale settings for this scale set (docs/autoscale.md)."

@@ -57,6 +57,18 @@ class DataDiskStatus(StatusModel):
     diskSizeGB: int
 
 
+class MaintenanceRedeployStatus(StatusModel):
+    """Azure's ``maintenanceRedeployStatus``: present only while maintenance is planned for the instance."""
+
+    isCustomerInitiatedMaintenanceAllowed: bool = Field(
+        description="A PerformMaintenance operation may start it now (within the self-service window)."
+    )
+    preMaintenanceWindowStartTime: Timestamp | None = None
+    preMaintenanceWindowEndTime: Timestamp | None = Field(
+        default=None, description="After it, the platform does the maintenance itself."
+    )
+
+
 class InstanceStatus(StatusModel):
     """One VM: its model view and instance view side by side, plus what still differs."""
 
@@ -90,6 +102,7 @@ class InstanceStatus(StatusModel):
         "parse differsFromModel).",
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
+    maintenanceRedeployStatus: MaintenanceRedeployStatus | None = None
 
 
 class RollingUpgradeRunningStatus(StatusModel):
@@ -219,6 +232,10 @@ class RolloutRecord(StatusModel):
     cancelRequested: bool = False
     fault: ApiError | None = Field(default=None, description="Set when a stop rule fired; final after rollback.")
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+    approvedInstances: list[str] = Field(
+        default_factory=list,
+        description="osRollingUpgradeDeferral: instances an ApproveRollingUpgrade operation let through.",
+    )
 
 
 class RolloutResult(StatusModel):
@@ -238,6 +255,21 @@ class RolloutResult(StatusModel):
     rollbackFailed: int = 0
     error: ApiError | None = None
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+
+
+class InstanceProtectionStatus(StatusModel):
+    """One instance whose protection the operator manages: what it sets (or removes) and where that
+    stands. Also the record of what the operator set, so removing a spec entry removes the protection
+    while protection set by others (the portal) is left alone."""
+
+    instance: str = Field(description="The spec.instanceProtection entry (an instance being unprotected: its ID).")
+    instanceId: str | None = Field(default=None, description="The instance it names (absent when none matches).")
+    protectFromScaleIn: bool = False
+    protectFromScaleSetActions: bool = False
+    state: Literal["Applied", "Applying", "Removing", "InstanceNotFound"] = Field(
+        description="Applied (the instance has it); Applying / Removing (the VM update is sent or waits for "
+        "the instance's operation to end); InstanceNotFound (no instance has that ID or computer name)."
+    )
 
 
 class ObservationStatus(StatusModel):
@@ -309,3 +341,8 @@ class ScaleSetStatus(StatusModel):
         "with reason InstancesUnhealthy.",
     )
     simulatedClock: SimulatedClockStatus | None = None
+    instanceProtection: list[InstanceProtectionStatus] = Field(
+        default_factory=list,
+        description="spec.instanceProtection as applied, plus instances whose protection is being removed.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["instance"]},
+    )

@@ -15,6 +15,7 @@ from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.cloud.autoscale import AUTOSCALE_HASH_TAG, AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.protection import ProtectionPolicy
 from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.simulator.engine import SimulatedCloud
 
@@ -46,6 +47,33 @@ class FakeBackend:
 
     async def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         self.cloud.delete_instances(key, list(instance_ids))
+
+    async def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.start(key, list(instance_ids))
+
+    async def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.deallocate(key, list(instance_ids))
+
+    async def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        self.cloud.power_off(key, list(instance_ids), skip_shutdown=skip_shutdown)
+
+    async def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.redeploy(key, list(instance_ids))
+
+    async def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.perform_maintenance(key, list(instance_ids))
+
+    async def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        self.cloud.simulate_eviction(key, list(instance_ids))
+
+    async def set_protection(self, key: ScaleSetKey, policies: Sequence[ProtectionPolicy]) -> None:
+        for policy in policies:
+            self.cloud.set_instance_protection(
+                key,
+                policy.instance_id,
+                scale_in=policy.protect_from_scale_in,
+                scale_set_actions=policy.protect_from_scale_set_actions,
+            )
 
     async def delete(self, key: ScaleSetKey) -> None:
         self.cloud.delete(key)

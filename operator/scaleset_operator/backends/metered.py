@@ -15,6 +15,7 @@ from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, Ob
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.protection import ProtectionPolicy
 from scaleset_operator.cloud.refusals import CloudFacts
 
 T = TypeVar("T")
@@ -60,6 +61,27 @@ class MeteredBackend:
 
     async def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         await self._call("delete_instances", lambda: self.inner.delete_instances(key, instance_ids))
+
+    async def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("start", lambda: self.inner.start(key, instance_ids))
+
+    async def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("deallocate", lambda: self.inner.deallocate(key, instance_ids))
+
+    async def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        await self._call("power_off", lambda: self.inner.power_off(key, instance_ids, skip_shutdown=skip_shutdown))
+
+    async def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("redeploy", lambda: self.inner.redeploy(key, instance_ids))
+
+    async def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("perform_maintenance", lambda: self.inner.perform_maintenance(key, instance_ids))
+
+    async def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._call("simulate_eviction", lambda: self.inner.simulate_eviction(key, instance_ids))
+
+    async def set_protection(self, key: ScaleSetKey, policies: Sequence[ProtectionPolicy]) -> None:
+        await self._call("set_protection", lambda: self.inner.set_protection(key, policies))
 
     async def delete(self, key: ScaleSetKey) -> None:
         await self._call("delete", lambda: self.inner.delete(key))

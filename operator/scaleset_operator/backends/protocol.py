@@ -20,6 +20,7 @@ from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.protection import ProtectionPolicy
 from scaleset_operator.cloud.refusals import CloudFacts
 
 
@@ -54,6 +55,28 @@ class Backend(Protocol):
 
     async def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         """Delete instances; the scale set's capacity shrinks by as many."""
+
+    async def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Start stopped or deallocated instances."""
+
+    async def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Stop instances and release their compute resources (no longer billed)."""
+
+    async def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        """Stop instances, keeping their resources; ``skip_shutdown``: no graceful shutdown (Azure's
+        ``skipShutdown``)."""
+
+    async def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Move instances to new nodes and power them back on."""
+
+    async def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Start the planned maintenance offered to the instances now."""
+
+    async def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Evict Spot instances as the platform would (Azure has no batch call: one per instance)."""
+
+    async def set_protection(self, key: ScaleSetKey, policies: Sequence[ProtectionPolicy]) -> None:
+        """Set each instance's ``protectionPolicy`` (one VM update per instance: Azure has no batch call)."""
 
     async def delete(self, key: ScaleSetKey) -> None:
         """Start deleting the scale set; a scale set already gone is not an error."""

@@ -33,22 +33,43 @@ from collections.abc import Sequence
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8089"
-OPERATIONS = (
-    "get",
+IN_FLIGHT = (
     "apply",
     "upgrade",
     "reimage",
     "reimage_all",
     "restart",
+    "start",
+    "deallocate",
+    "power_off",
+    "redeploy",
+    "perform_maintenance",
+)
+OPERATIONS = (
+    "get",
+    *IN_FLIGHT,
     "delete_instances",
     "delete",
     "image",
+    "simulate_eviction",
+    "update_instance",
     "autoscale_get",
     "autoscale_apply",
     "autoscale_delete",
     "metrics",
 )
-DURATIONS = ("create", "upgrade", "reimage", "restart", "delete", "health_delay")
+DURATIONS = (
+    "create",
+    "upgrade",
+    "reimage",
+    "restart",
+    "delete",
+    "start",
+    "stop",
+    "deallocate",
+    "redeploy",
+    "health_delay",
+)
 
 
 class SimError(Exception):
@@ -304,6 +325,15 @@ def cmd_protect(client: AdminClient, args: argparse.Namespace) -> int:
     return _emit(args, data, f"{args.name} instance {args.instance_id}: protection updated")
 
 
+def cmd_maintenance(client: AdminClient, args: argparse.Namespace) -> int:
+    path = f"/scalesets/{_path(args.name)}/instances/{_path(args.instance_id)}/maintenance"
+    body = {"selfServiceSeconds": args.self_service_seconds}
+    data = client.call("POST", path, body, query=_scale_set_query(args))
+    return _emit(
+        args, data, f"{args.name} instance {args.instance_id}: maintenance offered (PerformMaintenance allowed)"
+    )
+
+
 def cmd_load(client: AdminClient, args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"percent": args.percent}
     if args.instance is not None:
@@ -452,6 +482,14 @@ def _scale_set_commands(commands: _Commands) -> None:
         "--scale-set-actions", action=argparse.BooleanOptionalAction, help="protect from scale set actions"
     )
 
+    sub = commands.for_scale_set(
+        "offer-maintenance", cmd_maintenance, "the platform offers planned maintenance to an instance"
+    )
+    sub.add_argument("instance_id", metavar="ID")
+    sub.add_argument(
+        "--self-service-seconds", type=float, default=86400.0, help="the window PerformMaintenance is allowed in"
+    )
+
 
 def _image_commands(commands: _Commands) -> None:
     commands.add("images", cmd_images, "list the image catalog")
@@ -485,7 +523,7 @@ def _fault_commands(commands: _Commands) -> None:
     sub = commands.add(
         "fail-in-flight", cmd_fail_in_flight, "accept the next call of an operation but leave instances Failed"
     )
-    sub.add_argument("operation", choices=("apply", "upgrade", "reimage", "reimage_all", "restart"))
+    sub.add_argument("operation", choices=IN_FLIGHT)
     sub.add_argument("--instances", help="comma-separated instance IDs (default: the whole batch)")
     sub.add_argument("--count", type=int, default=1)
     sub.add_argument("--code", help="Azure error code the instances fail with (default InternalOperationError)")

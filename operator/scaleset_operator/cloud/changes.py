@@ -115,6 +115,10 @@ RULES: dict[str, tuple[Impact, str]] = {
     "deletionPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "paused": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
     "rolloutPolicy": (Impact.NO_INSTANCE_IMPACT, _OPERATOR),
+    "instanceProtection": (
+        Impact.NO_INSTANCE_IMPACT,
+        "set on each named instance's own model (a VM update of its protectionPolicy), not the scale set model",
+    ),
     "capacityOwner": (Impact.NO_INSTANCE_IMPACT, _OPERATOR + " (who may change the capacity)"),
     "autoscale": (
         Impact.NO_INSTANCE_IMPACT,

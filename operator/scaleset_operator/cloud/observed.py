@@ -44,6 +44,21 @@ class InstanceError:
 
 
 @dataclass(frozen=True)
+class MaintenanceStatus:
+    """Azure's ``maintenanceRedeployStatus``: planned maintenance offered to an instance, and the
+    self-service window in which a customer may start it (``PerformMaintenance``)."""
+
+    allowed: bool
+    """``isCustomerInitiatedMaintenanceAllowed``: maintenance may be started now."""
+    window_start: datetime | None = None
+    """``preMaintenanceWindowStartTime``: the self-service window."""
+    window_end: datetime | None = None
+    """``preMaintenanceWindowEndTime``: after it, the platform does the maintenance itself."""
+    last_result: str | None = None
+    """``lastOperationResultCode``: None, RetryLater, MaintenanceAborted, MaintenanceCompleted."""
+
+
+@dataclass(frozen=True)
 class ObservedInstance:
     instance_id: str
     name: str
@@ -65,6 +80,11 @@ class ObservedInstance:
     protect_from_scale_set_actions: bool = False
     last_error: InstanceError | None = None
     """Set while the instance's provisioning state is Failed, when the cloud says why."""
+    maintenance: MaintenanceStatus | None = None
+    """Planned maintenance offered to the instance (None: none scheduled)."""
+    priority: str | None = None
+    """Regular, Low or Spot when the cloud reports it per instance (Flexible VMs do; a Uniform scale
+    set's instances all have the model's priority); None: the model's."""
 
     @property
     def busy(self) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scaleset_operator.cloud.protection import ProtectionPolicy
+
 
 @dataclass(frozen=True)
 class ApplyModel:
@@ -39,7 +41,63 @@ class DeleteInstances:
     instance_ids: tuple[str, ...]
 
 
-Action = ApplyModel | UpgradeInstances | ReimageInstances | ReimageAllInstances | RestartInstances | DeleteInstances
+@dataclass(frozen=True)
+class StartInstances:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeallocateInstances:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PowerOffInstances:
+    instance_ids: tuple[str, ...]
+    skip_shutdown: bool = False
+
+
+@dataclass(frozen=True)
+class RedeployInstances:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PerformMaintenance:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SimulateEviction:
+    instance_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SetProtection:
+    """Each instance's protection policy, one VM update per instance (Azure has no batch call)."""
+
+    policies: tuple[ProtectionPolicy, ...]
+
+    @property
+    def instance_ids(self) -> tuple[str, ...]:
+        return tuple(p.instance_id for p in self.policies)
+
+
+PowerAction = (
+    StartInstances | DeallocateInstances | PowerOffInstances | RedeployInstances | PerformMaintenance | SimulateEviction
+)
+"""Instance actions only a ScaleSetOperation asks for (planner/operations/power_actions.py)."""
+
+Action = (
+    ApplyModel
+    | UpgradeInstances
+    | ReimageInstances
+    | ReimageAllInstances
+    | RestartInstances
+    | DeleteInstances
+    | PowerAction
+    | SetProtection
+)
 
 
 def describe(action: Action) -> str:
@@ -49,6 +107,10 @@ def describe(action: Action) -> str:
             return f"{reason} (capacity {capacity})"
         case ReimageInstances(instance_ids=ids, image_version=version) if version:
             return f"{type(action).__name__} {','.join(ids)} to image {version}"
+        case PowerOffInstances(instance_ids=ids, skip_shutdown=True):
+            return f"PowerOffInstances {','.join(ids)} (skipShutdown)"
+        case SetProtection(policies=policies):
+            return "SetProtection " + "; ".join(p.describe() for p in policies)
         case _:
             ids = getattr(action, "instance_ids", ())
             return f"{type(action).__name__} {','.join(ids)}"

@@ -8,15 +8,14 @@ from scaleset_operator.planner.actions import UpgradeInstances
 from scaleset_operator.planner.decision import Effects
 from scaleset_operator.planner.events import normal
 from scaleset_operator.planner.facts import Facts
+from scaleset_operator.planner.health import in_rollouts
 
 
 def step(facts: Facts, *, rollout_running: bool, busy: bool) -> Effects:
     if rollout_running or busy or facts.spec.upgradePolicy.mode != "Automatic" or facts.spec.paused:
         return Effects()
     stale = tuple(
-        i.instance_id
-        for i in facts.instances
-        if not i.latest_model_applied and not i.busy and not i.protect_from_scale_set_actions
+        i.instance_id for i in facts.instances if not i.latest_model_applied and not i.busy and in_rollouts(i)
     )
     if not stale:
         return Effects()

@@ -7,7 +7,9 @@ Order of business (one phase per pass keeps every step crash-safe and observable
    ``preflight``) -> nothing but the blocker, and no cloud write;
 2. the cloud could not be observed -> nothing is planned from facts we do not have; look again
    after a capped backoff (``requeue.after_failure``);
-3. the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
+3. spec.instanceProtection differs from what the instances report -> ``SetProtection`` (alone, so
+   the scale-in or rollout of a later pass sees it);
+   the scale set is missing, or its model / settings / capacity differ -> ``ApplyModel``;
 4. the pending ScaleSetOperation takes its step (it may start or cancel a rollout);
 5. a rollout is recorded or due -> step it (``rollout.drive``);
 6. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
@@ -24,7 +26,8 @@ from dataclasses import replace
 
 from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.planner import automatic_mode, events, instances, model_sync, os_upgrade, preflight, requeue
-from scaleset_operator.planner.decision import Decision, Effects, OperationStep, Reason, RolloutStep
+from scaleset_operator.planner import protection as protection_concern
+from scaleset_operator.planner.decision import Decision, Effects, OperationStep, ProtectionStep, Reason, RolloutStep
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observed, Unknown
@@ -110,20 +113,35 @@ def _create(inputs: DecideInputs) -> Decision:
 
 
 def _observed(facts: Facts) -> Decision:
+    protection, protecting = protection_concern.step(facts)
+    if protecting.actions:  # first and alone: the scale-in or rollout of a later pass sees it
+        decision = _assemble(facts, protecting, drive.current(facts), None, protection.activity)
+        return _protected(decision, protection)
     model_step = model_sync.step(facts)
     if model_step is not None:
         model, effects = model_step
-        return replace(_assemble(facts, effects, drive.current(facts), None, model.activity), model=model)
+        decision = _assemble(facts, effects + protecting, drive.current(facts), None, model.activity)
+        return _protected(replace(decision, model=model), protection)
     record = facts.status.rollout
     operation: OperationStep | None = None
-    effects = Effects()
+    effects = protecting
     stepped = operations.step(facts, record)
     if stepped is not None:
-        operation, record, effects = stepped
+        operation, record, operation_effects = stepped
+        effects += operation_effects
     rollout, rollout_effects = drive.step(facts, record)
     effects += rollout_effects
     effects += automatic_mode.step(facts, rollout_running=rollout.record is not None, busy=bool(effects.actions))
-    return _assemble(facts, effects, rollout, operation, drive.summary(rollout))
+    return _protected(_assemble(facts, effects, rollout, operation, drive.summary(rollout)), protection)
+
+
+def _protected(decision: Decision, protection: ProtectionStep) -> Decision:
+    """The decision with the protection step (and its activity among what keeps the ScaleSet busy)."""
+    activity = protection.activity
+    progress = decision.progress
+    if activity is not None and activity not in progress:
+        progress = (*progress, activity)
+    return replace(decision, protection=protection, progress=progress)
 
 
 def _blockers(facts: Facts, rollout: RolloutStep) -> tuple[Reason, ...]:

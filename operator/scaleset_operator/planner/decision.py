@@ -16,6 +16,7 @@ from typing import Literal
 from scaleset_operator.api.operation import Phase
 from scaleset_operator.api.status import (
     BatchHistoryEntry,
+    InstanceProtectionStatus,
     RollingUpgradeProgress,
     RolloutOutcome,
     RolloutRecord,
@@ -115,6 +116,16 @@ class OperationStep:
 
 
 @dataclass(frozen=True)
+class ProtectionStep:
+    """spec.instanceProtection this pass: ``status.instanceProtection`` after it, the VM updates it sends
+    (``SetProtection``), what it is doing and the entries that name no instance."""
+
+    entries: tuple[InstanceProtectionStatus, ...] = ()
+    activity: Reason | None = None
+    not_found: Reason | None = None
+
+
+@dataclass(frozen=True)
 class Pending:
     """The actions are about to be sent (the status written now is the intent)."""
 
@@ -170,6 +181,8 @@ class Decision:
     """The scale set has not been observed for longer than this ``rolloutPolicy.progressDeadline``
     while retrying: a person should look (Stalled, with the cause)."""
     converged_message: str = "the scale set matches the model"
+    protection: ProtectionStep | None = None
+    """None: not evaluated this pass (nothing observed); ``status.instanceProtection`` stays."""
 
     def next_pass(self, outcome: Outcome, now: datetime) -> float:
         """Seconds until the next pass: as decided, or the capped backoff after a failed call."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from scaleset_operator.api.status import ApiErrorBase, DataDiskStatus, InstanceStatus
+from scaleset_operator.api.status import ApiErrorBase, DataDiskStatus, InstanceStatus, MaintenanceRedeployStatus
 from scaleset_operator.cloud.desired import DesiredModel
 from scaleset_operator.cloud.observed import ObservedInstance
 from scaleset_operator.planner.drift import differences
@@ -39,4 +39,16 @@ def instance_status(
         ),
         differsFromModel=[d.render() for d in diffs],
         requiredFixes=sorted({d.fix.value for d in diffs}),
+        maintenanceRedeployStatus=_maintenance(instance, show),
+    )
+
+
+def _maintenance(instance: ObservedInstance, show: Callable[[datetime], str]) -> MaintenanceRedeployStatus | None:
+    offer = instance.maintenance
+    if offer is None:
+        return None
+    return MaintenanceRedeployStatus(
+        isCustomerInitiatedMaintenanceAllowed=offer.allowed,
+        preMaintenanceWindowStartTime=show(offer.window_start) if offer.window_start else None,
+        preMaintenanceWindowEndTime=show(offer.window_end) if offer.window_end else None,
     )

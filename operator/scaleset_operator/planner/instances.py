@@ -11,7 +11,7 @@ from scaleset_operator.api.durations import parse_duration
 from scaleset_operator.planner import requeue
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.health import is_healthy, is_running, is_unhealthy
+from scaleset_operator.planner.health import in_rollouts, is_healthy, is_running, is_stopped, is_unhealthy
 from scaleset_operator.planner.timefmt import parse
 
 CONVERGED = "the scale set matches the model"
@@ -20,17 +20,27 @@ CONVERGED = "the scale set matches the model"
 def converging(facts: Facts) -> Reason | None:
     """Instances still coming: too few or too many, booting, or (Automatic mode) being upgraded."""
     instances = facts.instances
-    if len(instances) != facts.capacity:
+    if len(instances) != facts.capacity and not held_by_protection(facts):
         return Reason("Scaling", f"{len(instances)} of {facts.capacity} instances exist")
-    not_ready = [i for i in instances if not is_healthy(i, facts.signal)]
+    not_ready = [i for i in instances if not is_healthy(i, facts.signal) and not is_stopped(i)]
     if any(i.busy or not is_running(i) or i.health_state == "Initializing" for i in not_ready):
         names = ", ".join(i.name for i in not_ready[:3])
-        ready = len(instances) - len(not_ready)
+        ready = sum(1 for i in instances if is_healthy(i, facts.signal))
         return Reason("WaitingForInstances", f"{ready}/{facts.capacity} ready; waiting for {names}")
-    stale = [i for i in instances if not i.latest_model_applied]
+    stale = [i for i in instances if not i.latest_model_applied and in_rollouts(i)]
     if facts.spec.upgradePolicy.mode == "Automatic" and stale and not facts.spec.paused:
         return Reason("UpgradingInstances", f"{len(stale)} instances are being brought to the latest model")
     return None
+
+
+def held_by_protection(facts: Facts) -> bool:
+    """More instances than the capacity, none being deleted, and the scale-in left only instances
+    protected from it: a settled state (Azure never removes them), not progress."""
+    instances = facts.instances
+    excess = len(instances) - facts.capacity
+    if excess <= 0 or any(i.provisioning_state == "Deleting" for i in instances):
+        return False
+    return sum(1 for i in instances if not i.protect_from_scale_in) <= facts.capacity
 
 
 @dataclass(frozen=True)
@@ -59,5 +69,23 @@ def grace_left(facts: Facts, found: Unhealthy) -> float:
 def converged_message(facts: Facts) -> str:
     stale = [i for i in facts.instances if not i.latest_model_applied]
     if stale and facts.spec.upgradePolicy.mode == "Manual":
-        return f"{len(stale)} instances await a manual upgrade (Manual mode: use an UpgradeInstances operation)"
-    return CONVERGED
+        message = f"{len(stale)} instances await a manual upgrade (Manual mode: use an UpgradeInstances operation)"
+    else:
+        message = CONVERGED
+    if held_by_protection(facts):
+        extra = len(facts.instances) - facts.capacity
+        message += f"; {extra} instances above the capacity of {facts.capacity} are kept: protected from scale-in"
+    return message + stopped_note(facts)
+
+
+def stopped_note(facts: Facts) -> str:
+    """Stopped and deallocated instances, said once the rest has converged: not ready, left alone."""
+    stopped = [i for i in facts.instances if is_stopped(i)]
+    if not stopped:
+        return ""
+    listed = ", ".join(f"{i.name} ({i.power_state})" for i in stopped[:5])
+    stale = sum(1 for i in stopped if not i.latest_model_applied)
+    later = ""
+    if stale and facts.spec.upgradePolicy.mode != "Manual":
+        later = f"; {stale} of them get the latest model once started (rollouts leave stopped instances alone)"
+    return f"; {len(stopped)} stopped, not counted as ready: {listed}{later}"

@@ -17,7 +17,7 @@ from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import RolloutRecord, RolloutResult
 from scaleset_operator.planner.decision import OSUpgradeCheck, Reason
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.health import has_health_signal
+from scaleset_operator.planner.health import has_health_signal, in_rollouts
 from scaleset_operator.planner.rolling_policy import BEFORE_BATCH_CODE, BatchPolicy, unhealthy_before_batch
 from scaleset_operator.planner.timefmt import fmt
 
@@ -63,7 +63,7 @@ def older_instances(facts: Facts, target: str) -> list[str]:
     return [
         i.instance_id
         for i in facts.instances
-        if not i.protect_from_scale_set_actions and _version_key(i.image.version) < _version_key(target)
+        if in_rollouts(i) and _version_key(i.image.version) < _version_key(target)
     ]
 
 

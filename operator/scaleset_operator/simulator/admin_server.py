@@ -25,7 +25,10 @@ Routes:
 - ``POST /scalesets/{name}/instances/{id}/health`` ``{"state": "Healthy"|"Unhealthy"|null}``: force
   the health an instance reports (null clears). ``DELETE`` on the same path clears it.
 - ``POST /scalesets/{name}/instances/{id}/protection``
-  ``{"protectFromScaleIn": bool, "protectFromScaleSetActions": bool}`` (either may be omitted).
+  ``{"protectFromScaleIn": bool, "protectFromScaleSetActions": bool}`` (either may be omitted): as
+  if someone set it outside the operator (the portal); a ScaleSet declares it in ``spec.instanceProtection``.
+- ``POST /scalesets/{name}/instances/{id}/maintenance`` ``{"selfServiceSeconds": 86400}``: the platform
+  offers planned maintenance to the instance (``PerformMaintenance`` is allowed within that window).
 - ``POST /scalesets/{name}/load`` ``{"percent": 80, "instanceId": "3"}``: the load (percent CPU)
   that drives the metrics, for every instance (clearing their own) or, with ``instanceId``, one.
 - ``GET /scalesets/{name}/metrics``: the load and the last minute's samples per instance.
@@ -40,9 +43,11 @@ Routes:
 - ``GET /faults``: the fault plan. ``DELETE /faults``: clear every fault and bad image.
 - ``POST /faults/fail`` ``{"operation", "count": 1, "status": 500, "code", "message", "retryAfter"}``:
   fail the next N calls of an operation (get, apply, upgrade, reimage, reimage_all, restart,
-  delete_instances, delete, image).
+  delete_instances, delete, image, start, deallocate, power_off, redeploy, perform_maintenance,
+  simulate_eviction, update_instance).
 - ``POST /faults/fail-in-flight`` ``{"operation", "instanceIds": [...] | null, "count": 1}``: accept
-  the next call but leave its instances Failed (apply, upgrade, reimage, reimage_all, restart).
+  the next call but leave its instances Failed (apply, upgrade, reimage, reimage_all, restart, start,
+  deallocate, power_off, redeploy, perform_maintenance).
 - ``POST /faults/throttle`` ``{"seconds", "retryAfter"}``: every backend call gets 429 meanwhile.
 - ``GET /durations``; ``POST /durations`` ``{"create": 30, "upgrade": ..., "reimage": ...,
   "restart": ..., "delete": ..., "health_delay": ...}`` (any subset, simulated seconds).
@@ -119,6 +124,7 @@ def create_app(cloud: SimulatedCloud) -> web.Application:
             web.post("/scalesets/{name}/instances/{id}/health", _set_health),
             web.delete("/scalesets/{name}/instances/{id}/health", _clear_health),
             web.post("/scalesets/{name}/instances/{id}/protection", _set_protection),
+            web.post("/scalesets/{name}/instances/{id}/maintenance", _offer_maintenance),
             web.post("/scalesets/{name}/load", _set_load),
             web.get("/scalesets/{name}/metrics", _metrics),
             web.get("/scalesets/{name}/autoscale", _autoscale),
@@ -363,6 +369,13 @@ async def _set_protection(request: web.Request) -> web.Response:
     _cloud(request).set_protection(
         _key(request), request.match_info["id"], scale_in=scale_in, scale_set_actions=actions
     )
+    return _ok()
+
+
+async def _offer_maintenance(request: web.Request) -> web.Response:
+    body = await _body(request)
+    seconds = _number(body, "selfServiceSeconds") if "selfServiceSeconds" in body else 86400.0
+    _cloud(request).offer_maintenance(_key(request), [request.match_info["id"]], self_service_seconds=seconds)
     return _ok()
 
 

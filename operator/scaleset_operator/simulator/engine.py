@@ -43,9 +43,11 @@ from scaleset_operator.cloud.errors import BackendError, Conflict, InvalidReques
 from scaleset_operator.cloud.observed import (
     HealthState,
     InstanceError,
+    MaintenanceStatus,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
+    PowerState,
 )
 from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import HashKey
@@ -54,7 +56,7 @@ from scaleset_operator.simulator.autoscale import RUN_OFFSET, AutoscaleService, 
 from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
 from scaleset_operator.simulator.clock import Clock
-from scaleset_operator.simulator.faults import Faults, InFlightFailure, OperationKind
+from scaleset_operator.simulator.faults import IN_FLIGHT_KINDS, Faults, InFlightFailure, OperationKind
 from scaleset_operator.simulator.metrics import (
     METRICS,
     SAMPLE_INTERVAL,
@@ -69,7 +71,7 @@ from scaleset_operator.simulator.placement import UPDATE_DOMAIN_COUNT, Slot, pla
 from scaleset_operator.simulator.platform_upgrades import PlatformUpgrades
 from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 from scaleset_operator.simulator.scale_in import ScaleInCandidate, select_for_scale_in
-from scaleset_operator.simulator.state import SimInstance, SimScaleSet
+from scaleset_operator.simulator.state import STOPPED, SimInstance, SimScaleSet
 from scaleset_operator.simulator.timing import Durations
 
 OVERPROVISION_RATIO = 0.2
@@ -213,6 +215,98 @@ class SimulatedCloud:
             failure = self.faults.take_in_flight("restart")
             for instance in targets:
                 self._start(scale_set, instance, "restart", call.now, self.durations.restart, _no_change, failure)
+
+    # -- power, maintenance, eviction (Azure's names and rules; docs/upgrades.md, "Instance actions") --
+
+    def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Start stopped or deallocated instances; a running one is left as it is (Azure: no-op)."""
+        with self._call("start", key, instance_ids) as call:
+            scale_set, targets, failure = self._action_targets(call, "start", key, instance_ids)
+            for instance in targets:
+                if instance.power_state in STOPPED:
+                    self._power(scale_set, instance, "start", call.now, self.durations.start, "running", failure)
+
+    def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Shut down and release the compute resources; an instance already deallocated stays so."""
+        with self._call("deallocate", key, instance_ids) as call:
+            scale_set, targets, failure = self._action_targets(call, "deallocate", key, instance_ids)
+            for instance in targets:
+                if instance.power_state != "deallocated":
+                    seconds = self.durations.deallocate
+                    self._power(scale_set, instance, "deallocate", call.now, seconds, "deallocated", failure)
+
+    def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        """Stop, keeping the resources (still billed); ``skip_shutdown``: without a graceful shutdown.
+        Azure refuses it on a deallocated instance (409 OperationNotAllowed)."""
+        with self._call("power_off", key, instance_ids) as call:
+            scale_set, targets, failure = self._action_targets(call, "power_off", key, instance_ids)
+            _refuse("powerOff", [i for i in targets if i.power_state == "deallocated"], "since the VM is deallocated")
+            seconds = self.durations.stop / (2 if skip_shutdown else 1)
+            for instance in targets:
+                if instance.power_state != "stopped":
+                    self._power(scale_set, instance, "power_off", call.now, seconds, "stopped", failure)
+
+    def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Shut down, move to a new node, power back on. A deallocated instance has no node to leave
+        (starting it places it anew): refused."""
+        with self._call("redeploy", key, instance_ids) as call:
+            scale_set, targets, failure = self._action_targets(call, "redeploy", key, instance_ids)
+            _refuse("redeploy", [i for i in targets if i.power_state == "deallocated"], "since the VM is deallocated")
+            for instance in targets:
+                self._power(scale_set, instance, "redeploy", call.now, self.durations.redeploy, "running", failure)
+
+    def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Start the planned maintenance offered to the instances now (within its self-service window);
+        instances with none offered are refused (409 OperationNotAllowed), as Azure fails them."""
+        with self._call("perform_maintenance", key, instance_ids) as call:
+            scale_set, targets, failure = self._action_targets(call, "perform_maintenance", key, instance_ids)
+            now = call.now
+            _refuse(
+                "performMaintenance",
+                [i for i in targets if not _maintenance_allowed(i, now)],
+                "since no maintenance is offered to it now (isCustomerInitiatedMaintenanceAllowed is false)",
+            )
+            for instance in targets:
+                seconds = self.durations.redeploy
+                self._power(scale_set, instance, "perform_maintenance", now, seconds, "running", failure, _maintained)
+
+    def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Evict Spot instances as Azure would: deallocated (eviction policy Deallocate, the default)
+        or deleted, the capacity shrinking by one (Delete). Regular instances are refused."""
+        with self._call("simulate_eviction", key, instance_ids) as call:
+            scale_set, targets, _ = self._action_targets(call, "simulate_eviction", key, instance_ids)
+            regular = [i for i in targets if i.priority not in ("Spot", "Low")]
+            if regular:
+                raise InvalidRequest(
+                    f"Operation 'simulateEviction' is not allowed on VM(s) {_names(regular)}: only Spot virtual "
+                    "machines can be evicted",
+                    code="OperationNotAllowed",
+                    status=400,
+                )
+            _refuse(
+                "simulateEviction", [i for i in targets if i.power_state == "deallocated"], "since it is deallocated"
+            )
+            for instance in targets:
+                self._evict(scale_set, instance, call.now)
+
+    def set_instance_protection(
+        self, key: ScaleSetKey, instance_id: str, *, scale_in: bool, scale_set_actions: bool
+    ) -> None:
+        """The VM update of ``protectionPolicy`` (counted, faults apply). Azure: protection from scale
+        set actions includes scale-in, so ``protectFromScaleIn: false`` cannot go with it."""
+        with self._call("update_instance", key, (instance_id,)):
+            scale_set = self._require(key)
+            instance = scale_set.instances.get(instance_id)
+            if instance is None or instance.provisioning_state == "Deleting":
+                raise NotFound(f"instance ID {instance_id} not found in scale set {key.name}", code="NotFound")
+            if scale_set_actions and not scale_in:
+                raise InvalidRequest(
+                    "protectFromScaleIn cannot be false when protectFromScaleSetActions is true",
+                    code="InvalidParameter",
+                    status=400,
+                )
+            instance.protect_from_scale_in = scale_in
+            instance.protect_from_scale_set_actions = scale_set_actions
 
     def delete_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         """Delete exactly these instances (protection from scale-in does not apply to an explicit
@@ -411,18 +505,23 @@ class SimulatedCloud:
         scale_in: bool | None = None,
         scale_set_actions: bool | None = None,
     ) -> None:
-        if self._admin_scale_set(key).flexible:
-            raise InvalidRequest(
-                f"scale set {key.name} uses Flexible orchestration: its VMs have no protection policy "
-                "(Azure protects them with ARM resource locks, which the simulator does not model)",
-                code="OperationNotAllowed",
-                status=400,
-            )
         instance = self._admin_instance(key, instance_id)
         if scale_in is not None:
             instance.protect_from_scale_in = scale_in
         if scale_set_actions is not None:
             instance.protect_from_scale_set_actions = scale_set_actions
+
+    def offer_maintenance(
+        self, key: ScaleSetKey, instance_ids: Sequence[str], *, self_service_seconds: float = 86400.0
+    ) -> None:
+        """The platform schedules maintenance for these instances: customers may start it themselves
+        (``PerformMaintenance``) for ``self_service_seconds`` (Azure's pre-maintenance window)."""
+        now = self._advance()
+        for instance_id in instance_ids:
+            instance = self._admin_instance(key, instance_id)
+            instance.maintenance = MaintenanceStatus(
+                allowed=True, window_start=now, window_end=now + self._seconds(self_service_seconds), last_result="None"
+            )
 
     def set_durations(self, **seconds: float) -> None:
         self.durations.update(**seconds)
@@ -494,6 +593,67 @@ class SimulatedCloud:
                     skipped=tuple(context.skipped),
                 )
             )
+
+    def _action_targets(
+        self, call: _CallContext, kind: OperationKind, key: ScaleSetKey, instance_ids: Sequence[str]
+    ) -> tuple[SimScaleSet, list[SimInstance], InFlightFailure | None]:
+        """The scale set, the instances a scale set action reaches (protected ones skipped), the fault."""
+        scale_set = self._require(key)
+        targets = self._targets(scale_set, instance_ids, call, honour_protection=True)
+        return scale_set, targets, self.faults.take_in_flight(kind) if kind in IN_FLIGHT_KINDS else None
+
+    def _power(
+        self,
+        scale_set: SimScaleSet,
+        instance: SimInstance,
+        operation: str,
+        now: datetime,
+        duration: float,
+        after: PowerState,
+        failure: InFlightFailure | None,
+        complete: Completion = _no_change,
+    ) -> None:
+        """An action that changes the power state: Updating (``starting`` toward running, else
+        ``stopping``) for ``duration``, then Succeeded in ``after``: running instances initialize their
+        health; stopped and deallocated ones report none (Unknown)."""
+        fails = failure is not None and failure.affects(instance.instance_id)
+        instance.token += 1
+        token = instance.token
+        instance.provisioning_state = "Updating"
+        instance.power_state = "starting" if after == "running" and instance.power_state in STOPPED else "stopping"
+        instance.health_state = "Unknown" if after != "running" else "Initializing"
+        instance.health_at = None
+        instance.operation = operation
+        instance.error = None
+        instance.transition_at = now + self._seconds(duration)
+
+        def done(when: datetime) -> None:
+            if not self._is_current(scale_set, instance, token):
+                return
+            instance.operation = None
+            instance.transition_at = None
+            instance.power_state = after
+            if fails:
+                assert failure is not None
+                instance.provisioning_state = "Failed"
+                instance.error = InstanceError(failure.code, failure.message, operation)
+                return
+            complete(instance, when)
+            instance.provisioning_state = "Succeeded"
+            if after == "running":
+                self._start_health(scale_set, instance, when)
+
+        self._schedule(instance.transition_at, done)
+
+    def _evict(self, scale_set: SimScaleSet, instance: SimInstance, now: datetime) -> None:
+        """A Spot eviction under the model's eviction policy (Deallocate unless it says Delete)."""
+        if scale_set.model.profile.evictionPolicy == "Delete":
+            if not instance.surplus:
+                scale_set.capacity = max(0, scale_set.capacity - 1)
+            scale_set.etag += 1
+            self._start_delete(scale_set, instance, now)
+            return
+        self._power(scale_set, instance, "evict", now, self.durations.deallocate, "deallocated", None)
 
     # == internals: lookups =======================================================================
 
@@ -645,6 +805,7 @@ class SimulatedCloud:
             os_profile_fingerprint=model.os_profile_fingerprint(),
             surplus=surplus,
             vm_name=vm_name,
+            priority=model.profile.priority,
         )
 
     @staticmethod
@@ -779,9 +940,12 @@ class SimulatedCloud:
         fails = failure is not None and failure.affects(instance.instance_id)
         instance.token += 1
         token = instance.token
+        # Azure applies the model to a stopped or deallocated instance without starting it.
+        stays_off = operation == "upgrade" and instance.stopped
+        power_after = instance.power_state if stays_off else "running"
         instance.provisioning_state = "Creating" if operation == "create" else "Updating"
-        instance.power_state = "running" if operation == "upgrade" else "starting"
-        instance.health_state = "Initializing"
+        instance.power_state = power_after if operation == "upgrade" else "starting"
+        instance.health_state = "Unknown" if stays_off else "Initializing"
         instance.health_at = None
         instance.operation = operation
         instance.error = None
@@ -793,7 +957,7 @@ class SimulatedCloud:
                 return
             instance.operation = None
             instance.transition_at = None
-            instance.power_state = "running"
+            instance.power_state = power_after
             if fails:
                 assert failure is not None
                 instance.provisioning_state = "Failed"
@@ -802,7 +966,8 @@ class SimulatedCloud:
                 return
             complete(instance, when)
             instance.provisioning_state = "Succeeded"
-            self._start_health(scale_set, instance, when)
+            if not stays_off:
+                self._start_health(scale_set, instance, when)
 
         self._schedule(at, done)
 
@@ -876,6 +1041,30 @@ def _reimage(
             instance.data_disks = dict(data_disks)
 
     return complete
+
+
+def _maintained(instance: SimInstance, _: datetime) -> None:
+    """Maintenance done: none is planned any more (Azure then returns no maintenanceRedeployStatus)."""
+    instance.maintenance = None
+
+
+def _maintenance_allowed(instance: SimInstance, now: datetime) -> bool:
+    offer = instance.maintenance
+    if offer is None or not offer.allowed:
+        return False
+    return offer.window_end is None or now < offer.window_end
+
+
+def _names(instances: Sequence[SimInstance]) -> str:
+    return ", ".join(f"'{i.instance_id}'" for i in instances)
+
+
+def _refuse(operation: str, refused: Sequence[SimInstance], why: str) -> None:
+    """Azure's answer to an action an instance's state does not allow: 409 OperationNotAllowed."""
+    if refused:
+        raise Conflict(
+            f"Operation '{operation}' is not allowed on VM(s) {_names(refused)} {why}.", code="OperationNotAllowed"
+        )
 
 
 def _check_immutable(current: DesiredModel, new: DesiredModel) -> None:

@@ -41,6 +41,13 @@ OperationKind = Literal[
     "delete_instances",
     "delete",
     "image",
+    "start",
+    "deallocate",
+    "power_off",
+    "redeploy",
+    "perform_maintenance",
+    "simulate_eviction",
+    "update_instance",
     "autoscale_get",
     "autoscale_apply",
     "autoscale_delete",
@@ -50,7 +57,20 @@ OPERATION_KINDS: tuple[OperationKind, ...] = get_args(OperationKind)
 READ_KINDS: frozenset[OperationKind] = frozenset({"get", "image", "autoscale_get", "metrics"})
 WRITE_KINDS: frozenset[OperationKind] = frozenset(OPERATION_KINDS) - READ_KINDS
 # Operations whose accepted work can fail later, leaving instances Failed.
-IN_FLIGHT_KINDS: frozenset[OperationKind] = frozenset({"apply", "upgrade", "reimage", "reimage_all", "restart"})
+IN_FLIGHT_KINDS: frozenset[OperationKind] = frozenset(
+    {
+        "apply",
+        "upgrade",
+        "reimage",
+        "reimage_all",
+        "restart",
+        "start",
+        "deallocate",
+        "power_off",
+        "redeploy",
+        "perform_maintenance",
+    }
+)
 
 _DEFAULT_CODES = {
     400: "InvalidParameter",

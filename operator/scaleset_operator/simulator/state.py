@@ -14,6 +14,7 @@ from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import (
     HealthState,
     InstanceError,
+    MaintenanceStatus,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
@@ -24,6 +25,7 @@ from scaleset_operator.simulator.metrics import DEFAULT_LOAD, MetricStore
 from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 
 BUSY_STATES: frozenset[ProvisioningState] = frozenset({"Creating", "Updating", "Deleting"})
+STOPPED: frozenset[PowerState] = frozenset({"stopped", "deallocated"})
 OS_HISTORY = 5
 
 
@@ -67,6 +69,10 @@ class SimInstance:
     """Why the last operation failed (kept while the instance is Failed, cleared by the next one)."""
     vm_name: str | None = None
     """Flexible orchestration: the VM's name (``web_1a2b3c4d``), which is its instance ID."""
+    priority: str = "Regular"
+    """Regular, Low or Spot (the model's, when the instance was created)."""
+    maintenance: MaintenanceStatus | None = None
+    """Planned maintenance offered to the instance (``maintenanceRedeployStatus``)."""
 
     @property
     def instance_id(self) -> str:
@@ -76,8 +82,16 @@ class SimInstance:
     def busy(self) -> bool:
         return self.provisioning_state in BUSY_STATES
 
+    @property
+    def stopped(self) -> bool:
+        """Powered off or deallocated, and not in the middle of an operation."""
+        return self.provisioning_state == "Succeeded" and self.power_state in STOPPED
+
     def reported_health(self) -> HealthState:
-        """A forced override wins once the instance is up (or has failed), never while it boots."""
+        """A forced override wins once the instance is up (or has failed), never while it boots; a
+        stopped or deallocated instance runs no probe: Unknown."""
+        if self.stopped:
+            return "Unknown"
         settled = self.provisioning_state == "Failed" or (
             self.provisioning_state == "Succeeded" and self.health_state != "Initializing"
         )
@@ -104,6 +118,8 @@ class SimInstance:
             protect_from_scale_in=self.protect_from_scale_in,
             protect_from_scale_set_actions=self.protect_from_scale_set_actions,
             last_error=self.error if self.provisioning_state == "Failed" else None,
+            maintenance=self.maintenance,
+            priority=self.priority,
         )
 
 

@@ -18,6 +18,14 @@ class Durations:
     restart: float = 10.0
     delete: float = 10.0
     """Deleting an instance, and deleting a whole scale set."""
+    start: float = 20.0
+    """Starting a stopped or deallocated instance (then health initializes)."""
+    stop: float = 10.0
+    """Power off (graceful shutdown); with ``skipShutdown`` half as long."""
+    deallocate: float = 15.0
+    """Deallocating (also a Spot eviction with the Deallocate policy)."""
+    redeploy: float = 30.0
+    """Redeploy to a new node, and platform maintenance started by the customer."""
     health_delay: float = 5.0
     """Initializing -> Healthy/Unhealthy once an instance is Succeeded and running."""
 

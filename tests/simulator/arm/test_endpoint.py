@@ -242,3 +242,34 @@ async def test_tls_is_verified_against_the_generated_ca(endpoint: ArmEndpoint) -
     async with aiohttp.ClientSession() as untrusting:
         with pytest.raises(aiohttp.ClientConnectorCertificateError):
             await untrusting.get(endpoint.url + VMSS)
+
+
+async def test_power_actions_on_the_wire_and_azures_refusals(http: Http, clock: ManualClock) -> None:
+    """A batch powerOff with skipShutdown, a scale set VM's protection update (PUT), and Azure's
+    OperationNotAllowed for powerOff of a deallocated VM and eviction of a Regular one."""
+    await created(http, clock)
+    dealloc = await http.call("POST", VMSS + "/deallocate", {"instanceIds": ["0"]})
+    clock.advance(60)
+    off = await http.call("POST", VMSS + "/poweroff?skipShutdown=true", {"instanceIds": ["0"]})
+    evict = await http.call("POST", VMSS + "/virtualMachines/1/simulateEviction")
+    hibernate = await http.call("POST", VMSS + "/deallocate?hibernate=true", {"instanceIds": ["1"]})
+    protect = await http.call(
+        "PUT", VMSS + "/virtualMachines/1", {"properties": {"protectionPolicy": {"protectFromScaleIn": True}}}
+    )
+    invalid = await http.call(
+        "PUT",
+        VMSS + "/virtualMachines/1",
+        {"properties": {"protectionPolicy": {"protectFromScaleIn": False, "protectFromScaleSetActions": True}}},
+    )
+    vm = await http.call("GET", VMSS + "/virtualMachines/1")
+
+    assert dealloc.status == 202
+    assert (off.status, off.error[0]) == (409, "OperationNotAllowed") and "since the VM is deallocated" in off.error[1]
+    assert (evict.status, evict.error[0]) == (400, "OperationNotAllowed") and "only Spot" in evict.error[1]
+    assert (hibernate.status, hibernate.error[0]) == (400, "InvalidParameter")
+    assert protect.status == 200 and "Azure-AsyncOperation" in protect.headers
+    assert (invalid.status, invalid.error[0]) == (400, "InvalidParameter")
+    assert vm.body["properties"]["protectionPolicy"] == {
+        "protectFromScaleIn": True,
+        "protectFromScaleSetActions": False,
+    }

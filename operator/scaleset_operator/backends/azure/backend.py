@@ -17,6 +17,13 @@ reimage            virtualMachineScaleSets.reimage (instanceIds, exactVersion) u
 reimage_all        virtualMachineScaleSets.reimageAll                     update
 restart            virtualMachineScaleSets.restart                        update
 delete_instances   virtualMachineScaleSets.deleteInstances                update
+start              virtualMachineScaleSets.start                          update
+deallocate         virtualMachineScaleSets.deallocate                     update
+power_off          virtualMachineScaleSets.powerOff (skipShutdown)        update
+redeploy           virtualMachineScaleSets.redeploy                       update
+perform_mainten... virtualMachineScaleSets.performMaintenance             update
+simulate_eviction  virtualMachineScaleSetVMs.simulateEviction, per VM     vm_update each
+set_protection     virtualMachineScaleSetVMs.get + update (PUT), per VM   2 vm_update each
 delete             virtualMachineScaleSets.delete (404: already gone)     put
 latest_image_...   virtualMachineImages.list / galleryImageVersions.list  (cached by the reconciler)
 get_autoscale      autoscaleSettings.listByResourceGroup (Insights)       -
@@ -52,14 +59,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from azure.core import MatchConditions
 from azure.core.async_paging import AsyncItemPaged
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import models as sdk
 from azure.mgmt.compute.aio import ComputeManagementClient
-from azure.mgmt.compute.aio.operations import VirtualMachinesOperations
+from azure.mgmt.compute.aio.operations import VirtualMachineScaleSetsOperations, VirtualMachinesOperations
 from azure.mgmt.monitor import models as monitor
 
 from scaleset_operator.api.scaleset import ImageReference
@@ -76,12 +84,12 @@ from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, Ob
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, InvalidRequest, Throttled
 from scaleset_operator.cloud.observed import ObservedScaleSet
+from scaleset_operator.cloud.protection import ProtectionPolicy
 from scaleset_operator.cloud.refusals import CloudFacts
 
 log = logging.getLogger(__name__)
 
 EXPAND_INSTANCE_VIEW = "instanceView"
-STALE_FILTER = "properties/latestModelApplied eq false"
 VM_CONCURRENCY = 8
 """Calls on single VMs in flight at once (Flexible reimage and restart)."""
 T = TypeVar("T")
@@ -168,10 +176,9 @@ class AzureBackend:
             filter=f"'virtualMachineScaleSet/id' eq '{key.resource_id}'",
             expand=EXPAND_INSTANCE_VIEW,
         )
-        stale = client.virtual_machine_scale_set_vms.list(key.resource_group, key.name, filter=STALE_FILTER)
+        scale_set_vms = client.virtual_machine_scale_set_vms.list(key.resource_group, key.name)
         machines = await self._all_pages(key, vms)
-        outdated = [vm.instance_id or vm.name or "" for vm in await self._all_pages(key, stale)]
-        return observe_flexible(vmss, machines, outdated)
+        return observe_flexible(vmss, machines, await self._all_pages(key, scale_set_vms))
 
     async def _all_pages(self, key: ScaleSetKey, pager: AsyncItemPaged[T]) -> list[T]:
         """Every item of a paged list; each page after the first is one more high-cost GET."""
@@ -287,6 +294,113 @@ class AzureBackend:
             )
             self.operations.watch("delete_instances", key, poller, instance_ids)
 
+    # -- power, maintenance, eviction, protection ------------------------------------------------
+
+    async def start(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._scale_set_action(
+            "start",
+            key,
+            instance_ids,
+            lambda ops, ids: ops.begin_start(key.resource_group, key.name, ids),
+            lambda vms, vm: vms.begin_start(key.resource_group, vm, polling=False),
+        )
+
+    async def deallocate(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._scale_set_action(
+            "deallocate",
+            key,
+            instance_ids,
+            lambda ops, ids: ops.begin_deallocate(key.resource_group, key.name, ids),
+            lambda vms, vm: vms.begin_deallocate(key.resource_group, vm, polling=False),
+        )
+
+    async def power_off(self, key: ScaleSetKey, instance_ids: Sequence[str], *, skip_shutdown: bool = False) -> None:
+        skip = skip_shutdown or None  # Azure's default is a graceful shutdown: send the flag only when set
+        await self._scale_set_action(
+            "power_off",
+            key,
+            instance_ids,
+            lambda ops, ids: ops.begin_power_off(key.resource_group, key.name, ids, skip_shutdown=skip),
+            lambda vms, vm: vms.begin_power_off(key.resource_group, vm, skip_shutdown=skip, polling=False),
+        )
+
+    async def redeploy(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._scale_set_action(
+            "redeploy",
+            key,
+            instance_ids,
+            lambda ops, ids: ops.begin_redeploy(key.resource_group, key.name, ids),
+            lambda vms, vm: vms.begin_redeploy(key.resource_group, vm, polling=False),
+        )
+
+    async def perform_maintenance(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        await self._scale_set_action(
+            "perform_maintenance",
+            key,
+            instance_ids,
+            lambda ops, ids: ops.begin_perform_maintenance(key.resource_group, key.name, ids),
+            lambda vms, vm: vms.begin_perform_maintenance(key.resource_group, vm, polling=False),
+        )
+
+    async def simulate_eviction(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        """Azure has no batch eviction: one call per instance (the scale set VM's for Uniform, the
+        VM's own for Flexible), within the ``vm_update`` budget."""
+        client = self._client(key)
+        if await self._flexible(key):
+            vms = client.virtual_machines
+            await self._each(
+                "simulate_eviction", key, instance_ids, lambda vm: vms.simulate_eviction(key.resource_group, vm)
+            )
+            return
+        scale_set_vms = client.virtual_machine_scale_set_vms
+        await self._each(
+            "simulate_eviction",
+            key,
+            instance_ids,
+            lambda i: scale_set_vms.simulate_eviction(key.resource_group, key.name, i),
+        )
+
+    async def set_protection(self, key: ScaleSetKey, policies: Sequence[ProtectionPolicy]) -> None:
+        """Each instance's ``protectionPolicy``: a read-modify-write of the scale set VM (its GET, then
+        its update, a PUT guarded by the VM's etag when Azure gives one), so nothing else of the VM is
+        lost; two ``vm_update`` tokens per instance. Flexible VMs take the same call on the scale
+        set's view of them (Compute api-version 2023-09-01 and later)."""
+        vms = self._client(key).virtual_machine_scale_set_vms
+        wanted = {p.instance_id: p for p in policies}
+
+        async def protect(instance_id: str) -> None:
+            policy = wanted[instance_id]
+            vm = await vms.get(key.resource_group, key.name, instance_id)
+            props = vm.properties or sdk.VirtualMachineScaleSetVMProperties()
+            props.protection_policy = sdk.VirtualMachineScaleSetVMProtectionPolicy(
+                protect_from_scale_in=policy.protect_from_scale_in,
+                protect_from_scale_set_actions=policy.protect_from_scale_set_actions,
+            )
+            vm.properties = props
+            condition = MatchConditions.IfNotModified if vm.etag else None
+            await vms.begin_update(
+                key.resource_group, key.name, instance_id, vm, etag=vm.etag, match_condition=condition, polling=False
+            )
+
+        await self._each("set_protection", key, list(wanted), protect, tokens=2)
+
+    async def _scale_set_action(
+        self,
+        operation: str,
+        key: ScaleSetKey,
+        instance_ids: Sequence[str],
+        batch: Callable[[VirtualMachineScaleSetsOperations, sdk.VirtualMachineScaleSetVMInstanceIDs], Awaitable[Any]],
+        single: Callable[[VirtualMachinesOperations, str], Awaitable[object]],
+    ) -> None:
+        """One scale set call with the batch's instance IDs (Uniform), or one call per VM (Flexible)."""
+        if await self._flexible(key):
+            await self._each_vm(operation, key, instance_ids, single)
+            return
+        async with self._call(operation, key, "update"):
+            ids = sdk.VirtualMachineScaleSetVMInstanceIDs(instance_ids=list(instance_ids))
+            poller = await batch(self._client(key).virtual_machine_scale_sets, ids)
+            self.operations.watch(operation, key, poller, instance_ids)
+
     async def delete(self, key: ScaleSetKey) -> None:
         async with self._call("delete", key, "put"):
             try:
@@ -367,14 +481,27 @@ class AzureBackend:
         are not polled (one poller per VM would multiply the reads): the next observation shows each
         VM ``Updating`` then ``Succeeded`` or ``Failed``. If some calls fail, the first failure is
         raised, saying how many VMs accepted the work."""
-        tokens: list[BudgetKind] = ["vm_update"] * len(names)
-        async with self._call(operation, key, *tokens):
-            client = self._client(key).virtual_machines
+        client = self._client(key).virtual_machines
+        await self._each(operation, key, names, lambda name: send(client, name))
+
+    async def _each(
+        self,
+        operation: str,
+        key: ScaleSetKey,
+        names: Sequence[str],
+        send: Callable[[str], Awaitable[object]],
+        *,
+        tokens: int = 1,
+    ) -> None:
+        """``send`` once per instance, ``VM_CONCURRENCY`` at a time, after taking ``tokens`` ``vm_update``
+        tokens per instance, all or none (see ``_each_vm``)."""
+        kinds: list[BudgetKind] = ["vm_update"] * (len(names) * tokens)
+        async with self._call(operation, key, *kinds):
             limit = asyncio.Semaphore(VM_CONCURRENCY)
 
             async def one(name: str) -> None:
                 async with limit:
-                    await send(client, name)
+                    await send(name)
 
             results = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
             failed = [(n, r) for n, r in zip(names, results, strict=True) if isinstance(r, BaseException)]

@@ -3,10 +3,10 @@
 A Uniform observation is exactly two calls: the scale set GET and the scale set's VM list with
 ``$expand=instanceView``. A Flexible one is three (``observe_flexible``): the scale set GET, the
 virtual machine list filtered to the scale set (``$filter='virtualMachineScaleSet/id' eq '...'``,
-``$expand=instanceView``), where each VM's name is its instance ID, and the scale set's VM list
-filtered to ``properties/latestModelApplied eq false``, because a standalone VM resource does not
-say whether it runs the scale set's latest model. Everything per instance comes from those lists,
-never from per-VM GETs:
+``$expand=instanceView``), where each VM's name is its instance ID, and the scale set's own VM list
+(no instance view), because a standalone VM resource says neither whether it runs the scale set's
+latest model nor how it is protected. Everything per instance comes from those lists, never from
+per-VM GETs:
 
 - image actually on the OS disk: ``storageProfile.imageReference.exactVersion`` (the model says
   'latest'; the VM says which version it got), gallery images reduced to their definition ID;
@@ -18,7 +18,9 @@ never from per-VM GETs:
   only when the scale set has a health probe or the Application Health extension; without one the
   health is ``Unknown``, which the planner treats as unhealthy (as Azure's rolling upgrade does);
 - ``latestModelApplied`` and the protection policy as Azure reports them;
-- why the last operation failed: the ``ProvisioningState/failed/<code>`` status's code and message.
+- why the last operation failed: the ``ProvisioningState/failed/<code>`` status's code and message;
+- planned maintenance: the instance view's ``maintenanceRedeployStatus`` (present only when planned);
+- priority (Regular/Spot): the VM's own for Flexible, the scale set model's for Uniform.
 
 The OS profile fingerprint is None: Azure never returns the password or custom data, so it cannot
 tell which OS profile an instance was built with; the planner then reports no OS profile drift.
@@ -38,6 +40,7 @@ from scaleset_operator.cloud.desired import HASH_SCHEME_TAG, MODEL_HASH_TAG, SET
 from scaleset_operator.cloud.observed import (
     HealthState,
     InstanceError,
+    MaintenanceStatus,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
@@ -90,18 +93,34 @@ def is_flexible(vmss: sdk.VirtualMachineScaleSet) -> bool:
 def observe_scale_set(
     vmss: sdk.VirtualMachineScaleSet, vms: Iterable[sdk.VirtualMachineScaleSetVM]
 ) -> ObservedScaleSet:
+    priority = _priority(vmss)
     return _scale_set(
-        vmss, tuple(sorted((observe_instance(vm) for vm in vms), key=lambda i: instance_order(i.instance_id)))
+        vmss,
+        tuple(sorted((observe_instance(vm, priority) for vm in vms), key=lambda i: instance_order(i.instance_id))),
     )
 
 
+def _priority(vmss: sdk.VirtualMachineScaleSet) -> str | None:
+    """A Uniform scale set's instances all have its model's priority (Regular unless set)."""
+    profile = vmss.properties.virtual_machine_profile if vmss.properties is not None else None
+    return _enum(profile.priority if profile is not None else None) or "Regular"
+
+
+def _enum(value: object) -> str | None:
+    """An SDK enum member or the plain string Azure sent."""
+    return str(getattr(value, "value", value)) if value is not None else None
+
+
 def observe_flexible(
-    vmss: sdk.VirtualMachineScaleSet, vms: Iterable[sdk.VirtualMachine], stale: Iterable[str]
+    vmss: sdk.VirtualMachineScaleSet,
+    vms: Iterable[sdk.VirtualMachine],
+    scale_set_vms: Iterable[sdk.VirtualMachineScaleSetVM],
 ) -> ObservedScaleSet:
-    """``vms``: the scale set's virtual machines; ``stale``: the instance IDs (VM names) not on the
-    latest model. Instances are in creation order (names carry no order)."""
-    outdated = {name.lower() for name in stale}
-    instances = [observe_vm(vm, latest_model_applied=(vm.name or "").lower() not in outdated) for vm in vms]
+    """``vms``: the scale set's virtual machines (instance views expanded); ``scale_set_vms``: the same
+    VMs as the scale set sees them (``latestModelApplied``, ``protectionPolicy``). Instances are in
+    creation order (names carry no order)."""
+    views = {(vm.instance_id or vm.name or "").lower(): vm.properties for vm in scale_set_vms}
+    instances = [observe_vm(vm, views.get((vm.name or "").lower())) for vm in vms]
     return _scale_set(vmss, tuple(sorted(instances, key=lambda i: (i.created_at, i.instance_id))))
 
 
@@ -129,14 +148,19 @@ def scale_set_model(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any]:
     return from_arm(body)[0]
 
 
-def observe_vm(vm: sdk.VirtualMachine, *, latest_model_applied: bool) -> ObservedInstance:
-    """A Flexible scale set's VM: its name is the instance ID; no update domains, no protection
-    policy (Azure protects such VMs with resource locks, which this backend does not read)."""
+def observe_vm(
+    vm: sdk.VirtualMachine, scale_set_view: sdk.VirtualMachineScaleSetVMProperties | None
+) -> ObservedInstance:
+    """A Flexible scale set's VM: its name is the instance ID; no update domains. Whether it runs the
+    latest model and its protection policy come from the scale set's view of it (``scale_set_view``;
+    None: a VM the scale set does not list, counted as up to date and unprotected)."""
     props = vm.properties or sdk.VirtualMachineProperties()
     view = props.instance_view or sdk.VirtualMachineInstanceView()
     provisioning, power = _states(view.statuses or [], props.provisioning_state)
     computer_name = view.computer_name or (props.os_profile.computer_name if props.os_profile else None)
     fault_domain = view.platform_fault_domain if view.platform_fault_domain is not None else props.platform_fault_domain
+    protection = scale_set_view.protection_policy if scale_set_view is not None else None
+    latest_model_applied = scale_set_view is None or scale_set_view.latest_model_applied is not False
     return ObservedInstance(
         instance_id=vm.name or "",
         name=computer_name or vm.name or "",
@@ -151,10 +175,15 @@ def observe_vm(vm: sdk.VirtualMachine, *, latest_model_applied: bool) -> Observe
         power_state=power,
         health_state=health_state(view.vm_health),
         created_at=props.time_created or UNKNOWN_TIME,
+        protect_from_scale_in=bool(protection.protect_from_scale_in) if protection else False,
+        protect_from_scale_set_actions=bool(protection.protect_from_scale_set_actions) if protection else False,
+        last_error=_error(view.statuses or []) if provisioning == "Failed" else None,
+        maintenance=maintenance(view.maintenance_redeploy_status),
+        priority=_enum(props.priority),
     )
 
 
-def observe_instance(vm: sdk.VirtualMachineScaleSetVM) -> ObservedInstance:
+def observe_instance(vm: sdk.VirtualMachineScaleSetVM, priority: str | None = None) -> ObservedInstance:
     props = vm.properties or sdk.VirtualMachineScaleSetVMProperties()
     view = props.instance_view or sdk.VirtualMachineScaleSetVMInstanceView()
     provisioning, power = _states(view.statuses or [], props.provisioning_state)
@@ -178,6 +207,21 @@ def observe_instance(vm: sdk.VirtualMachineScaleSetVM) -> ObservedInstance:
         protect_from_scale_in=bool(protection.protect_from_scale_in) if protection else False,
         protect_from_scale_set_actions=bool(protection.protect_from_scale_set_actions) if protection else False,
         last_error=_error(view.statuses or []) if provisioning == "Failed" else None,
+        maintenance=maintenance(view.maintenance_redeploy_status),
+        priority=priority,
+    )
+
+
+def maintenance(status: sdk.MaintenanceRedeployStatus | None) -> MaintenanceStatus | None:
+    """Azure's ``maintenanceRedeployStatus`` (None when no maintenance is planned)."""
+    if status is None:
+        return None
+    code = status.last_operation_result_code
+    return MaintenanceStatus(
+        allowed=bool(status.is_customer_initiated_maintenance_allowed),
+        window_start=status.pre_maintenance_window_start_time,
+        window_end=status.pre_maintenance_window_end_time,
+        last_result=_enum(code),
     )
 
 

@@ -11,5 +11,9 @@ instances have settled (or the rollout it started or cancelled has ended).
 - ``step``: which operation kind handles it, and operations whose ScaleSet does not exist;
 - ``instance_actions``: UpgradeInstances, Reimage, ReimageAll, Restart, DeleteInstances;
 - ``start_os_upgrade``: StartOSUpgrade (a User-started OS upgrade, no automatic rollback);
-- ``cancel_rollout``: CancelRollingUpgrade (stops after the batch in flight).
+- ``cancel_rollout``: CancelRollingUpgrade (stops after the batch in flight);
+- ``power_actions``: Start, Deallocate, PowerOff, Redeploy, PerformMaintenance, SimulateEviction
+  (Azure's rules: which states allow which action);
+- ``approve_rolling_upgrade``: ApproveRollingUpgrade (an OS upgrade deferred by
+  ``osRollingUpgradeDeferral`` proceeds on the approved instances).
 """

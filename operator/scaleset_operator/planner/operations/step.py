@@ -7,7 +7,13 @@ from scaleset_operator.planner.decision import Effects, OperationStep
 from scaleset_operator.planner.events import warning
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import OperationView
-from scaleset_operator.planner.operations import cancel_rollout, instance_actions, start_os_upgrade
+from scaleset_operator.planner.operations import (
+    approve_rolling_upgrade,
+    cancel_rollout,
+    instance_actions,
+    power_actions,
+    start_os_upgrade,
+)
 from scaleset_operator.planner.operations.changes import finished
 
 Stepped = tuple[OperationStep, RolloutRecord | None, Effects]
@@ -24,6 +30,11 @@ def step(facts: Facts, record: RolloutRecord | None) -> Stepped | None:
         return start_os_upgrade.step(facts, op, record)
     if op.spec.action == "CancelRollingUpgrade":
         return cancel_rollout.step(facts, op, record)
+    if op.spec.action == "ApproveRollingUpgrade":
+        return approve_rolling_upgrade.step(facts, op, record)
+    if op.spec.action in power_actions.RULES:
+        operation, effects = power_actions.step(facts, op)
+        return operation, record, effects
     operation, effects = instance_actions.step(facts, op)
     return operation, record, effects
 

@@ -24,7 +24,7 @@ from scaleset_operator.cloud.observed import ObservedInstance
 from scaleset_operator.planner.actions import Action, ApplyModel
 from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.events import PlannedEvent, normal, warning
-from scaleset_operator.planner.health import is_deciding, is_healthy
+from scaleset_operator.planner.health import in_rollouts, is_deciding, is_healthy, is_stopped
 from scaleset_operator.planner.rolling_policy import (
     AFTER_BATCH_CODE,
     BEFORE_BATCH_CODE,
@@ -33,7 +33,7 @@ from scaleset_operator.planner.rolling_policy import (
     select_batch,
     unhealthy_before_batch,
 )
-from scaleset_operator.planner.rollout import max_surge
+from scaleset_operator.planner.rollout import deferral, max_surge
 from scaleset_operator.planner.rollout.record import (
     SEND_REQUEUE_SECONDS,
     BatchStep,
@@ -57,7 +57,7 @@ def pending_instances(
         for i in instances
         if i.instance_id not in touched
         and i.instance_id not in in_batch
-        and not i.protect_from_scale_set_actions
+        and in_rollouts(i)
         and not strategy.at_target(i)
     ]
 
@@ -153,7 +153,8 @@ def _settle_forward(
 ) -> BatchStep:
     good = [i.instance_id for i in members if strategy.at_target(i) and is_healthy(i, signal)]
     # Healthy but not at the target (the target moved while the batch ran): pending again, not failed.
-    bad = [i.instance_id for i in members if not is_healthy(i, signal)]
+    # Stopped while its batch ran (someone powered it off): not a failure; left for when it runs again.
+    bad = [i.instance_id for i in members if not is_healthy(i, signal) and not is_stopped(i)]
     record = batch_done(record, good, bad, now)
     events = [normal("BatchCompleted", f"batch {batch.number}: {len(good)} upgraded, {len(bad)} unhealthy")]
     if not bad:
@@ -216,6 +217,11 @@ def _next(
     held = _held(record, strategy, now)
     if held is not None:
         return held
+    if strategy.deferred is not None:
+        waiting = [i for i in pending if strategy.deferred(i)]
+        pending = [i for i in pending if not strategy.deferred(i)]
+        if not pending:
+            return _awaiting_approval(record, waiting)
     unhealthy = unhealthy_before_batch(instances, signal, strategy.policy)
     if unhealthy is not None:
         fault = ApiError(
@@ -241,6 +247,13 @@ def _ended(record: RolloutRecord, pending: list[ObservedInstance]) -> BatchStep 
         event = normal("RolloutCompleted", f"{len(record.done)} instances upgraded")
         return BatchStep(None, finished=record, outcome="Completed", events=(event,))
     return None
+
+
+def _awaiting_approval(record: RolloutRecord, waiting: list[ObservedInstance]) -> BatchStep:
+    names = ", ".join(i.name for i in waiting[:5]) + (f" and {len(waiting) - 5} more" if len(waiting) > 5 else "")
+    message = f"osRollingUpgradeDeferral: the OS upgrade of {names} waits for an ApproveRollingUpgrade operation"
+    reason = Reason(deferral.WAITING_FOR_APPROVAL, message)
+    return BatchStep(record, waiting=reason, requeue_after=HOLD_REQUEUE_SECONDS)
 
 
 def _held(record: RolloutRecord, strategy: Strategy, now: datetime) -> BatchStep | None:

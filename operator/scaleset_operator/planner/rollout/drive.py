@@ -11,7 +11,7 @@ from scaleset_operator.planner import requeue
 from scaleset_operator.planner.decision import Effects, FinishedRollout, Reason, RolloutStep
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.rollout import batches, history, progress
+from scaleset_operator.planner.rollout import batches, deferral, history, progress
 from scaleset_operator.planner.rollout.record import BatchStep
 from scaleset_operator.planner.rollout.results import merged
 from scaleset_operator.planner.rollout.starting import disk_target, start_or_retarget
@@ -20,7 +20,7 @@ from scaleset_operator.planner.timefmt import parse
 
 CHAINED_PER_PASS = 2
 """A rollout that ends may let the next due one start (and send its first batch) in the same pass."""
-HOLDS = frozenset({"Paused", "OutsideMaintenanceWindow", "PauseBetweenBatches"})
+HOLDS = frozenset({"Paused", "OutsideMaintenanceWindow", "PauseBetweenBatches", deferral.WAITING_FOR_APPROVAL})
 """Waits by design: they never count against ``progressDeadline``."""
 
 
@@ -90,7 +90,8 @@ def stuck(facts: Facts, record: RolloutRecord, waiting: Reason | None) -> Reason
     """No progress within ``progressDeadline`` while waiting (then RolloutProgressing is False too: a
     rollout reported stalled is never reported progressing). Waits the rollout is meant to make do
     not count, as a Deployment's deadline is not checked while it is paused: a hold (``spec.paused``,
-    outside the maintenance window, the pause between batches), and a batch within its health
+    outside the maintenance window, the pause between batches, a deferred OS upgrade waiting for
+    its approval), and a batch within its health
     timeout, which is progress even when ``progressDeadline`` is the shorter (a rule refused at
     apply time, but a ScaleSet stored before it still runs)."""
     if waiting is None or waiting.reason in HOLDS:

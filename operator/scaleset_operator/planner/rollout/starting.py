@@ -17,6 +17,7 @@ from scaleset_operator.api.status import RolloutKind, RolloutRecord
 from scaleset_operator.planner import os_upgrade
 from scaleset_operator.planner.events import PlannedEvent, normal
 from scaleset_operator.planner.facts import Facts
+from scaleset_operator.planner.health import in_rollouts
 from scaleset_operator.planner.rollout.strategies import disk_drift
 from scaleset_operator.planner.timefmt import fmt
 
@@ -58,7 +59,7 @@ def _retarget(facts: Facts, record: RolloutRecord) -> Started:
 def _model_upgrade(facts: Facts) -> Started:
     if facts.spec.upgradePolicy.mode != "Rolling" or stopped(facts, "ModelUpgrade", facts.model_hash):
         return None, []
-    stale = [i for i in facts.instances if not i.latest_model_applied and not i.protect_from_scale_set_actions]
+    stale = [i for i in facts.instances if not i.latest_model_applied and in_rollouts(i)]
     if not stale:
         return None, []
     started = RolloutRecord(kind="ModelUpgrade", target=facts.model_hash, startTime=fmt(facts.now))
@@ -83,7 +84,7 @@ def _reimage_all(facts: Facts) -> Started:
     target = disk_target(facts)
     if not facts.spec.rolloutPolicy.reimageAllOnDiskDrift or stopped(facts, "ReimageAll", target):
         return None, []
-    drifted = [i for i in facts.instances if disk_drift(facts, i) and not i.protect_from_scale_set_actions]
+    drifted = [i for i in facts.instances if disk_drift(facts, i) and in_rollouts(i)]
     if not drifted:
         return None, []
     started = RolloutRecord(kind="ReimageAll", target=target, startTime=fmt(facts.now))

@@ -22,6 +22,7 @@ from scaleset_operator.planner.decision import Reason
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.rolling_policy import BatchPolicy
+from scaleset_operator.planner.rollout import deferral
 from scaleset_operator.planner.timefmt import fmt
 
 Rollback = Callable[[RolloutRecord, tuple[str, ...]], list[Action]]
@@ -43,6 +44,8 @@ class Strategy:
     """Why no new batch may start now (paused, outside the maintenance window)."""
     surge_from: int | None = None
     """maxSurge: the desired capacity; each batch first adds replacements on top of it."""
+    deferred: Callable[[ObservedInstance], bool] | None = None
+    """osRollingUpgradeDeferral: pending instances that wait for an ApproveRollingUpgrade operation."""
 
 
 def disk_drift(facts: Facts, instance: ObservedInstance) -> bool:
@@ -84,6 +87,7 @@ def strategy_for(facts: Facts, record: RolloutRecord) -> Strategy:
             rollback_on_breach=record.rollback,
             rollback=_rollback,
             hold_reason=hold,
+            deferred=deferral.deferred(facts, record),
         )
     policy = BatchPolicy.from_spec(facts.spec)
     if record.kind == "ReimageAll":

@@ -22,6 +22,7 @@ from scaleset_operator.planner.inputs import DecideInputs
 from scaleset_operator.planner.status import (
     automatic_os_upgrade,
     counts,
+    instance_protection,
     observation,
     ready,
     reconciling,
@@ -40,6 +41,7 @@ CONDITION_SETTERS = (
     reimage_required.condition,
     rollout_progressing.condition,
     automatic_os_upgrade.condition,
+    instance_protection.condition,
 )
 """In the order they are listed in status."""
 
@@ -60,6 +62,7 @@ def build_status(inputs: DecideInputs, decision: Decision, outcome: Outcome) -> 
         **counts.fields(view),
         **rollout.fields(view),
         observation=observation.record(view),
+        **instance_protection.fields(view),
     )
     step = decision.operation
     operation = operation_status(step, outcome, view.wall_now) if step is not None else None

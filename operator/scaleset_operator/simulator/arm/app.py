@@ -102,7 +102,11 @@ async def get_operation(call: Call) -> web.StreamResponse:
     return web.Response(status=200)
 
 
-_ACTIONS = r"/(?P<action>manualupgrade|reimage|reimageall|restart|delete)"
+_ACTIONS = (
+    r"/(?P<action>manualupgrade|reimage|reimageall|restart|delete|start|deallocate|poweroff|redeploy"
+    r"|performmaintenance)"
+)
+_VM_ACTIONS = r"/(?P<action>reimage|restart|start|deallocate|powerOff|redeploy|performMaintenance)"
 ROUTES = (
     _route("GET", _SETTING, "autoscale.get", insights.get_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
     _route("PUT", _SETTING, "autoscale.put", insights.put_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
@@ -127,11 +131,18 @@ ROUTES = (
     _route("GET", _VMSS + r"/instanceView", "vmss.instanceView", scale_sets.scale_set_instance_view),
     _route("GET", _VMSS + r"/virtualMachines", "vms.list", scale_sets.list_vms),
     _route("GET", _VMSS + r"/virtualMachines/(?P<instance>[^/]+)", "vms.get", scale_sets.get_vmss_vm),
+    _route("PUT", _VMSS + r"/virtualMachines/(?P<instance>[^/]+)", "vms.put", scale_sets.put_vmss_vm),
     _route(
         "GET",
         _VMSS + r"/virtualMachines/(?P<instance>[^/]+)/instanceView",
         "vms.instanceView",
         scale_sets.get_vmss_vm_instance_view,
+    ),
+    _route(
+        "POST",
+        _VMSS + r"/virtualMachines/(?P<instance>[^/]+)/simulateEviction",
+        "vms.simulateEviction",
+        scale_sets.simulate_eviction,
     ),
     _route("POST", _VMSS + _ACTIONS, "vmss.action", scale_sets.scale_set_action),
     _route("GET", _VMSS + r"/rollingUpgrades/latest", "vmss.rollingUpgrades.latest", upgrades.get_latest),
@@ -143,7 +154,10 @@ ROUTES = (
     _route("GET", _VM, "vm.get", virtual_machines.get_vm, "virtualMachines"),
     _route("DELETE", _VM, "vm.delete", virtual_machines.delete_vm, "virtualMachines"),
     _route("GET", _VM + r"/instanceView", "vm.instanceView", virtual_machines.get_instance_view, "virtualMachines"),
-    _route("POST", _VM + r"/(?P<action>reimage|restart)", "vm.action", virtual_machines.vm_action, "virtualMachines"),
+    _route("POST", _VM + _VM_ACTIONS, "vm.action", virtual_machines.vm_action, "virtualMachines"),
+    _route(
+        "POST", _VM + r"/simulateEviction", "vm.simulateEviction", virtual_machines.simulate_eviction, "virtualMachines"
+    ),
     _route("GET", _LOCATION + r"/operations/(?P<op>[^/]+)", "operation.status", get_operation, "locations/operations"),
     _route(
         "GET",

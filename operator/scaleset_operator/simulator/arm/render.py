@@ -123,7 +123,7 @@ def _provisioning(instance: ObservedInstance) -> JsonObject:
 
 def instance_view(instance: ObservedInstance) -> JsonObject:
     health = instance.health_state
-    return {
+    view: JsonObject = {
         "platformUpdateDomain": instance.update_domain,
         "platformFaultDomain": instance.fault_domain,
         "computerName": instance.name,
@@ -133,6 +133,15 @@ def instance_view(instance: ObservedInstance) -> JsonObject:
         ],
         "vmHealth": {"status": _status(f"HealthState/{health.lower()}", f"The VM health is {health.lower()}")},
     }
+    offer = instance.maintenance
+    if offer is not None:  # Azure returns it only while maintenance is planned
+        view["maintenanceRedeployStatus"] = {
+            "isCustomerInitiatedMaintenanceAllowed": offer.allowed,
+            "preMaintenanceWindowStartTime": offer.window_start.isoformat() if offer.window_start else None,
+            "preMaintenanceWindowEndTime": offer.window_end.isoformat() if offer.window_end else None,
+            "lastOperationResultCode": offer.last_result or "None",
+        }
+    return view
 
 
 def vm(key: ScaleSetKey, model: DesiredModel, instance: ObservedInstance, *, expand_instance_view: bool) -> JsonObject:

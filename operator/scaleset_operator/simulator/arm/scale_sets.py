@@ -44,8 +44,15 @@ ACTIONS = {
     "reimageall": "reimage_all",
     "restart": "restart",
     "delete": "delete_instances",
+    "start": "start",
+    "deallocate": "deallocate",
+    "poweroff": "power_off",
+    "redeploy": "redeploy",
+    "performmaintenance": "perform_maintenance",
 }
-FLEXIBLE_REFUSES = frozenset({"reimage", "restart"})
+FLEXIBLE_REFUSES = frozenset(
+    {"reimage", "restart", "start", "deallocate", "poweroff", "redeploy", "performmaintenance"}
+)
 """Batch actions that Flexible scale sets leave to the single-VM APIs (reimage-all: the engine refuses)."""
 
 
@@ -216,6 +223,12 @@ async def scale_set_action(call: Call) -> web.StreamResponse:
         ids = [i.instance_id for i in snapshot.instances if i.provisioning_state != "Deleting"] if snapshot else []
     location = location_of(call, key)
     before = marks(cloud, key)
+    _run(call, kind, key, ids, body)
+    return accepted(call, call.state.operations.begin(action, key, location, before))
+
+
+def _run(call: Call, kind: str, key: ScaleSetKey, ids: list[str], body: JsonObject | None) -> None:
+    cloud = call.state.cloud
     match kind:
         case "upgrade":
             cloud.upgrade_instances(key, ids)
@@ -225,9 +238,29 @@ async def scale_set_action(call: Call) -> web.StreamResponse:
             cloud.reimage_all(key, ids)
         case "restart":
             cloud.restart(key, ids)
-        case _:
+        case "delete_instances":
             cloud.delete_instances(key, ids)
-    return accepted(call, call.state.operations.begin(action, key, location, before))
+        case _:
+            power_action(call, kind, key, ids)
+
+
+def power_action(call: Call, kind: str, key: ScaleSetKey, ids: list[str]) -> None:
+    """start, deallocate, powerOff (``skipShutdown``), redeploy, performMaintenance: scale set batch
+    calls for Uniform, the same engine calls behind a Flexible VM's own routes."""
+    cloud = call.state.cloud
+    if call.query("hibernate").lower() == "true":
+        raise ArmError(400, "InvalidParameter", "hibernate is not modelled by the ARM simulator.")
+    match kind:
+        case "start":
+            cloud.start(key, ids)
+        case "deallocate":
+            cloud.deallocate(key, ids)
+        case "power_off":
+            cloud.power_off(key, ids, skip_shutdown=call.query("skipShutdown").lower() == "true")
+        case "redeploy":
+            cloud.redeploy(key, ids)
+        case _:
+            cloud.perform_maintenance(key, ids)
 
 
 def exact_version(body: JsonObject | None) -> str | None:
@@ -270,11 +303,11 @@ async def scale_set_instance_view(call: Call) -> web.StreamResponse:
 
 
 def vmss_vm(key: ScaleSetKey, model: DesiredModel, instance: ObservedInstance, *, expand: bool) -> JsonObject:
-    """A VM as the scale set sees it (``latestModelApplied``, protection); Flexible VMs keep their name."""
+    """A VM as the scale set sees it (``latestModelApplied``, protection); Flexible VMs keep their name
+    (and, since Compute api-version 2023-09-01, have a protection policy too)."""
     body = render.vm(key, model, instance, expand_instance_view=expand)
     if model.flexible:
         body["name"] = instance.instance_id
-        body["properties"].pop("protectionPolicy", None)
     return body
 
 
@@ -333,3 +366,33 @@ async def get_vmss_vm(call: Call) -> web.StreamResponse:
 async def get_vmss_vm_instance_view(call: Call) -> web.StreamResponse:
     _, _, instance = _instance(call)
     return web.json_response(render.instance_view(instance))
+
+
+async def put_vmss_vm(call: Call) -> web.StreamResponse:
+    """The scale set VM update (``virtualMachineScaleSetVMs.update``): the simulator acts on its
+    ``protectionPolicy`` (the rest of a VM's own model is the scale set's); a long-running operation
+    that ends at once."""
+    key, model, instance = _instance(call)
+    body = await json_body(call.request, required=True)
+    policy = ((body or {}).get("properties") or {}).get("protectionPolicy") or {}
+    if not isinstance(policy, dict):
+        raise ArmError(400, "InvalidParameter", "properties.protectionPolicy must be an object.")
+    scale_in, actions = policy.get("protectFromScaleIn", False), policy.get("protectFromScaleSetActions", False)
+    if not isinstance(scale_in, bool) or not isinstance(actions, bool):
+        raise ArmError(400, "InvalidParameter", "protectionPolicy flags must be booleans.")
+    cloud = call.state.cloud
+    before = marks(cloud, key)
+    cloud.set_instance_protection(key, instance.instance_id, scale_in=scale_in, scale_set_actions=actions)
+    operation = call.state.operations.begin("vmUpdate", key, model.location, before)
+    observed = cloud.snapshot(key)
+    updated = observed.instance(instance.instance_id) if observed is not None else None
+    return web.json_response(
+        vmss_vm(key, model, updated or instance, expand=False), headers=lro_headers(call, operation, location=False)
+    )
+
+
+async def simulate_eviction(call: Call) -> web.StreamResponse:
+    """``virtualMachineScaleSetVMs.simulateEviction``: 204, the eviction follows (Spot instances only)."""
+    key, _, instance = _instance(call)
+    call.state.cloud.simulate_eviction(key, [instance.instance_id])
+    return web.Response(status=204)

@@ -9,9 +9,10 @@ call for reimage, restart or the instance view of such VMs, so clients use these
   ``$filter='virtualMachineScaleSet/id' eq '{scale set ID}'`` and ``$expand=instanceView`` (which,
   as on Azure, needs that filter), paged with ``nextLink``;
 - ``GET .../virtualMachines/{vm}`` (``$expand=instanceView``) and ``.../instanceView``;
-- ``POST .../virtualMachines/{vm}/reimage`` (``exactVersion`` honoured) and ``/restart``, and
+- ``POST .../virtualMachines/{vm}/reimage`` (``exactVersion`` honoured), ``/restart``, ``/start``,
+  ``/deallocate``, ``/powerOff`` (``skipShutdown``), ``/redeploy``, ``/performMaintenance``, and
   ``DELETE .../virtualMachines/{vm}`` (the scale set's capacity shrinks by one): long-running
-  operations like the scale set's own.
+  operations like the scale set's own; ``POST .../simulateEviction`` (204, Spot VMs only).
 
 Uniform scale sets' instances are not ``virtualMachines`` resources and never appear here.
 """
@@ -29,7 +30,7 @@ from scaleset_operator.simulator.arm import render
 from scaleset_operator.simulator.arm.errors import ArmError
 from scaleset_operator.simulator.arm.operations import marks
 from scaleset_operator.simulator.arm.request import Call, accepted, json_body, page
-from scaleset_operator.simulator.arm.scale_sets import exact_version
+from scaleset_operator.simulator.arm.scale_sets import exact_version, power_action
 
 JsonObject = dict[str, Any]
 VM_TYPE = "Microsoft.Compute/virtualMachines"
@@ -47,11 +48,14 @@ def flexible_vm(key: ScaleSetKey, model: DesiredModel, instance: ObservedInstanc
     """A Flexible instance as the VM resource Azure shows: its own model, the scale set it belongs to."""
     vmss_view = render.vm(key, model, instance, expand_instance_view=expand)
     props = vmss_view["properties"]
-    for scale_set_only in ("latestModelApplied", "protectionPolicy"):
+    for scale_set_only in ("latestModelApplied", "protectionPolicy"):  # the scale set's view has them
         props.pop(scale_set_only, None)
     props["hardwareProfile"] = {"vmSize": model.sku_name}
     props["virtualMachineScaleSet"] = {"id": key.resource_id}
     props["platformFaultDomain"] = instance.fault_domain
+    props["priority"] = model.profile.priority
+    if model.profile.evictionPolicy is not None:
+        props["evictionPolicy"] = model.profile.evictionPolicy
     body: JsonObject = {
         "id": vm_id(key, instance.instance_id),
         "name": instance.instance_id,
@@ -155,8 +159,18 @@ async def get_instance_view(call: Call) -> web.StreamResponse:
     return web.json_response(render.instance_view(instance))
 
 
+POWER_ACTIONS = {
+    "start": "start",
+    "deallocate": "deallocate",
+    "poweroff": "power_off",
+    "redeploy": "redeploy",
+    "performmaintenance": "perform_maintenance",
+}
+
+
 async def vm_action(call: Call) -> web.StreamResponse:
-    """``reimage`` (``exactVersion`` pins the OS image version) or ``restart`` of one VM."""
+    """``reimage`` (``exactVersion`` pins the OS image version), ``restart``, ``start``, ``deallocate``,
+    ``powerOff`` (``skipShutdown``), ``redeploy`` or ``performMaintenance`` of one VM."""
     key, model, instance = _require(call)
     action = call.groups["action"].lower()
     body = await json_body(call.request, required=False)
@@ -164,9 +178,18 @@ async def vm_action(call: Call) -> web.StreamResponse:
     before = marks(cloud, key)
     if action == "reimage":
         cloud.reimage(key, [instance.instance_id], image_version=exact_version(body))
-    else:
+    elif action == "restart":
         cloud.restart(key, [instance.instance_id])
+    else:
+        power_action(call, POWER_ACTIONS[action], key, [instance.instance_id])
     return accepted(call, call.state.operations.begin(action, key, model.location, before))
+
+
+async def simulate_eviction(call: Call) -> web.StreamResponse:
+    """``virtualMachines.simulateEviction`` of a Flexible scale set's Spot VM: 204, the eviction follows."""
+    key, _, instance = _require(call)
+    call.state.cloud.simulate_eviction(key, [instance.instance_id])
+    return web.Response(status=204)
 
 
 async def delete_vm(call: Call) -> web.StreamResponse:
