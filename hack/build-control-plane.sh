@@ -77,7 +77,9 @@ k8s_version_line="Kubernetes ${KUBERNETES_VERSION}"
 etcd_version_line="etcd Version: ${ETCD_VERSION#v}"
 
 has_version() { # binary expected-line
-    [[ -x "$1" ]] && "$1" --version 2>/dev/null | grep -Fqx "$2"
+    # grep reads all of the output (no -q): with pipefail, a grep that exits at the first match can
+    # SIGPIPE the binary still printing (etcd prints several lines), failing the check at random.
+    [[ -x "$1" ]] && "$1" --version 2>/dev/null | grep -Fx "$2" >/dev/null
 }
 
 # build NAME MODULE_DIR EXPECTED_VERSION_LINE LDFLAGS

@@ -36,6 +36,8 @@ from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, Ob
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.protection import ProtectionPolicy
+from scaleset_operator.cloud.refusals import CloudFacts
+from scaleset_operator.cloud.secrets import Fingerprints, HashKey, SecretForbidden
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner.simulated_time import SimulatedClock
 from scaleset_operator.reconciler import PassResult, Reconciler
@@ -94,6 +96,8 @@ class MemoryKube:
     def __init__(self, secrets: dict[tuple[str, str, str], str] | None = None) -> None:
         self.statuses: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.secrets = dict(secrets or {})
+        self.forbidden: set[tuple[str, str]] = set()
+        """(namespace, name) of Secrets RBAC keeps the operator from reading (403)."""
         self.patches = 0
         self.revisions: dict[tuple[str, str], dict[str, Any]] = {}
         self.jobs: dict[tuple[str, str], dict[str, Any]] = {}
@@ -105,6 +109,8 @@ class MemoryKube:
         self.statuses[key] = apply_merge_patch(self.statuses.get(key, {}), status)
 
     async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None:
+        if (namespace, name) in self.forbidden:
+            raise SecretForbidden(f"secrets {name!r} is forbidden in namespace {namespace!r}")
         return self.secrets.get((namespace, name, key))
 
     # ControllerRevisions and Jobs, as the API server keeps them (names unique per namespace)
@@ -174,6 +180,11 @@ class RecordingBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return await self.inner.latest_image_version(location, image)
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        return await self.inner.cloud_facts(key, location, image, version)
 
     async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int, *, etag: str | None = None) -> None:
         action = act.ApplyModel(capacity, "apply", etag=etag)
@@ -262,6 +273,8 @@ class Run:
     operation_names: list[str] = field(default_factory=list)
     """ScaleSetOperations in creation order."""
     operation_specs: dict[str, ScaleSetOperationSpec] = field(default_factory=dict)
+    fingerprints: Fingerprints = field(default_factory=HashKey.generate)
+    """The installation's hash key: every restart reads the same one (its Secret outlives the process)."""
     backend: RecordingBackend = field(init=False)
     reconciler: Reconciler = field(init=False)
     crashes: int = 0
@@ -281,6 +294,7 @@ class Run:
             backend=self.backend,
             kube=self.kube,
             clock=self.world.clock.now,
+            fingerprints=self.fingerprints,
             time_scale=1.0,
             simulated_clock=self._simulated_clock if self.speed is not None else None,
         )

@@ -64,7 +64,7 @@ REPLICAS = Gauge(
 )
 
 
-def serve(port: int, host: str = "0.0.0.0") -> None:  # a metrics port is meant to be scraped
+def serve(port: int, host: str = "127.0.0.1") -> None:
     start_http_server(port, addr=host, registry=REGISTRY)
 
 

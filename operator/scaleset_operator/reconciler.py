@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -32,9 +32,10 @@ from scaleset_operator.cloud.autoscale import autoscale_key
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import ObservedScaleSet
-from scaleset_operator.cloud.secrets import SecretError, resolve, secret_refs
+from scaleset_operator.cloud.refusals import CloudFacts
+from scaleset_operator.cloud.secrets import Fingerprints, SecretError, SecretForbidden, resolve, secret_refs
 from scaleset_operator.planner import actions as act
-from scaleset_operator.planner import autoscale_observation
+from scaleset_operator.planner import autoscale_observation, hash_scheme
 from scaleset_operator.planner import events as planned_events
 from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.decide import decide
@@ -135,6 +136,36 @@ class ImageWatch:
         return version
 
 
+FACTS_INTERVAL = timedelta(hours=1)
+"""How long the outside facts (regions, VM sizes, image sizes) are trusted before they are read again."""
+
+
+@dataclass
+class FactsWatch:
+    """The outside facts a PUT depends on (``cloud/refusals.py``), read at most once per
+    ``FACTS_INTERVAL`` per location and image version, in memory only. A failed read is logged and
+    leaves the facts unknown: those rules wait, Azure would still refuse the PUT itself."""
+
+    cache: dict[tuple[str, str, str, str | None], tuple[datetime, CloudFacts]] = field(default_factory=dict)
+
+    async def facts(
+        self, backend: Backend, key: ScaleSetKey, spec: ScaleSetSpec, latest: str | None, now: datetime
+    ) -> CloudFacts | None:
+        image = spec.virtualMachineProfile.storageProfile.imageReference
+        version = image.pinned_version or latest
+        cache_key = (key.subscription_id, spec.location, image.model_dump_json(), version)
+        cached = self.cache.get(cache_key)
+        if cached is not None and now - cached[0] < FACTS_INTERVAL:
+            return cached[1]
+        try:
+            found = await backend.cloud_facts(key, spec.location, image, version)
+        except BackendError as exc:
+            log.warning("%s: reading the region's VM sizes and the image's size failed: %s", key.name, exc)
+            return None
+        self.cache[cache_key] = (now, found)
+        return found
+
+
 @dataclass
 class ObjectMemory:
     """What the reconciler remembers per object between passes (lost on restart, by design)."""
@@ -175,6 +206,7 @@ class Reconciler:
         backend: Backend,
         kube: Kube,
         clock: Callable[[], datetime],
+        fingerprints: Fingerprints,
         time_scale: float = 1.0,
         min_requeue_seconds: float = 0.2,
         simulated_clock: Callable[[], SimulatedClock] | None = None,
@@ -183,6 +215,8 @@ class Reconciler:
         self.kube = kube
         self.clock = clock
         """The policy clock: simulated time with the simulator, wall-clock time with Azure."""
+        self.fingerprints = fingerprints
+        """The installation's hash key (``cloud/secrets.py``): secrets enter hashes only through it."""
         self.time_scale = time_scale
         """Simulated seconds per real second (the simulator's clock may run faster than real time)."""
         self.simulated_clock = simulated_clock
@@ -190,6 +224,7 @@ class Reconciler:
         self.min_requeue_seconds = min_requeue_seconds
         """Floor for the next pass (Azure: keep VM lists under Compute's read budget)."""
         self.images = ImageWatch()
+        self.facts = FactsWatch()
         self.memory: dict[str, ObjectMemory] = {}
         self.rollout_io = RolloutIO(kube)
 
@@ -295,6 +330,10 @@ class Reconciler:
             return Pass(body, DecideInputs(**common, problem=problem), None, None)
         key = scale_set_key(spec, meta["name"])
         observation, latest, autoscale = await self._observe(key, spec, common["status"], now)
+        known = not isinstance(observation, Unknown)
+        facts = await self.facts.facts(self.backend, key, spec, latest, now) if known else None
+        if isinstance(observation, Observed) and desired is not None:  # earlier versions' hashes replaced first
+            common["status"] = hash_scheme.migrate_status(common["status"], observation.scale_set, desired)
         inputs = DecideInputs(
             **common,
             spec=spec,
@@ -307,12 +346,15 @@ class Reconciler:
             jobs=extra.jobs,
             base_revision=extra.base_revision,
             autoscale=autoscale,
+            cloud_facts=facts,
         )
         return Pass(body, inputs, key, pending[0] if pending else None)
 
     async def _desired(self, spec: ScaleSetSpec, namespace: str) -> tuple[DesiredModel | None, SpecProblem | None]:
         secrets, problem = await self._secrets(spec, namespace)
-        return (desired_model(spec, secrets=secrets) if problem is None else None), problem
+        if problem is not None:
+            return None, problem
+        return desired_model(spec, secrets=secrets, fingerprints=self.fingerprints), None
 
     async def _secrets(self, spec: ScaleSetSpec, namespace: str) -> tuple[dict[str, Any], SpecProblem | None]:
         """Every Secret value the spec references, by target (``cloud/secrets.py``); a missing or
@@ -320,7 +362,14 @@ class Reconciler:
         refs = secret_refs(spec)
         raw: dict[str, str] = {}
         for ref in refs:
-            value = await self.kube.read_secret_value(namespace, ref.name, ref.key)
+            try:
+                value = await self.kube.read_secret_value(namespace, ref.name, ref.key)
+            except SecretForbidden:
+                message = (
+                    f"the operator may not read Secret {ref.name} in namespace {namespace} (RBAC: get secrets; "
+                    "the chart grants it with rbac.secretNamespaces and rbac.secretNames)"
+                )
+                return {}, SpecProblem("SecretForbidden", message)
             if value is None:
                 message = f"Secret {ref.name} (key {ref.key}) not found in namespace {namespace}"
                 return {}, SpecProblem("SecretNotFound", message)

@@ -60,8 +60,15 @@ class OperatorConfig:
     peering: str | None = None
     priority: int = 0
     liveness_port: int | None = None
+    liveness_host: str = "127.0.0.1"
+    """Address kopf's /healthz binds (the chart binds the pod's addresses: the kubelet probes the pod IP)."""
     metrics_port: int | None = None
     """Serve Prometheus metrics on this port (docs/metrics.md)."""
+    metrics_host: str = "127.0.0.1"
+    """Address the metrics endpoint binds (the chart binds the pod's addresses, for its Service)."""
+    hash_key_secret: str | None = None
+    """NAMESPACE/NAME of the Secret holding the hash key (created if missing); None: see
+    ``hash_key_location``."""
     azure_base_url: str | None = None
     """Azure only: ARM endpoint (None: Azure public cloud); the simulator's URL for a local run."""
     azure_ca_bundle: str | None = None
@@ -124,6 +131,39 @@ async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backe
     return backend, Clocks(lambda: datetime.now(UTC))
 
 
+HASH_KEY_SECRET_NAME = "scaleset-operator-hash-key"
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+def hash_key_location(config: OperatorConfig) -> tuple[str, str]:
+    """Where the hash key Secret lives: ``--hash-key-secret``, else ``scaleset-operator-hash-key`` in
+    the operator's own namespace ($POD_NAMESPACE, the service account's namespace in a pod), else in
+    the first watched namespace, else in ``default``."""
+    if config.hash_key_secret:
+        namespace, _, name = config.hash_key_secret.rpartition("/")
+        if not namespace or not name:
+            raise SystemExit(f"--hash-key-secret must be NAMESPACE/NAME, not {config.hash_key_secret!r}")
+        return namespace, name
+    import os
+    from pathlib import Path
+
+    namespace = os.environ.get("POD_NAMESPACE") or ""
+    path = Path(SERVICE_ACCOUNT_NAMESPACE)
+    if not namespace and path.is_file():
+        namespace = path.read_text().strip()
+    return namespace or (config.namespaces[0] if config.namespaces else "default"), HASH_KEY_SECRET_NAME
+
+
+async def _hash_key(config: OperatorConfig) -> kube.HashKey:
+    namespace, name = hash_key_location(config)
+    try:
+        key, created = await kube.load_hash_key(namespace, name)
+    except kube.HashKeyError as exc:
+        raise SystemExit(str(exc)) from None
+    log.info("hash key %s from Secret %s/%s%s", key.key_id, namespace, name, " (created)" if created else "")
+    return key
+
+
 async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconciler:
     if config.backend == "fake":
         backend, clocks = await _fake_backend(config, memo)
@@ -132,15 +172,17 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
     else:
         raise SystemExit(f"unknown backend {config.backend!r}: use fake or azure")
     kube.load_config(config.kubeconfig)
+    fingerprints = await _hash_key(config)
     if config.metrics_port:
-        metrics.serve(config.metrics_port)
-        log.info("metrics on :%d/metrics", config.metrics_port)
+        metrics.serve(config.metrics_port, config.metrics_host)
+        log.info("metrics on %s:%d/metrics", config.metrics_host, config.metrics_port)
     # Azure: a VM list per pass; Compute allows ~10 a minute per scale set, so re-check a busy one every 6 s.
     floor = 6.0 if config.backend == "azure" else 0.2
     return Reconciler(
         backend=MeteredBackend(backend),
         kube=kube.KubeGateway(),
         clock=clocks.now,
+        fingerprints=fingerprints,
         time_scale=clocks.time_scale,
         min_requeue_seconds=floor,
         simulated_clock=clocks.simulated,
@@ -170,7 +212,8 @@ def run(config: OperatorConfig) -> int:
         import os
 
         os.environ["KUBECONFIG"] = config.kubeconfig
-    liveness = f"http://0.0.0.0:{config.liveness_port}/healthz" if config.liveness_port else None
+    host = f"[{config.liveness_host}]" if ":" in config.liveness_host else config.liveness_host  # IPv6
+    liveness = f"http://{host}:{config.liveness_port}/healthz" if config.liveness_port else None
     asyncio.run(
         kopf.operator(
             clusterwide=not config.namespaces,

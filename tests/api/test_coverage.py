@@ -20,6 +20,7 @@ from scaleset_operator.cloud.desired import desired_model
 from scaleset_operator.cloud.wire import TOP_LEVEL
 from tests.api.maximal import SECRETS, maximal_spec
 from tests.api.sdk_model import rest_names, settable_paths
+from tests.keys import TEST_KEY
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api-coverage.md"
 OPERATOR_FIELDS = {
@@ -120,7 +121,7 @@ def _is_map(cls: Any, key: str) -> bool:
 
 def test_the_maximal_body_uses_only_names_the_sdk_knows_and_survives_its_serializer() -> None:
     """The mapping hands Azure's JSON to the SDK model: a misspelt name would pass through silently."""
-    model = desired_model(maximal_spec(), secrets=SECRETS)
+    model = desired_model(maximal_spec(), secrets=SECRETS, fingerprints=TEST_KEY)
     body = mapping.scale_set(model, 3)
     sent = json.loads(json.dumps(body, cls=SdkJSONEncoder, exclude_readonly=True))
     assert not list(unknown_names(sdk.VirtualMachineScaleSet, sent))

@@ -1,7 +1,12 @@
 """Upgrading the operator must not re-roll scale sets: a ScaleSet that sets none of the fields the
 whole model added keeps the model hash, settings hash and OS profile fingerprint it had before
 (values computed with the operator before the change), also as the API server stores it now, with
-the new CRD defaults written in."""
+the new CRD defaults written in.
+
+Since the keyed fingerprints (issue 16), "the hash it had before" is the *legacy* hash, which the
+operator recognises once (``planner/hash_scheme.py``, tested end to end in
+``tests/backends/scenarios.py: hash_scheme_migration``): so the pins below must be reproduced
+exactly by ``legacy_model_hash`` and the legacy fingerprints."""
 
 from __future__ import annotations
 
@@ -12,7 +17,10 @@ import yaml
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.cloud.desired import desired_model
+from scaleset_operator.cloud.secrets import LEGACY_FINGERPRINTS
+from tests.api.maximal import MANIFESTS, secrets_for
 from tests.e2e.journeys import EXAMPLES
+from tests.keys import TEST_KEY
 
 BEFORE = {
     "rolling-web-tier": ("c2affd709a4f3a5b", "0e55cffa11ad84f9", "7b115a99403c"),
@@ -35,16 +43,43 @@ def _spec(name: str, *, stored: bool) -> ScaleSetSpec:
 @pytest.mark.parametrize("stored", [False, True], ids=["as-written", "as-stored"])
 @pytest.mark.parametrize("name", sorted(BEFORE))
 def test_scale_sets_without_new_fields_keep_their_hashes(name: str, stored: bool) -> None:
-    model = desired_model(_spec(name, stored=stored), "pw")
+    keyed = desired_model(_spec(name, stored=stored), "pw", fingerprints=TEST_KEY)
+    model = keyed.fingerprinted(LEGACY_FINGERPRINTS)
     assert (model.model_hash(), model.settings_hash(), model.os_profile_fingerprint()) == BEFORE[name]
+    assert keyed.legacy_model_hash() == BEFORE[name][0]
+    assert keyed.model_hash() != BEFORE[name][0], "the keyed hash is not the legacy one (a password is set)"
+
+
+LEGACY_MAXIMAL = {
+    "maximal-linux": ("98ea90540f669bca", "b1b921df75f58d9e", "6112db2c5df6"),
+    "maximal-windows": ("cfde70ec84aef95c", "0e55cffa11ad84f9", "04a0d1264666"),
+}
+"""Computed with the operator before the keyed fingerprints (main at 0fb323f): admin password,
+extension protected settings and user data from the Secret."""
+
+
+@pytest.mark.parametrize("name", sorted(MANIFESTS))
+def test_the_legacy_scheme_reproduces_what_earlier_versions_wrote_for_every_secret(name: str) -> None:
+    manifest = copy.deepcopy(MANIFESTS[name]["spec"])
+    if name == "maximal-linux":  # as it was then (Azure refuses false, so maximal.yaml sets true now)
+        manifest["constrainedMaximumCapacity"] = False
+    spec = ScaleSetSpec.model_validate(manifest)
+    keyed = desired_model(spec, secrets=secrets_for(spec), fingerprints=TEST_KEY)
+    legacy = keyed.fingerprinted(LEGACY_FINGERPRINTS)
+    assert (legacy.model_hash(), legacy.settings_hash(), legacy.os_profile_fingerprint()) == LEGACY_MAXIMAL[name]
+    assert keyed.model_hash() != LEGACY_MAXIMAL[name][0]
+    assert keyed.hash_scheme == TEST_KEY.scheme and legacy.hash_scheme is None
 
 
 def test_setting_a_new_field_changes_the_right_hash() -> None:
     spec = _spec("rolling-web-tier", stored=True)
     tagged = spec.model_copy(update={"tags": {"team": "web"}})
-    plain, tagged_model = desired_model(spec, "pw"), desired_model(tagged, "pw")
+    plain, tagged_model = (
+        desired_model(spec, "pw", fingerprints=TEST_KEY),
+        desired_model(tagged, "pw", fingerprints=TEST_KEY),
+    )
     assert tagged_model.model_hash() == plain.model_hash(), "tags reach no instance"
     assert tagged_model.settings_hash() != plain.settings_hash()
     profile = spec.virtualMachineProfile.model_copy(update={"licenseType": "RHEL_BYOS"})
-    licensed = desired_model(spec.model_copy(update={"virtualMachineProfile": profile}), "pw")
+    licensed = desired_model(spec.model_copy(update={"virtualMachineProfile": profile}), "pw", fingerprints=TEST_KEY)
     assert licensed.model_hash() != plain.model_hash() and licensed.settings_hash() == plain.settings_hash()

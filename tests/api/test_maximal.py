@@ -19,6 +19,7 @@ from scaleset_operator.cloud.secrets import USER_DATA, protected_settings
 from scaleset_operator.localcp import Kubectl
 from tests.api.maximal import DOCUMENTS, MANIFESTS, SECRET, SECRETS, maximal_spec, secrets_for
 from tests.api.test_coverage import OPERATOR_FIELDS, SECRET_REFS, azure_path, covered_paths
+from tests.keys import TEST_KEY
 
 MAP_LEAVES = {"tags", "settings", "userAssignedIdentities"}
 """Maps the CRD has as one property each (free-form keys)."""
@@ -60,7 +61,7 @@ def wire(model: Any) -> dict[str, Any]:
 
 
 def test_the_body_carries_the_secrets_in_azures_places_and_no_reference() -> None:
-    model = desired_model(maximal_spec(), secrets=SECRETS)
+    model = desired_model(maximal_spec(), secrets=SECRETS, fingerprints=TEST_KEY)
     body = wire(mapping.scale_set(model, 2))
     profile = body["properties"]["virtualMachineProfile"]
     assert profile["osProfile"]["adminPassword"] == SECRET["adminPassword"]
@@ -73,7 +74,9 @@ def test_the_body_carries_the_secrets_in_azures_places_and_no_reference() -> Non
     assert body["properties"]["upgradePolicy"] == {"mode": "Manual"}
     assert profile["priority"] == "Spot" and profile["billingProfile"] == {"maxPrice": 0.05}
     assert body["tags"]["costCenter"] == "42" and "scaleset.dev/model-hash" in body["tags"]
-    windows = wire(mapping.scale_set(desired_model(maximal_spec("maximal-windows"), secrets=SECRETS), 1))
+    windows = wire(
+        mapping.scale_set(desired_model(maximal_spec("maximal-windows"), secrets=SECRETS, fingerprints=TEST_KEY), 1)
+    )
     win_profile = windows["properties"]["virtualMachineProfile"]
     assert win_profile["userData"] == "I3VzZXItZGF0YQ=="
     assert win_profile["storageProfile"]["imageReference"] == {
@@ -84,7 +87,7 @@ def test_the_body_carries_the_secrets_in_azures_places_and_no_reference() -> Non
 
 def test_secrets_never_appear_in_repr_logs_or_the_spec_dump(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    model = desired_model(maximal_spec(), secrets=SECRETS)
+    model = desired_model(maximal_spec(), secrets=SECRETS, fingerprints=TEST_KEY)
     logging.getLogger("test").debug("model %r", model)
     for value in (SECRET["adminPassword"], SECRET["userData"], "not-a-real-key"):
         assert value not in repr(model)
@@ -95,11 +98,11 @@ def test_secrets_never_appear_in_repr_logs_or_the_spec_dump(caplog: pytest.LogCa
 
 def test_a_secret_change_changes_the_model_hash_without_storing_the_value() -> None:
     spec = maximal_spec()
-    before = desired_model(spec, secrets=SECRETS).model_hash()
+    before = desired_model(spec, secrets=SECRETS, fingerprints=TEST_KEY).model_hash()
     rotated = {**SECRETS, protected_settings("install"): {"storageAccountKey": "rotated"}}
-    assert desired_model(spec, secrets=rotated).model_hash() != before
-    assert desired_model(spec, secrets={**SECRETS, USER_DATA: "b3RoZXI="}).model_hash() != before
-    assert desired_model(spec, secrets=secrets_for(spec)).model_hash() == before
+    assert desired_model(spec, secrets=rotated, fingerprints=TEST_KEY).model_hash() != before
+    assert desired_model(spec, secrets={**SECRETS, USER_DATA: "b3RoZXI="}, fingerprints=TEST_KEY).model_hash() != before
+    assert desired_model(spec, secrets=secrets_for(spec), fingerprints=TEST_KEY).model_hash() == before
 
 
 def test_what_the_api_server_stores_is_the_same_model() -> None:

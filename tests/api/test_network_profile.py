@@ -21,6 +21,7 @@ from scaleset_operator.api.scaleset import NetworkProfile, ScaleSetSpec
 from scaleset_operator.cloud.desired import desired_model
 from scaleset_operator.localcp import Kubectl
 from tests.e2e.journeys import example, with_name
+from tests.keys import TEST_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -144,10 +145,10 @@ def test_invalid_nic_configurations_are_refused(nics: list[dict[str, Any]], frag
 def test_a_scale_set_without_nics_keeps_the_hash_it_had_before_the_field_existed() -> None:
     """Otherwise upgrading the operator would re-PUT every scale set and, on the simulator, roll
     every instance: the empty list is left out of the model's dump."""
-    model = desired_model(spec_with(None))
+    model = desired_model(spec_with(None), fingerprints=TEST_KEY)
     assert "networkInterfaceConfigurations" not in model.profile.model_dump(mode="json")["networkProfile"]
     assert model.model_hash() == HASH_BEFORE_NICS
-    assert desired_model(spec_with([])).model_hash() == HASH_BEFORE_NICS
+    assert desired_model(spec_with([]), fingerprints=TEST_KEY).model_hash() == HASH_BEFORE_NICS
 
 
 def _edit(path: str, value: Any) -> list[dict[str, Any]]:
@@ -173,9 +174,9 @@ def _edit(path: str, value: Any) -> list[dict[str, Any]]:
     ],
 )
 def test_every_nic_setting_is_part_of_the_model_hash(path: str, value: Any) -> None:
-    before = desired_model(spec_with(_edit("0.name", "a"))).model_hash()
+    before = desired_model(spec_with(_edit("0.name", "a")), fingerprints=TEST_KEY).model_hash()
     assert before != HASH_BEFORE_NICS
-    assert desired_model(spec_with(_edit(path, value))).model_hash() != before
+    assert desired_model(spec_with(_edit(path, value)), fingerprints=TEST_KEY).model_hash() != before
 
 
 # -- the CRD schema and the docs ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from scaleset_operator.cloud.desired import DesiredModel, desired_model, scale_s
 from scaleset_operator.cloud.errors import NotFound, Throttled
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
+from tests.keys import TEST_KEY
 
 SPEC: dict[str, Any] = {
     "location": "westeurope",
@@ -45,7 +46,7 @@ KEY = scale_set_key(spec(), "web")
 
 
 def model(disk_size: int = 32) -> DesiredModel:
-    return desired_model(spec(disk_size), admin_password="not-stored-1A")
+    return desired_model(spec(disk_size), admin_password="not-stored-1A", fingerprints=TEST_KEY)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ TABLE: list[tuple[str, dict[str, Any], Impact]] = [
     ("priority-mix", {"priorityMixPolicy.regularPriorityPercentageAboveBase": 20}, NONE),
     ("resiliency", {"resiliencyPolicy.resilientVMDeletionPolicy.enabled": False}, NONE),
     ("do-not-run-extensions", {"doNotRunExtensionsOnOverprovisionedVMs": False}, NONE),
-    ("constrained-maximum-capacity", {"constrainedMaximumCapacity": True}, NONE),
+    ("constrained-maximum-capacity", {"constrainedMaximumCapacity": None}, NONE),
     ("lifecycle-hooks", {"lifecycleHooksProfile.lifecycleHooks": []}, NONE),
     ("external-health", {"externalHealthPolicy.enabled": False}, NONE),
     ("scale-in-unhealthy-first", {"scaleInPolicy.prioritizeUnhealthyVMs": False}, NONE),

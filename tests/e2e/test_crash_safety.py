@@ -3,7 +3,8 @@
 The cloud must outlive the operator, so this runs the ARM-compatible simulator endpoint as its own
 process and the operator with ``--backend azure`` against it (the real SDK client). The cloud's own
 write log then proves what the status claims: the rollout completes, no instance is upgraded twice,
-and no batch exceeds the policy.
+no batch exceeds the policy, and the batch history in status (written with the intent record, so no
+SIGKILL can lose a batch) holds every batch the cloud was sent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,3 +143,17 @@ def test_sigkill_at_several_points_of_a_rollout_never_repeats_or_loses_work(
     assert all(len(c["instanceIds"]) <= limit for c in upgrades), upgrades  # type: ignore[arg-type]
     progress = obj["status"]["rollingUpgrade"]["progress"]
     assert progress["successfulInstanceCount"] == CAPACITY and progress["failedInstanceCount"] == 0
+    assert_the_batch_history_is_complete(obj["status"], upgrades)
+
+
+def assert_the_batch_history_is_complete(status: dict[str, Any], upgrades: list[dict[str, Any]]) -> None:
+    """Every batch once, numbered 1..n, each ended Succeeded; every instance in exactly one batch; each
+    call in the cloud's write log belongs to one recorded batch."""
+    history = [b for b in status.get("batchHistory", []) if b["kind"] == "ModelUpgrade"]
+    expected = -(-CAPACITY // batch_size(CAPACITY, BATCH_PERCENT))
+    assert [b["number"] for b in history] == list(range(1, expected + 1)), history
+    assert all(b["result"] == "Succeeded" and b.get("endTime") for b in history), history
+    succeeded = [i for b in history for i in b["succeeded"]]
+    assert sorted(succeeded, key=int) == [str(i) for i in range(CAPACITY)], history
+    for call in upgrades:
+        assert any(set(call["instanceIds"]) <= set(b["instanceIds"]) for b in history), (call, history)

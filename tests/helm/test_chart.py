@@ -38,6 +38,8 @@ VALUE_COMBINATIONS: dict[str, dict[str, Any]] = {
         "azure": {"auth": "workloadIdentity", "workloadIdentity": {"clientId": "11111111-2222-3333-4444-555555555555"}},
     },
     "azure-secret": {"backend": "azure", "azure": {"auth": "secret", "existingSecret": "azure-creds"}},
+    "cluster-wide-secrets-in-two-namespaces": {"rbac": {"secretNamespaces": WATCHED}},
+    "existing-hash-key": {"hashKey": {"existingSecret": "my-hash-key"}, "rbac": {"secretNamespaces": ["*"]}},
     "argocd-and-scheduling": {
         "argocd": {"healthChecks": {"enabled": True, "namespace": "argocd"}},
         "nodeSelector": {"kubernetes.io/os": "linux"},
@@ -80,10 +82,14 @@ NAMESPACED_GRANTS = {
     ("scaleset.dev", "scalesets/status"): {"patch"},
     ("scaleset.dev", "scalesetoperations/status"): {"patch"},
     ("", "events"): {"create", "patch"},
-    ("", "secrets"): {"get"},
     ("apps", "controllerrevisions"): {"get", "list", "create", "delete"},
     ("batch", "jobs"): {"list", "create"},
 }
+SECRETS = {("", "secrets"): {"get"}}
+HASH_KEY_GRANTS = [
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["t-scaleset-operator-hash-key"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+]
 CRD_DISCOVERY = {("apiextensions.k8s.io", "customresourcedefinitions"): {"list", "watch"}}
 
 
@@ -129,7 +135,15 @@ def test_include_crds_renders_the_generated_crds(helm: Helm) -> None:
 
 def test_defaults_render_a_locked_down_single_replica_deployment(helm: Helm) -> None:
     manifests = helm.template({})
-    assert kinds(manifests) == ["ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "ServiceAccount"]
+    assert kinds(manifests) == [
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "Role",
+        "RoleBinding",
+        "Service",
+        "ServiceAccount",
+    ]
     deployment = find(manifests, "Deployment")
     assert deployment["spec"]["replicas"] == 1
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}, "two operators must never overlap"
@@ -151,8 +165,11 @@ def test_defaults_render_a_locked_down_single_replica_deployment(helm: Helm) -> 
     assert c["args"] == [
         "--backend=fake",
         "--liveness-port=8080",
+        "--liveness-host=0.0.0.0",  # the kubelet probes the pod IP
         "--log-format=json",
+        "--hash-key-secret=ops/t-scaleset-operator-hash-key",
         "--metrics-port=9090",
+        "--metrics-host=0.0.0.0",  # scraped through the Service
         "--speed=1",
         "--admin-port=8089",
     ]
@@ -170,17 +187,41 @@ def test_defaults_render_a_locked_down_single_replica_deployment(helm: Helm) -> 
 def test_cluster_wide_rbac_is_exactly_the_listed_grants(helm: Helm) -> None:
     manifests = helm.template({})
     role = find(manifests, "ClusterRole")
-    assert rules(role) == {**CRD_DISCOVERY, **NAMESPACED_GRANTS}
+    assert rules(role) == {**CRD_DISCOVERY, **NAMESPACED_GRANTS}, "no Secret anywhere by default"
     binding = find(manifests, "ClusterRoleBinding")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "t-scaleset-operator", "namespace": "ops"}]
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert find(manifests, "Role", namespace="ops")["rules"] == HASH_KEY_GRANTS
+
+
+def test_cluster_wide_secret_access_is_granted_per_listed_namespace(helm: Helm) -> None:
+    manifests = helm.template({"rbac": {"secretNamespaces": WATCHED, "secretNames": ["vm-admin"]}})
+    assert ("", "secrets") not in rules(find(manifests, "ClusterRole"))
+    for ns in WATCHED:
+        role = find(manifests, "Role", namespace=ns)
+        assert role["metadata"]["name"] == "t-scaleset-operator-secrets"
+        assert role["rules"] == [
+            {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["vm-admin"]}
+        ]
+        assert find(manifests, "RoleBinding", namespace=ns)["roleRef"]["name"] == "t-scaleset-operator-secrets"
+    everywhere = helm.template({"rbac": {"secretNamespaces": ["*"]}})
+    assert rules(find(everywhere, "ClusterRole")) == {**CRD_DISCOVERY, **NAMESPACED_GRANTS, **SECRETS}
+    assert [r["metadata"]["namespace"] for r in everywhere if r["kind"] == "Role"] == ["ops"], "only the hash key's"
+
+
+def test_an_existing_hash_key_secret_is_only_read(helm: Helm) -> None:
+    manifests = helm.template({"hashKey": {"existingSecret": "my-hash-key"}})
+    assert find(manifests, "Role", namespace="ops")["rules"] == [
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["my-hash-key"]}
+    ]
+    assert "--hash-key-secret=ops/my-hash-key" in container(manifests)["args"]
 
 
 def test_namespaced_mode_grants_only_in_the_watched_namespaces(helm: Helm) -> None:
     manifests = helm.template({"namespaces": WATCHED})
     assert rules(find(manifests, "ClusterRole")) == {**CRD_DISCOVERY, ("", "namespaces"): {"list", "watch"}}
     for ns in WATCHED:
-        assert rules(find(manifests, "Role", namespace=ns)) == NAMESPACED_GRANTS
+        assert rules(find(manifests, "Role", namespace=ns)) == {**NAMESPACED_GRANTS, **SECRETS}
         binding = find(manifests, "RoleBinding", namespace=ns)
         assert binding["roleRef"] == {
             "apiGroup": "rbac.authorization.k8s.io",
@@ -196,11 +237,16 @@ def test_namespaced_mode_grants_only_in_the_watched_namespaces(helm: Helm) -> No
 
 
 def test_secret_access_can_be_narrowed_to_named_secrets(helm: Helm) -> None:
-    manifests = helm.template({"rbac": {"secretNames": ["web-admin-password"]}})
-    secret_rules = [r for r in find(manifests, "ClusterRole")["rules"] if "secrets" in r["resources"]]
+    manifests = helm.template({"namespaces": WATCHED, "rbac": {"secretNames": ["web-admin-password"]}})
+    secret_rules = [r for r in find(manifests, "Role", namespace="team-a")["rules"] if "secrets" in r["resources"]]
     assert secret_rules == [
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["web-admin-password"]}
     ]
+
+
+def test_bind_addresses_are_values(helm: Helm) -> None:
+    args = container(helm.template({"livenessHost": "::", "metrics": {"host": "10.0.0.1"}}))["args"]
+    assert "--liveness-host=::" in args and "--metrics-host=10.0.0.1" in args
 
 
 def test_peering_runs_a_statefulset_with_distinct_priorities(helm: Helm) -> None:

@@ -129,17 +129,26 @@ def json_log(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def namespaced_expectations(watched: str, elsewhere: str) -> dict[tuple[str, str, str | None], str]:
-    """`kubectl auth can-i VERB RESOURCE -n NS` -> what the chart's namespaced role must answer."""
+def namespaced_expectations(
+    watched: str, elsewhere: str, home: str, hash_key: str
+) -> dict[tuple[str, str, str | None], str]:
+    """`kubectl auth can-i VERB RESOURCE -n NS` -> what the chart's namespaced role must answer
+    (installed with ``rbac.secretNames: [vm-admin]``; ``home`` is the release namespace)."""
     return {
         ("get", SCALESETS, watched): "yes",
         ("patch", SCALESETS, watched): "yes",
         ("create", SCALESETS, watched): "no",
         ("delete", SCALESETS, watched): "no",
         ("list", SCALESETS, elsewhere): "no",
-        ("get", "secrets", watched): "yes",
+        ("get", "secrets/vm-admin", watched): "yes",
+        ("get", "secrets/other-secret", watched): "no",  # not a listed name
+        ("get", "secrets/vm-admin", elsewhere): "no",  # not a watched namespace
         ("list", "secrets", watched): "no",
         ("watch", "secrets", watched): "no",
+        ("get", f"secrets/{hash_key}", home): "yes",  # the hash key, by name only
+        ("get", "secrets/other-secret", home): "no",
+        ("create", "secrets", home): "yes",  # the operator creates the hash key
+        ("create", "secrets", watched): "no",
         ("create", "events", watched): "yes",
         ("create", "controllerrevisions.apps", watched): "yes",
         ("create", "jobs.batch", watched): "yes",
@@ -185,6 +194,7 @@ def test_install_then_run_as_the_chart_service_account(
             "livenessPort": liveness,
             "simulator": {"speed": 50, "adminPort": admin},
             "metrics": {"enabled": metrics_supported, "port": metrics},
+            "rbac": {"secretNames": ["vm-admin"]},
         }
     )
     # What helm created, as the chart promises.
@@ -219,7 +229,10 @@ def test_install_then_run_as_the_chart_service_account(
         kubectl.apply(web_scale_set(1), namespace=elsewhere)
         time.sleep(1.0)
         assert "status" not in kubectl.json("get", SCALESETS, "web", "-n", elsewhere)
+        assert_a_secret_outside_the_allowed_names_is_refused(kubectl, watched)
         assert_no_rbac_trouble(op)
+        # The operator made its hash key Secret on its first start, where the chart said.
+        kubectl.ok("get", "secret", f"{rel.name}-scaleset-operator-hash-key", "-n", rel.namespace)
 
     # The chart's default --log-format=json: every line an object; kopf's lines about the ScaleSet
     # (its daemon stopping with the operator, at the latest) name it.
@@ -227,16 +240,34 @@ def test_install_then_run_as_the_chart_service_account(
     assert {"message", "severity", "timestamp", "logger"} <= set(records[0]), records[0]
     about_web = [r for r in records if (r.get("object") or {}).get("name") == "web"]
     assert about_web and about_web[0]["object"]["kind"] == "ScaleSet", records[-5:]
-    assert_only_the_role_is_granted(as_operator, rel.subject, watched, elsewhere)
+    assert_only_the_role_is_granted(as_operator, rel, watched, elsewhere)
 
 
-def assert_only_the_role_is_granted(as_operator: Kubectl, subject: str, watched: str, elsewhere: str) -> None:
+def assert_a_secret_outside_the_allowed_names_is_refused(kubectl: Kubectl, watched: str) -> None:
+    """rbac.secretNames: [vm-admin]: a ScaleSet naming another Secret stalls, the value unread."""
+    kubectl.ok("create", "secret", "generic", "other-secret", "-n", watched, "--from-literal=password=Str0ng-Passw0rd!")
+    manifest = web_scale_set(1)
+    manifest["metadata"]["name"] = "needs-other"
+    manifest["spec"]["virtualMachineProfile"]["osProfile"]["adminPasswordSecretRef"] = {
+        "name": "other-secret",
+        "key": "password",
+    }
+    kubectl.apply(manifest, namespace=watched)
+    kubectl.ok("wait", "--for=condition=Stalled", f"{SCALESETS}/needs-other", "-n", watched, "--timeout=60s")
+    stalled = kubectl.json("get", SCALESETS, "needs-other", "-n", watched)["status"]["conditions"]
+    reason = next(c for c in stalled if c["type"] == "Stalled")
+    assert reason["reason"] == "SecretForbidden" and "other-secret" in reason["message"], reason
+
+
+def assert_only_the_role_is_granted(as_operator: Kubectl, rel: Release, watched: str, elsewhere: str) -> None:
     """Requests outside the role are refused, for real and by `auth can-i`."""
     denied = as_operator.fails("get", "pods", "-n", watched)
     assert "Forbidden" in denied.stderr, denied.stderr
     assert "Forbidden" in as_operator.fails("get", SCALESETS, "-n", elsewhere).stderr
     assert "Forbidden" in as_operator.fails("get", "secrets", "-n", watched).stderr  # list: never granted
-    for (verb, resource, ns), expected in namespaced_expectations(watched, elsewhere).items():
+    assert "Forbidden" in as_operator.fails("get", "secret", "other-secret", "-n", watched).stderr  # not listed
+    subject, hash_key = rel.subject, f"{rel.name}-scaleset-operator-hash-key"
+    for (verb, resource, ns), expected in namespaced_expectations(watched, elsewhere, rel.namespace, hash_key).items():
         where = ["-n", ns] if ns else []
         got = as_operator("auth", "can-i", verb, resource, *where).stdout.strip()
         assert got == expected, f"kubectl auth can-i {verb} {resource} {where} as {subject}: {got!r}"
@@ -244,25 +275,34 @@ def assert_only_the_role_is_granted(as_operator: Kubectl, subject: str, watched:
     assert got == "yes"
 
 
-def test_cluster_wide_install_grants_the_same_verbs_everywhere(
+def test_cluster_wide_install_grants_the_same_verbs_everywhere_and_secrets_only_where_listed(
     release: Callable[..., Release], control_plane: ControlPlane, kubectl: Kubectl
 ) -> None:
-    rel = release()
-    rel.install({})
+    allowed, other = unique("apps"), unique("other")
+    rel = release(allowed, other)
+    rel.install({"rbac": {"secretNamespaces": [allowed]}})
     as_operator = kubectl.with_kubeconfig(rel.token_kubeconfig(control_plane))
+    everywhere, home = ("--all-namespaces",), ("-n", rel.namespace)
     expectations = {
-        ("list", SCALESETS, "--all-namespaces"): "yes",
-        ("watch", "scalesetoperations.scaleset.dev", "--all-namespaces"): "yes",
-        ("get", "secrets", "--all-namespaces"): "yes",
-        ("list", "secrets", "--all-namespaces"): "no",
-        ("list", "pods", "--all-namespaces"): "no",
-        ("delete", SCALESETS, "--all-namespaces"): "no",
-        ("patch", "clusterkopfpeerings.kopf.dev", "--all-namespaces"): "no",  # peering is off
+        ("list", SCALESETS, everywhere): "yes",
+        ("watch", "scalesetoperations.scaleset.dev", everywhere): "yes",
+        ("get", "secrets", everywhere): "no",  # not every namespace ...
+        ("get", "secrets", ("-n", allowed)): "yes",  # ... only the listed one
+        ("get", "secrets", ("-n", other)): "no",
+        ("list", "secrets", ("-n", allowed)): "no",
+        ("list", "secrets", everywhere): "no",
+        ("get", f"secrets/{rel.name}-scaleset-operator-hash-key", home): "yes",
+        ("get", "secrets", home): "no",  # only the hash key there
+        ("list", "pods", everywhere): "no",
+        ("delete", SCALESETS, everywhere): "no",
+        ("patch", "clusterkopfpeerings.kopf.dev", everywhere): "no",  # peering is off
     }
     for (verb, resource, scope), expected in expectations.items():
-        got = as_operator("auth", "can-i", verb, resource, scope).stdout.strip()
+        got = as_operator("auth", "can-i", verb, resource, *scope).stdout.strip()
         assert got == expected, f"kubectl auth can-i {verb} {resource} {scope} as {rel.subject}: {got!r}"
     assert "Forbidden" in as_operator.fails("get", "pods", "--all-namespaces").stderr
+    kubectl.ok("create", "secret", "generic", "vm-admin", "-n", other, "--from-literal=password=x")
+    assert "Forbidden" in as_operator.fails("get", "secret", "vm-admin", "-n", other).stderr
 
 
 def test_peering_replicas_have_distinct_priorities_and_one_is_active(

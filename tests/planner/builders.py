@@ -14,11 +14,12 @@ from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.inputs import DecideInputs, SpecProblem
 from scaleset_operator.planner.observation import Absent, Observation, Observed, Unknown
 from scaleset_operator.planner.status.view import View
+from tests.keys import TEST_KEY
 from tests.planner.specs import make_spec
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SPEC = make_spec()
-MODEL = desired_model(SPEC)
+MODEL = desired_model(SPEC, fingerprints=TEST_KEY)
 
 
 def instance(iid: int = 0, **overrides: Any) -> ObservedInstance:
@@ -49,6 +50,7 @@ def scale_set(count: int = 5, **instance_overrides: Any) -> ObservedScaleSet:
         settings_hash=MODEL.settings_hash(),
         provisioning_state="Succeeded",
         instances=tuple(instance(i, **instance_overrides) for i in range(count)),
+        hash_scheme=MODEL.hash_scheme,
     )
 
 
@@ -82,7 +84,7 @@ def facts(observed: ObservedScaleSet | None = None, *, spec: Any = SPEC, **extra
         generation=2,
         now=T0,
         spec=spec,
-        desired=desired_model(spec),
+        desired=extra.pop("desired", None) or desired_model(spec, fingerprints=TEST_KEY),
         status=extra.pop("status", ScaleSetStatus()),
         scale_set=observed or scale_set(5),
         **extra,

@@ -19,6 +19,7 @@ from scaleset_operator.planner.inputs import DecideInputs, OperationView
 from scaleset_operator.planner.model_comparison import secrets_fingerprint
 from scaleset_operator.planner.observation import Absent, Observed
 from scaleset_operator.planner.status import build_status
+from tests.keys import TEST_KEY
 from tests.planner.builders import T0, scale_set
 from tests.planner.specs import changed, make_spec
 
@@ -32,7 +33,11 @@ def cloud(spec: Any = SPEC, *, tagged: bool = False, capacity: int = 5, **model:
     ``model``), untagged unless the operator wrote it."""
     document = {**cloud_model(desired_model(spec)), **model}
     observed = replace(scale_set(5), capacity=capacity, model=document)
-    return observed if tagged else replace(observed, model_hash=None, settings_hash=None)
+    return (
+        replace(observed, hash_scheme=TEST_KEY.scheme)
+        if tagged
+        else replace(observed, model_hash=None, settings_hash=None)
+    )
 
 
 def run(
@@ -65,7 +70,9 @@ def events(decision: Decision) -> list[tuple[str, str]]:
 
 
 def test_an_existing_scale_set_is_not_touched_unless_adopted() -> None:
-    _, decision, status = run(cloud(**{"zoneBalance": True}), spec=changed(SPEC, **{"sku.name": "Standard_D4s_v5"}))
+    _, decision, status = run(
+        cloud(**{"doNotRunExtensionsOnOverprovisionedVMs": True}), spec=changed(SPEC, **{"sku.name": "Standard_D4s_v5"})
+    )
     assert decision.actions == ()
     state, reason, message = condition(status, "Stalled")
     assert (state, reason) == ("True", "AlreadyExists")
@@ -91,7 +98,8 @@ def test_adopting_a_matching_scale_set_writes_nothing_and_keeps_what_the_spec_om
 
 def test_adopting_a_different_scale_set_pushes_the_spec_over_it() -> None:
     inputs, decision, status = run(
-        cloud(tags={"costCenter": "42"}, zoneBalance=True), spec=changed(SPEC, adopt=True, zoneBalance=False)
+        cloud(tags={"costCenter": "42"}, doNotRunExtensionsOnOverprovisionedVMs=True),
+        spec=changed(SPEC, adopt=True, doNotRunExtensionsOnOverprovisionedVMs=False),
     )
     assert decision.actions == (act.ApplyModel(5, "Scale"),)
     assert inputs.desired is not None and inputs.desired.properties.tags == {"costCenter": "42"}
@@ -182,12 +190,12 @@ def test_a_changed_secret_is_pushed_though_azure_never_returns_it() -> None:
             "virtualMachineProfile.osProfile.adminPasswordSecretRef": {"name": "s", "key": "p"},
         }
     )
-    old = desired_model(spec, secrets={ADMIN_PASSWORD: "old"})
+    old = desired_model(spec, secrets={ADMIN_PASSWORD: "Old-Passw0rd!"}, fingerprints=TEST_KEY)
     record = ManagementStatus(origin="Created", syncedGeneration=2, secretsBaseline=secrets_fingerprint(old))
     observed = cloud(spec, tagged=True)
     same = run(observed, spec=spec, status=ScaleSetStatus(management=record), desired=old)
     assert same[1].actions == ()
-    rotated = desired_model(spec, secrets={ADMIN_PASSWORD: "new"})
+    rotated = desired_model(spec, secrets={ADMIN_PASSWORD: "New-Passw0rd!"}, fingerprints=TEST_KEY)
     _, decision, status = run(observed, spec=spec, status=ScaleSetStatus(management=record), desired=rotated)
     assert decision.actions == (act.ApplyModel(5, "UpdateModel"),)
     assert status.management is not None and status.management.secretsBaseline == secrets_fingerprint(rotated)
@@ -195,8 +203,8 @@ def test_a_changed_secret_is_pushed_though_azure_never_returns_it() -> None:
 
 def test_fields_azure_does_not_keep_are_pushed_twice_then_reported() -> None:
     """A value Azure normalises or drops: pushing it every pass would never end (no churn)."""
-    observed = cloud(tagged=True, zoneBalance=True)
-    spec = changed(SPEC, zoneBalance=False)
+    observed = cloud(tagged=True, doNotRunExtensionsOnOverprovisionedVMs=True)
+    spec = changed(SPEC, doNotRunExtensionsOnOverprovisionedVMs=False)
     status = ScaleSetStatus(management=MANAGED)
     for attempt in (1, 2):
         inputs = DecideInputs(
@@ -206,10 +214,21 @@ def test_fields_azure_does_not_keep_are_pushed_twice_then_reported() -> None:
         assert decision.actions == (act.ApplyModel(5, "Scale"),), f"push {attempt}"
         status = build_status(inputs, decision, ACCEPTED).scale_set
         assert status.management is not None and status.management.lastPush is not None
-        assert (status.management.lastPush.fields, status.management.lastPush.attempts) == (["zoneBalance"], attempt)
+        assert (status.management.lastPush.fields, status.management.lastPush.attempts) == (
+            ["doNotRunExtensionsOnOverprovisionedVMs"],
+            attempt,
+        )
     _, stopped, status = run(observed, spec=spec, status=status)
     assert stopped.actions == ()
     state, reason, message = condition(status, "Stalled")
-    assert (state, reason) == ("True", "ModelNotApplied") and "zoneBalance: true in Azure, false in the spec" in message
-    _, again, _ = run(observed, spec=changed(spec, zoneBalance=False, tags={"a": "b"}), status=status, generation=3)
+    assert (state, reason) == (
+        "True",
+        "ModelNotApplied",
+    ) and "doNotRunExtensionsOnOverprovisionedVMs: true in Azure, false in the spec" in message
+    _, again, _ = run(
+        observed,
+        spec=changed(spec, doNotRunExtensionsOnOverprovisionedVMs=False, tags={"a": "b"}),
+        status=status,
+        generation=3,
+    )
     assert again.actions, "a new spec is pushed again"

@@ -9,11 +9,13 @@ import pytest
 from scaleset_operator.cloud.desired import desired_model
 from scaleset_operator.cloud.observed import ObservedImage
 from scaleset_operator.planner.drift import Drift, Fix, differences, needs_reimage, needs_reimage_all
+from tests.keys import TEST_KEY
 from tests.planner.builders import MODEL, instance
 from tests.planner.specs import UBUNTU, make_spec
 
 PINNED = desired_model(
-    make_spec(**{"virtualMachineProfile.storageProfile.imageReference": {**UBUNTU, "version": "1.2.0"}})
+    make_spec(**{"virtualMachineProfile.storageProfile.imageReference": {**UBUNTU, "version": "1.2.0"}}),
+    fingerprints=TEST_KEY,
 )
 UPGRADE, REIMAGE, REIMAGE_ALL = Fix.UPGRADE, Fix.REIMAGE, Fix.REIMAGE_ALL
 

@@ -12,6 +12,7 @@ from scaleset_operator.cloud.desired import desired_model
 from scaleset_operator.cloud.secrets import ADMIN_PASSWORD
 from scaleset_operator.cloud.wire import cloud_model
 from scaleset_operator.planner.model_comparison import compare, secrets_fingerprint
+from tests.keys import TEST_KEY
 from tests.planner.specs import changed, make_spec
 
 SPEC = make_spec(tags={"env": "prod"})
@@ -88,11 +89,11 @@ def test_a_field_azure_cannot_change_is_refused_drift() -> None:
 
 def test_secrets_are_never_compared_but_fingerprinted() -> None:
     spec = make_spec(**{"virtualMachineProfile.osProfile.adminPasswordSecretRef": {"name": "s", "key": "p"}})
-    one = desired_model(spec, secrets={ADMIN_PASSWORD: "one"})
+    one = desired_model(spec, secrets={ADMIN_PASSWORD: "one"}, fingerprints=TEST_KEY)
     found = compare(spec, one, cloud_model(one), None)
     assert found.drift == () and found.secrets == secrets_fingerprint(one)
     assert found.desired.admin_password == "one", "the model sent carries the Secret's value"
-    two = desired_model(spec, secrets={ADMIN_PASSWORD: "two"})
+    two = desired_model(spec, secrets={ADMIN_PASSWORD: "two"}, fingerprints=TEST_KEY)
     assert compare(spec, two, cloud_model(one), None).secrets != found.secrets
 
 

@@ -98,6 +98,21 @@ async def test_a_missing_secret_stalls_with_its_name() -> None:
     assert run.cloud.snapshot(run.key) is None, "nothing was created"
 
 
+async def test_a_secret_rbac_does_not_let_it_read_stalls_naming_the_chart_values() -> None:
+    spec = make_spec(**{"virtualMachineProfile.osProfile.adminPasswordSecretRef": {"name": "pw", "key": "password"}})
+    run = new_run(spec)
+    run.kube.secrets[("default", "pw", "password")] = "Corr3ct-Horse-Battery"
+    run.kube.forbidden.add(("default", "pw"))
+    await run.step()
+    stalled = run.condition("Stalled")
+    assert stalled is not None and stalled[:2] == ("True", "SecretForbidden")
+    assert "Secret pw in namespace default" in stalled[2] and "rbac.secretNamespaces" in stalled[2]
+    assert run.cloud.snapshot(run.key) is None, "nothing was created"
+    run.kube.forbidden.clear()
+    await run.converge()
+    assert run.condition("Ready") is not None and run.condition("Ready")[0] == "True"  # type: ignore[index]
+
+
 async def test_an_operation_without_its_scale_set_fails_through_the_same_builder() -> None:
     run = new_run(make_spec())
     run.add_operation("lost", action="Restart", allInstances=True)

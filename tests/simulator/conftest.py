@@ -9,6 +9,7 @@ import pytest
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model
+from scaleset_operator.cloud.secrets import HashKey
 from scaleset_operator.simulator.catalog import default_catalog
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
@@ -22,6 +23,8 @@ GALLERY = (
 )
 
 ModelFactory = Callable[..., DesiredModel]
+CLIENT_KEY = HashKey.generate()
+"""The operator's hash key in these tests (the simulator has its own)."""
 
 
 def build_model(
@@ -62,7 +65,7 @@ def build_model(
             "extensionProfile": {"extensions": [HEALTH_EXTENSION] if with_health else []},
         },
     }
-    return desired_model(ScaleSetSpec.model_validate(spec), admin_password=password)
+    return desired_model(ScaleSetSpec.model_validate(spec), admin_password=password, fingerprints=CLIENT_KEY)
 
 
 @pytest.fixture

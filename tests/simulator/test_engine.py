@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from scaleset_operator.cloud.errors import Conflict, InvalidRequest, NotFound, Throttled, TransientError, Unauthorized
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
+from scaleset_operator.cloud.secrets import ADMIN_PASSWORD, LEGACY_FINGERPRINTS, HashKey
 from scaleset_operator.simulator.catalog import default_catalog
 from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
@@ -207,8 +209,31 @@ def test_password_change_is_an_os_profile_change_and_is_not_stored(
 
     assert not instances(cloud)["0"].latest_model_applied
     stored = cloud.model(KEY)
-    assert stored is not None and stored.admin_password is None
-    assert stored.password_fingerprint == changed.password_fingerprint
+    assert stored is not None and stored.admin_password is None and stored.password_fingerprint is not None
+    # The simulator keeps its own keyed fingerprint: neither the client's nor an unkeyed one.
+    assert stored.password_fingerprint not in (
+        changed.password_fingerprint,
+        LEGACY_FINGERPRINTS(ADMIN_PASSWORD, "second-Secret-2"),
+    )
+    assert observe(cloud).model_hash == changed.model_hash(), "the scale set reports the hash it was sent"
+
+
+def test_a_re_tag_with_the_same_model_under_another_key_leaves_every_instance_up_to_date(
+    cloud: SimulatedCloud, clock: ManualClock, make_model: ModelFactory
+) -> None:
+    """What a new hash scheme (or key) looks like to the cloud: the same model, other hashes."""
+    first = make_model(password="first-Secret-1")
+    cloud.apply(KEY, first, 2)
+    settled(cloud, clock)
+    again = first.fingerprinted(HashKey.generate())
+    assert again.model_hash() != first.model_hash()
+
+    cloud.apply(KEY, again, 2)
+
+    observed = observe(cloud)
+    assert observed.model_hash == again.model_hash() and observed.hash_scheme == again.hash_scheme
+    assert all(i.latest_model_applied for i in observed.instances)
+    assert {i.os_profile_fingerprint for i in observed.instances} == {again.os_profile_fingerprint()}
 
 
 def test_upgrade_rebuilds_os_disk_only_when_the_image_reference_changed(
@@ -681,3 +706,19 @@ def test_time_never_runs_backwards_for_the_engine(
     clock.set(before - timedelta(hours=1))
 
     assert cloud.now() == before
+
+
+def test_a_write_without_the_password_keeps_the_stored_one(
+    cloud: SimulatedCloud, clock: ManualClock, make_model: ModelFactory
+) -> None:
+    """What the ARM endpoint does for a PATCH that omits adminPassword: it passes the stored model's
+    (the simulator's own) fingerprint on; the model is unchanged, so instances stay up to date."""
+    cloud.apply(KEY, make_model(password="first-Secret-1"), 2)
+    settled(cloud, clock)
+    stored = cloud.model(KEY)
+    assert stored is not None
+    omitted = replace(make_model().without_secrets(), password_fingerprint=stored.password_fingerprint)
+    cloud.apply(KEY, omitted, 2)
+    assert all(i.latest_model_applied for i in observe(cloud).instances)
+    cloud.apply(KEY, make_model(password="second-Secret-2"), 2)
+    assert not any(i.latest_model_applied for i in observe(cloud).instances), "a new password is a change"

@@ -66,6 +66,10 @@ topologySpreadConstraints:
 {{- default (include "scaleset-operator.fullname" .) .Values.peering.name -}}
 {{- end -}}
 
+{{- define "scaleset-operator.hashKeySecret" -}}
+{{- default (printf "%s-hash-key" (include "scaleset-operator.fullname" .) | trunc 253) .Values.hashKey.existingSecret -}}
+{{- end -}}
+
 {{- define "scaleset-operator.image" -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
@@ -86,9 +90,12 @@ the kubelet from $(POD_INDEX).
 - --namespace={{ . }}
 {{- end }}
 - --liveness-port={{ .Values.livenessPort }}
+- {{ printf "--liveness-host=%s" .Values.livenessHost | quote }}
 - --log-format={{ .Values.logFormat }}
+- --hash-key-secret={{ .Release.Namespace }}/{{ include "scaleset-operator.hashKeySecret" . }}
 {{- if .Values.metrics.enabled }}
 - --metrics-port={{ .Values.metrics.port }}
+- {{ printf "--metrics-host=%s" .Values.metrics.host | quote }}
 {{- end }}
 {{- if eq .Values.backend "fake" }}
 - --speed={{ .Values.simulator.speed }}

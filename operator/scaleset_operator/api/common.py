@@ -16,7 +16,7 @@ class SecretKeyRef(ApiModel):
 
 
 class ApiEntityReference(ApiModel):
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=1024, description="ARM resource ID.")
 
 
 class SubResource(ApiModel):

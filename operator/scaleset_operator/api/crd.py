@@ -148,6 +148,7 @@ def _crd(
     status: type[BaseModel],
     columns: list[Schema],
     scale: bool,
+    root_rules: tuple[Schema, ...] = (),
 ) -> Schema:
     subresources: Schema = {"status": {}}
     if scale:
@@ -183,6 +184,7 @@ def _crd(
                             "type": "object",
                             "description": description,
                             "required": ["spec"],
+                            **({"x-kubernetes-validations": list(root_rules)} if root_rules else {}),
                             "properties": {
                                 "apiVersion": {"type": "string"},
                                 "kind": {"type": "string"},
@@ -217,6 +219,7 @@ def scaleset_crd() -> Schema:
         spec=ScaleSetSpec,
         status=ScaleSetStatus,
         scale=True,
+        root_rules=scaleset.ROOT_RULES,
         columns=[
             _column("Desired", ".spec.sku.capacity", "integer"),
             _column("Current", ".status.replicas", "integer"),

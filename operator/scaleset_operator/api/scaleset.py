@@ -67,6 +67,7 @@ from scaleset_operator.api.rollout_policy import DrainHook, GateFailurePolicy, R
 from scaleset_operator.api.rollout_status import Disruption
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.status import ScaleSetStatus
+from scaleset_operator.api.usernames import RESERVED_ADMIN_USERNAMES
 from scaleset_operator.api.vm_profile import (
     PROFILE_RULES,
     ApplicationProfile,
@@ -90,6 +91,12 @@ ScaleInRule = Literal["Default", "OldestVM", "NewestVM"]
 Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 IMMUTABLE = "self == oldSelf"
+_BASE64_RULE = cel(
+    "size(self) % 4 == 0 && self.matches('^[A-Za-z0-9+/]*={0,2}$')",
+    "Azure refuses it (InvalidParameter): must be Base64 encoded (A-Z, a-z, 0-9, '+', '/', '=' padding; a "
+    "multiple of 4 characters)",
+)
+_TRUE_OR_OMITTED = cel("self", "Azure refuses it (InvalidParameter): must either be set to true or omitted")
 
 
 class AzureCoordinates(ApiModel):
@@ -114,17 +121,21 @@ class AzureCoordinates(ApiModel):
         default=None,
         min_length=1,
         max_length=64,
-        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$",
-        description="Scale set name in Azure. Defaults to metadata.name.",
+        pattern=r"^[a-zA-Z0-9]([a-zA-Z0-9._-]*[a-zA-Z0-9_])?$",
+        description="Scale set name in Azure (1-64 characters). Defaults to metadata.name, which must then "
+        "have at most 64 characters.",
         json_schema_extra=pattern_message(
-            "must start with a letter or digit and contain only letters, digits, '.', '_' and '-'"
+            "must start with a letter or digit, contain only letters, digits, '.', '_' and '-', and not end with "
+            "'.' or '-' (Azure's naming rules)"
         ),
     )
 
 
 class Sku(ApiModel):
     name: str = Field(min_length=1, description="VM size, e.g. Standard_D2s_v5.")
-    tier: str = Field(default="Standard", description="Standard or Basic.")
+    tier: Literal["Standard", "Basic"] = Field(
+        default="Standard", description="Standard or Basic (Azure's only tiers)."
+    )
     capacity: int = Field(ge=0, le=1000, description="Number of instances (0-1000).")
 
 
@@ -305,7 +316,14 @@ class OSDisk(ApiModel):
 
 class DataDisk(ApiModel):
     model_config = with_rules(
-        cel("self.createOption != 'Empty' || has(self.diskSizeGB)", "an Empty data disk needs diskSizeGB")
+        cel("self.createOption != 'Empty' || has(self.diskSizeGB)", "an Empty data disk needs diskSizeGB"),
+        cel(
+            "(!has(self.diskIOPSReadWrite) && !has(self.diskMBpsReadWrite))"
+            " || self.managedDisk.storageAccountType in ['UltraSSD_LRS', 'PremiumV2_LRS']",
+            "Azure refuses it (InvalidParameter): diskIOPSReadWrite and diskMBpsReadWrite apply only to "
+            "UltraSSD_LRS and PremiumV2_LRS disks",
+            field_path=".managedDisk.storageAccountType",
+        ),
     )
 
     lun: int = Field(ge=0, le=63, description="Logical unit number; unique within the scale set.")
@@ -419,12 +437,18 @@ class OSProfile(ApiModel):
         default=None,
         max_length=87380,
         description="Base64 cloud-init / custom data. Not secret: do not put credentials here.",
+        json_schema_extra=field_rules(_BASE64_RULE),
     )
     linuxConfiguration: LinuxConfiguration | None = None
     windowsConfiguration: WindowsConfiguration | None = None
     secrets: list[VaultSecretGroup] = optional_list(description="Certificates to install from Key Vault.")
-    allowExtensionOperations: bool | None = optional()
-    requireGuestProvisionSignal: bool | None = optional()
+    allowExtensionOperations: bool | None = optional(
+        description="False only when the scale set has no extensions (Azure refuses it otherwise)."
+    )
+    requireGuestProvisionSignal: bool | None = optional(
+        description="true or omitted (Azure refuses false).",
+        json_schema_extra=field_rules(_TRUE_OR_OMITTED),
+    )
 
 
 _NAME_MAP_LIST: JsonDict = {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}
@@ -528,7 +552,18 @@ class NetworkInterfaceConfiguration(ApiModel):
 
 class NetworkProfile(ApiModel):
     healthProbe: ApiEntityReference | None = Field(
-        default=None, description="Load balancer probe that reports instance health."
+        default=None,
+        description="Load balancer probe that reports instance health: /subscriptions/SUB/resourceGroups/RG"
+        "/providers/Microsoft.Network/loadBalancers/LB/probes/PROBE.",
+        json_schema_extra=field_rules(
+            cel(
+                "self.id.matches(r'(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.Network"
+                "/loadBalancers/[^/]+/probes/[^/]+$')",
+                "Azure refuses it (LinkedInvalidPropertyId): must be the ARM ID of a load balancer probe, "
+                "/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Network/loadBalancers/LB/probes/PROBE",
+                field_path=".id",
+            )
+        ),
     )
     networkInterfaceConfigurations: list[NetworkInterfaceConfiguration] = Field(
         default_factory=list,
@@ -659,7 +694,9 @@ class VirtualMachineProfile(ApiModel):
     billingProfile: BillingProfile | None = optional(description="Spot only.")
     scheduledEventsProfile: ScheduledEventsProfile | None = optional()
     userData: str | None = optional(
-        max_length=87380, description="Base64 user data (not secret, see userDataSecretRef)."
+        max_length=87380,
+        description="Base64 user data (not secret, see userDataSecretRef).",
+        json_schema_extra=field_rules(_BASE64_RULE),
     )
     userDataSecretRef: SecretKeyRef | None = optional(description="Base64 user data read from a Secret.")
     capacityReservation: CapacityReservationProfile | None = optional()
@@ -750,6 +787,89 @@ class RolloutPolicy(ApiModel):
         "Restart (in-place upgrade), Reimage (OS disk rebuilt), Replace (instances or all disks recreated). "
         "A change beyond it is held until an ApproveChange operation names its generation.",
     )
+
+
+_OS = "self.virtualMachineProfile.storageProfile.osDisk.osType"
+_USER = "self.virtualMachineProfile.osProfile.adminUsername"
+_PREFIX = "self.virtualMachineProfile.osProfile.computerNamePrefix"
+_FLEXIBLE = "(has(self.orchestrationMode) && self.orchestrationMode == 'Flexible')"
+_RESERVED = ", ".join(f"'{n}'" for n in sorted(RESERVED_ADMIN_USERNAMES))
+
+AZURE_PUT_RULES = (
+    cel(
+        f"!has({_USER}) || !({_USER}.lowerAscii() in [{_RESERVED}])",
+        "Azure refuses it (InvalidParameter): this admin user name is reserved (admin, administrator, root, "
+        "user, guest, test, ...: Azure's list of disallowed values)",
+        field_path=".virtualMachineProfile.osProfile.adminUsername",
+    ),
+    cel(
+        f"{_OS} != 'Linux' || !has({_USER}) || !{_USER}.matches(r'[\\\\/\"\\[\\]:|<>+=;,?*@#()!A-Z]|^[$-]')",
+        "Azure refuses it (InvalidParameter): a Linux admin user name cannot contain upper case characters A-Z, "
+        'special characters \\/"[]:|<>+=;,?*@#()! or start with $ or -',
+        field_path=".virtualMachineProfile.osProfile.adminUsername",
+    ),
+    cel(
+        f"{_OS} != 'Windows' || !has({_USER}) || (size({_USER}) <= 20 && !{_USER}.endsWith('.')"
+        f" && !{_USER}.matches(r'[\\\\/\"\\[\\]:|<>+=;,?*@]'))",
+        "Azure refuses it (InvalidParameter): a Windows admin user name has at most 20 characters, none of "
+        "\\/\"[]:|<>+=;,?*@, and does not end with '.'",
+        field_path=".virtualMachineProfile.osProfile.adminUsername",
+    ),
+    cel(
+        f"{_OS} != 'Windows' || has(self.virtualMachineProfile.osProfile.adminPasswordSecretRef)",
+        "Azure refuses it (InvalidParameter): a Windows scale set needs an admin password "
+        "(osProfile.adminPasswordSecretRef)",
+        field_path=".virtualMachineProfile.osProfile.adminPasswordSecretRef",
+    ),
+    cel(
+        f"{_OS} != 'Windows' || (size({_PREFIX}) <= 9 && !{_PREFIX}.matches('^[0-9]+$'))",
+        "Azure refuses it (InvalidParameter): a Windows computer name prefix has at most 9 characters (the "
+        "instance suffix adds 6 to Windows' 15) and is not entirely numeric",
+        field_path=".virtualMachineProfile.osProfile.computerNamePrefix",
+    ),
+    cel(
+        f"{_FLEXIBLE} || size(self.zones) == 0 || self.platformFaultDomainCount in [1, 5]",
+        "Azure refuses it (InvalidParameter): platformFaultDomainCount must be 1 or 5 for a zonal Uniform scale "
+        "set (Flexible: FLEXIBLE_RULES)",
+        field_path=".platformFaultDomainCount",
+    ),
+    cel(
+        "!has(self.zoneBalance) || size(self.zones) > 1",
+        "Azure refuses it (InvalidParameter): zoneBalance can only be set when zones lists more than one zone",
+        field_path=".zoneBalance",
+    ),
+    cel(
+        "!has(self.singlePlacementGroup) || !self.singlePlacementGroup || self.sku.capacity <= 100",
+        "Azure refuses it (OperationNotAllowed): a scale set with singlePlacementGroup true holds at most 100 "
+        "instances (set singlePlacementGroup: false for more)",
+        field_path=".sku.capacity",
+    ),
+    cel(
+        "self.virtualMachineProfile.storageProfile.dataDisks.all(d, d.managedDisk.storageAccountType != 'UltraSSD_LRS')"
+        " || (has(self.additionalCapabilities) && has(self.additionalCapabilities.ultraSSDEnabled)"
+        " && self.additionalCapabilities.ultraSSDEnabled)",
+        "Azure refuses it (InvalidParameter): UltraSSD_LRS data disks need "
+        "additionalCapabilities.ultraSSDEnabled: true",
+        field_path=".additionalCapabilities",
+    ),
+    cel(
+        "!has(self.constrainedMaximumCapacity) || self.constrainedMaximumCapacity",
+        "Azure refuses it (InvalidParameter): constrainedMaximumCapacity must either be set to true or omitted",
+        field_path=".constrainedMaximumCapacity",
+    ),
+)
+"""Azure's refusals of a scale set PUT that CEL can see (cloud/refusals.py has each, with Azure's code and
+message, for the operator and the simulator; docs/validation.md lists them with their sources)."""
+
+ROOT_RULES = (
+    cel(
+        "has(self.spec.azure.name) || size(self.metadata.name) <= 64",
+        "Azure refuses it (InvalidResourceName): a scale set name has at most 64 characters; metadata.name is "
+        "longer, so set spec.azure.name",
+        field_path=".spec.azure.name",
+    ),
+)
+"""Rules on the whole object: CEL sees ``metadata.name`` only at the root of the schema."""
 
 
 class InstanceProtection(ApiModel):
@@ -867,6 +987,7 @@ class ScaleSetSpec(ScaleSetProperties):
         ),
         *CAPACITY_OWNER_RULES,
         *FLEXIBLE_RULES,
+        *AZURE_PUT_RULES,
     )
 
     location: str = Field(

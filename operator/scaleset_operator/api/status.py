@@ -29,6 +29,8 @@ the wall clock (with the simulator, simulated times are in ``ScaleSetStatus.simu
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
 RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll", "Rollback"]
 RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
+BatchAction = Literal["Upgrade", "Reimage", "ReimageAll", "Rollback", "Surge"]
+BatchResult = Literal["InProgress", "Succeeded", "Failed", "Abandoned"]
 
 
 class StatusModel(BaseModel):
@@ -184,7 +186,7 @@ class RolloutBatch(StatusModel):
 
     number: int
     instanceIds: list[str]
-    action: Literal["Upgrade", "Reimage", "ReimageAll", "Rollback", "Surge"]
+    action: BatchAction
     startTime: Timestamp
     acted: bool = Field(default=False, description="The backend accepted the batch's call (so it is not sent again).")
     surgeInstanceIds: list[str] = Field(default_factory=list)
@@ -197,6 +199,28 @@ class RolloutBatch(StatusModel):
     )
     drain: BatchDrain | None = Field(default=None, description="rolloutPolicy.drain: the Jobs run before the call.")
     deleteTime: Timestamp | None = Field(default=None, description="maxSurge: when the delete was recorded.")
+
+
+class BatchHistoryEntry(StatusModel):
+    """One batch of a rollout as it happened: written in the same status write as the batch's intent
+    (when it starts) and as its settlement (when it ends), so it survives any crash."""
+
+    kind: RolloutKind
+    target: str = Field(description="The rollout's target (model hash, image version, disk sizes).")
+    rolloutStartTime: Timestamp
+    number: int
+    action: BatchAction
+    instanceIds: list[str]
+    startTime: Timestamp
+    endTime: Timestamp | None = None
+    result: BatchResult = Field(
+        default="InProgress",
+        description="Succeeded (every instance reached the target healthy), Failed (some did not), or "
+        "Abandoned (the rollout was cancelled or retargeted, or its record dropped, before the batch "
+        "settled).",
+    )
+    succeeded: list[str] = Field(default_factory=list, description="Instances upgraded (or restored) healthy.")
+    failed: list[str] = Field(default_factory=list, description="Instances unhealthy after the batch.")
 
 
 class RolloutRecord(StatusModel):
@@ -454,6 +478,13 @@ class ScaleSetStatus(StatusModel):
     changePreview: ChangePreview | None = Field(default=None, description="What the spec's latest change does.")
     capacity: CapacityStatus | None = None
     autoscale: AutoscaleStatus | None = None
+    batchHistory: list[BatchHistoryEntry] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The last 20 rollout batches, oldest first: instances, start, end, result. Recorded "
+        "with the intent record, so what happened can be read after any crash (Events are notifications "
+        "and may be lost).",
+    )
     unhealthySince: Timestamp | None = Field(
         default=None,
         description="Since when at least one settled instance has been unhealthy (absent while none is). "

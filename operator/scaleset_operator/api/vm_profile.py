@@ -165,5 +165,12 @@ PROFILE_RULES = with_rules(
         "evictionPolicy cannot change after creation",
         field_path=".evictionPolicy",
     ),
+    cel(
+        "!has(self.osProfile.allowExtensionOperations) || self.osProfile.allowExtensionOperations"
+        " || !has(self.extensionProfile) || size(self.extensionProfile.extensions) == 0",
+        "Azure refuses it (InvalidParameter): allowExtensionOperations may only be false when the scale set has "
+        "no extensions",
+        field_path=".osProfile.allowExtensionOperations",
+    ),
 )
 """The object-level rules of ``VirtualMachineProfile`` over the fields of this module."""

@@ -23,6 +23,7 @@ from scaleset_operator.cloud.desired import (
 )
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.protection import ProtectionPolicy
+from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.wire import cloud_model
 from scaleset_operator.simulator.engine import SimulatedCloud
 
@@ -103,6 +104,11 @@ class FakeBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return self.cloud.latest_image_version(location, image)
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        return self.cloud.cloud_facts(location, image)
 
     async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
         observed = self.cloud.get_autoscale(key)

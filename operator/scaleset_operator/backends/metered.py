@@ -16,6 +16,7 @@ from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.protection import ProtectionPolicy
+from scaleset_operator.cloud.refusals import CloudFacts
 
 T = TypeVar("T")
 
@@ -87,6 +88,11 @@ class MeteredBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return await self._call("latest_image_version", lambda: self.inner.latest_image_version(location, image))
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        return await self._call("cloud_facts", lambda: self.inner.cloud_facts(key, location, image, version))
 
     async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
         return await self._call("get_autoscale", lambda: self.inner.get_autoscale(key))

@@ -21,6 +21,7 @@ from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, Ob
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.protection import ProtectionPolicy
+from scaleset_operator.cloud.refusals import CloudFacts
 
 
 @runtime_checkable
@@ -85,6 +86,13 @@ class Backend(Protocol):
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         """The newest version 'latest' resolves to in ``location`` (gallery: replicated there and not
         excluded from latest); None if the image has no usable version."""
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        """The outside facts a PUT of this scale set depends on: whether the region exists, the VM
+        sizes offered there with their zones, and the OS disk size of the image ``version`` (None:
+        unknown, not checked). Read before writing, so Azure's refusals are reported first."""
 
     async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
         """The autoscale setting whose target is this scale set, whoever made it; None if there is none.

@@ -18,7 +18,19 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--peering", help="kopf peering name for active/standby replicas")
     parser.add_argument("--priority", type=int, default=0, help="kopf peering priority (distinct per replica)")
     parser.add_argument("--liveness-port", type=int, help="serve kopf's /healthz on this port")
+    parser.add_argument(
+        "--liveness-host", default="127.0.0.1", help="address /healthz binds (default 127.0.0.1; in a pod 0.0.0.0)"
+    )
     parser.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (/metrics)")
+    parser.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address /metrics binds (default 127.0.0.1; in a pod 0.0.0.0)"
+    )
+    parser.add_argument(
+        "--hash-key-secret",
+        metavar="NAMESPACE/NAME",
+        help="Secret holding the key of the keyed secret fingerprints, created if missing (default "
+        "scaleset-operator-hash-key in the operator's namespace, else the first watched one, else default)",
+    )
     parser.add_argument("--azure-base-url", help="azure: ARM endpoint (default Azure public cloud)")
     parser.add_argument("--azure-ca-bundle", help="azure: CA bundle for --azure-base-url (the simulator's ca.pem)")
     parser.add_argument(
@@ -56,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
         peering=args.peering,
         priority=args.priority,
         liveness_port=args.liveness_port,
+        liveness_host=args.liveness_host,
         metrics_port=args.metrics_port,
+        metrics_host=args.metrics_host,
+        hash_key_secret=args.hash_key_secret,
         azure_base_url=args.azure_base_url,
         azure_ca_bundle=args.azure_ca_bundle,
         azure_credential=args.azure_credential,

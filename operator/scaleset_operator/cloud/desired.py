@@ -9,6 +9,11 @@ Two hashes, following where Azure applies a change: ``model_hash`` covers what m
 capabilities); ``settings_hash`` covers the scale-set-level settings that reach no instance
 (tags, identity, policies, placement ...). Fields added after the first release are left out of
 both while unset, so existing scale sets keep their hashes (and are not rolled) after an upgrade.
+
+Secrets enter ``model_hash`` only as keyed fingerprints (``cloud/secrets.py``): the hash is
+written where ScaleSet readers and cloud readers see it, and must not let them test guesses. The
+scheme that made the fingerprints is written next to the hashes (``HASH_SCHEME_TAG``), so hashes of
+the legacy unkeyed scheme are recognised once and replaced (``planner/hash_scheme.py``).
 """
 
 from __future__ import annotations
@@ -27,11 +32,12 @@ from scaleset_operator.api.scaleset import (
     ScaleSetSpec,
     VirtualMachineProfile,
 )
-from scaleset_operator.cloud.secrets import ADMIN_PASSWORD, USER_DATA, fingerprint
+from scaleset_operator.cloud.secrets import ADMIN_PASSWORD, LEGACY_FINGERPRINTS, USER_DATA, Fingerprints
 
 MODEL_HASH_TAG = "scaleset.dev/model-hash"
 SETTINGS_HASH_TAG = "scaleset.dev/settings-hash"
-OPERATOR_TAGS = (MODEL_HASH_TAG, SETTINGS_HASH_TAG)
+HASH_SCHEME_TAG = "scaleset.dev/hash-scheme"
+OPERATOR_TAGS = (MODEL_HASH_TAG, SETTINGS_HASH_TAG, HASH_SCHEME_TAG)
 
 INSTANCE_PROPERTIES = frozenset({"plan", "additionalCapabilities"})
 """Scale-set-level properties that Azure applies to the instances (part of each VM's model)."""
@@ -70,7 +76,8 @@ class DesiredModel:
 
     ``admin_password`` and ``secret_values`` (protected settings, user data) are resolved from
     Secrets by the reconciler just before the call and are excluded from ``repr`` and from the
-    hash (their fingerprints are included instead).
+    hash (their keyed fingerprints are included instead, made by ``fingerprints``, whose scheme is
+    ``hash_scheme``).
     """
 
     location: str
@@ -87,13 +94,38 @@ class DesiredModel:
     secret_values: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """Target (see ``cloud/secrets.py``) -> value, for every secret but the admin password."""
     secret_fingerprints: tuple[tuple[str, str], ...] = ()
-
-    def without_secrets(self) -> DesiredModel:
-        """What a simulator may keep: the model with every secret value dropped (fingerprints stay)."""
-        return replace(self, admin_password=None, secret_values={})
-
+    hash_scheme: str | None = None
+    """How the fingerprints were made (``Fingerprints.scheme``): None for the legacy unkeyed scheme."""
+    fingerprints: Fingerprints | None = field(default=None, repr=False, compare=False)
     orchestration_mode: OrchestrationMode = "Uniform"
     """Fixed at creation. Flexible instances are virtual machines whose instance ID is their name."""
+
+    def without_secrets(self) -> DesiredModel:
+        """What a simulator may keep: the model with every secret value and the key dropped
+        (fingerprints stay)."""
+        return replace(self, admin_password=None, secret_values={}, fingerprints=None)
+
+    def fingerprinted(self, fingerprints: Fingerprints) -> DesiredModel:
+        """The same model with its secrets fingerprinted by ``fingerprints`` (needs the values)."""
+        password, hashed = _fingerprinted_values(self.admin_password, self.secret_values, self.profile.userData)
+        return replace(
+            self,
+            password_fingerprint=_password_fingerprint(password, fingerprints),
+            secret_fingerprints=_secret_fingerprints(hashed, fingerprints),
+            hash_scheme=fingerprints.scheme,
+            fingerprints=fingerprints,
+        )
+
+    def legacy_model_hash(self) -> str:
+        """The model hash under the legacy unkeyed scheme, to recognise what an earlier version wrote.
+        Computed on demand from the values and never stored or shown."""
+        return self.fingerprinted(LEGACY_FINGERPRINTS).model_hash()
+
+    def conceal(self, value: str) -> str:
+        """A keyed stand-in for a legacy hash found in status (not a model hash of anything now)."""
+        if self.fingerprints is None:
+            raise ValueError("this model has no hash key")
+        return self.fingerprints("superseded-hash", value)
 
     @property
     def flexible(self) -> bool:
@@ -149,18 +181,34 @@ class DesiredModel:
 def operator_tags(model: DesiredModel) -> dict[str, str]:
     """The tags the operator writes on the scale set with each push: which model it last sent (not
     read back to decide anything but who wrote the scale set: ``planner/adoption.py``)."""
-    return {MODEL_HASH_TAG: model.model_hash(), SETTINGS_HASH_TAG: model.settings_hash()}
+    tags = {MODEL_HASH_TAG: model.model_hash(), SETTINGS_HASH_TAG: model.settings_hash()}
+    if model.hash_scheme is not None:
+        tags[HASH_SCHEME_TAG] = model.hash_scheme
+    return tags
 
 
 def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
-def password_fingerprint(password: str | None) -> str | None:
-    """A non-reversible fingerprint so a password change is detected without storing it."""
-    if password is None:
-        return None
-    return hashlib.sha256(b"scaleset.dev/password\0" + password.encode()).hexdigest()[:16]
+def _password_fingerprint(password: str | None, fingerprints: Fingerprints) -> str | None:
+    """So a password change is detected without storing the password (keyed: no oracle)."""
+    return None if password is None else fingerprints(ADMIN_PASSWORD, password)
+
+
+def _secret_fingerprints(values: Mapping[str, Any], fingerprints: Fingerprints) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((target, fingerprints(target, value)) for target, value in values.items()))
+
+
+def _fingerprinted_values(
+    password: str | None, values: Mapping[str, Any], inline_user_data: str | None
+) -> tuple[str | None, dict[str, Any]]:
+    """(admin password, target -> value) that the fingerprints cover: the Secret values plus inline
+    user data, which shares the user data target with ``userDataSecretRef``."""
+    hashed = dict(values)
+    if inline_user_data is not None:
+        hashed[USER_DATA] = inline_user_data
+    return password, hashed
 
 
 def scale_set_key(spec: ScaleSetSpec, resource_name: str) -> ScaleSetKey:
@@ -176,20 +224,25 @@ def scale_set_properties(spec: ScaleSetSpec) -> ScaleSetProperties:
     return ScaleSetProperties(**{name: getattr(spec, name) for name in ScaleSetProperties.model_fields})
 
 
-def secret_fingerprints(values: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((target, fingerprint(target, value)) for target, value in values.items()))
-
-
 def desired_model(
-    spec: ScaleSetSpec, admin_password: str | None = None, *, secrets: Mapping[str, Any] | None = None
+    spec: ScaleSetSpec,
+    admin_password: str | None = None,
+    *,
+    secrets: Mapping[str, Any] | None = None,
+    fingerprints: Fingerprints | None = None,
 ) -> DesiredModel:
     """The model for ``spec`` with its secrets: ``secrets`` maps targets (``cloud/secrets.py``) to
-    resolved values; the admin password may be given on its own (``admin_password``)."""
+    resolved values; the admin password may be given on its own (``admin_password``).
+    ``fingerprints`` (the installation's ``HashKey``) is required as soon as there is a value to
+    fingerprint: there is no unkeyed default to fall back to by accident."""
     values = dict(secrets or {})
     admin_password = values.pop(ADMIN_PASSWORD, admin_password)
-    user_data = spec.virtualMachineProfile.userData
-    hashed = {**values, USER_DATA: user_data} if user_data is not None else values
-    return DesiredModel(
+    password, hashed = _fingerprinted_values(admin_password, values, spec.virtualMachineProfile.userData)
+    if fingerprints is None:
+        if password is not None or hashed:
+            raise ValueError("secret values are fingerprinted with the installation's hash key: pass fingerprints")
+        fingerprints = _NO_VALUES
+    model = DesiredModel(
         location=spec.location,
         sku_name=spec.sku.name,
         sku_tier=spec.sku.tier,
@@ -199,9 +252,20 @@ def desired_model(
         scale_in_policy=spec.scaleInPolicy,
         profile=spec.virtualMachineProfile,
         admin_password=admin_password,
-        password_fingerprint=password_fingerprint(admin_password),
         properties=scale_set_properties(spec),
         secret_values=values,
-        secret_fingerprints=secret_fingerprints(hashed),
         orchestration_mode=spec.orchestrationMode,
     )
+    return model.fingerprinted(fingerprints)
+
+
+class _NoValues:
+    """Fingerprints of a model without secret values: never called (nothing to fingerprint)."""
+
+    scheme: str | None = None
+
+    def __call__(self, target: str, value: Any) -> str:
+        raise AssertionError("no hash key for a secret value")
+
+
+_NO_VALUES: Fingerprints = _NoValues()

@@ -104,6 +104,9 @@ class ObservedScaleSet:
     provisioning_state: ProvisioningState
     instances: tuple[ObservedInstance, ...] = field(default_factory=tuple)
     etag: str | None = None
+    hash_scheme: str | None = None
+    """How the secrets in ``model_hash`` were fingerprinted (``cloud/secrets.py``); None: the legacy
+    unkeyed scheme (or no tag at all)."""
     orchestration_mode: OrchestrationMode = "Uniform"
     """Flexible: instance IDs are VM names (``web_1a2b3c4d``), not decimal numbers; never parse them."""
     model: Mapping[str, Any] | None = field(default=None, hash=False)

@@ -5,17 +5,26 @@ state: the admin password, extension ``protectedSettings`` and, when the user ma
 ``userData``. The spec names a Kubernetes Secret key for each (``*SecretRef``). This module is the
 pure half: ``secret_refs`` lists what a spec needs; the reconciler reads each Secret (its only I/O
 here) and ``resolve`` checks the values and keys them by *target*, the place in Azure's model they
-go (``ADMIN_PASSWORD``, ``USER_DATA``, ``protected_settings(name)``). ``fingerprint`` is what the
-model hash carries instead of a value, so a changed Secret is noticed without storing it.
+go (``ADMIN_PASSWORD``, ``USER_DATA``, ``protected_settings(name)``).
+
+Fingerprints: the model hash carries a fingerprint of each value instead of the value, so a changed
+Secret is noticed without storing it. A fingerprint that anyone can compute would be an oracle: the
+model hash sits in ``status.modelHash`` and in a tag of the cloud scale set, so whoever may read
+either could test password guesses offline. Fingerprints are therefore keyed: HMAC-SHA256 with a
+per-installation ``HashKey`` that only the operator reads (a Secret in its own namespace, see
+``docs/azure.md``, "Secrets"). ``LEGACY_FINGERPRINTS`` is the unkeyed scheme of earlier versions,
+kept only so that their hashes are recognised once and replaced (``planner/hash_scheme.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
 
@@ -39,6 +48,10 @@ class SecretRef:
 
     def describe(self) -> str:
         return f"Secret {self.name} (key {self.key}) for {self.target}"
+
+
+class SecretForbidden(PermissionError):
+    """The operator may not read the Secret (RBAC): a person must grant it, or point elsewhere."""
 
 
 class SecretError(ValueError):
@@ -79,7 +92,67 @@ def resolve(refs: tuple[SecretRef, ...], raw: Mapping[str, str]) -> dict[str, An
     return values
 
 
-def fingerprint(target: str, value: Any) -> str:
-    """A non-reversible fingerprint of a secret value at its target (JSON objects canonicalised)."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"scaleset.dev/secret\0{target}\0".encode() + text.encode()).hexdigest()[:16]
+KEY_BYTES = 32
+"""Length of a generated key (HMAC-SHA256's block size is 64; 32 random bytes are ample)."""
+
+
+class Fingerprints(Protocol):
+    """How secret values are fingerprinted for the model hash."""
+
+    @property
+    def scheme(self) -> str | None:
+        """Written next to the hashes (tag ``scaleset.dev/hash-scheme``); None for the legacy scheme."""
+
+    def __call__(self, target: str, value: Any) -> str:
+        """The fingerprint of ``value`` at ``target`` (16 hex digits)."""
+
+
+def _text(value: Any) -> str:
+    """A secret value as text; JSON objects canonicalised so key order does not matter."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class HashKey:
+    """The per-installation key of the keyed fingerprints (HMAC-SHA256).
+
+    Every replica and shard of one installation must use the same key (they read the same Secret),
+    or each would see the others' hashes as model changes. ``key_id`` names the key without
+    revealing it (an HMAC of a constant), so a replaced key is told apart from a changed model."""
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.secret) < KEY_BYTES:
+            raise ValueError(f"a hash key needs at least {KEY_BYTES} bytes, got {len(self.secret)}")
+
+    @classmethod
+    def generate(cls) -> HashKey:
+        return cls(secrets.token_bytes(KEY_BYTES))
+
+    @property
+    def key_id(self) -> str:
+        return hmac.new(self.secret, b"scaleset.dev/key-id", hashlib.sha256).hexdigest()[:8]
+
+    @property
+    def scheme(self) -> str:
+        return f"hmac-sha256/{self.key_id}"
+
+    def __call__(self, target: str, value: Any) -> str:
+        message = f"scaleset.dev/secret\0{target}\0".encode() + _text(value).encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()[:16]
+
+
+class _LegacyFingerprints:
+    """The unkeyed SHA-256 fingerprints written by versions before the keyed scheme: anyone who
+    reads a hash can test guesses against them. Used only to recognise (never to write) them."""
+
+    scheme: str | None = None
+
+    def __call__(self, target: str, value: Any) -> str:
+        if target == ADMIN_PASSWORD:
+            return hashlib.sha256(b"scaleset.dev/password\0" + _text(value).encode()).hexdigest()[:16]
+        return hashlib.sha256(f"scaleset.dev/secret\0{target}\0".encode() + _text(value).encode()).hexdigest()[:16]
+
+
+LEGACY_FINGERPRINTS: Fingerprints = _LegacyFingerprints()

@@ -3,7 +3,8 @@ stored intent record. Pure: the same inputs always give the same decision (``now
 
 Order of business (one phase per pass keeps every step crash-safe and observable):
 
-1. the spec cannot be planned (invalid, Secret missing) -> nothing but the blocker;
+1. the spec cannot be planned (invalid, Secret missing, or Azure would refuse the model:
+   ``preflight``) -> nothing but the blocker, and no cloud write;
 2. the cloud could not be observed -> nothing is planned from facts we do not have; look again
    after a capped backoff (``requeue.after_failure``);
 3. the scale set is missing -> ``ApplyModel`` (create); with ``managementPolicy: Observe``, the
@@ -46,6 +47,7 @@ from scaleset_operator.planner import (
     model_drift,
     model_sync,
     os_upgrade,
+    preflight,
     requeue,
     revisions,
 )
@@ -74,8 +76,9 @@ missing Secret every idle interval (creating it does not change the ScaleSet).""
 
 
 def decide(inputs: DecideInputs) -> Decision:
-    if inputs.problem is not None:
-        return _blocked(inputs, inputs.problem)
+    problem = inputs.problem or preflight.problem(inputs)
+    if problem is not None:
+        return _blocked(inputs, problem)
     observation = inputs.observation
     if isinstance(observation, Unknown):
         return _unobserved(inputs, observation)

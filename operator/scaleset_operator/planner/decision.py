@@ -18,6 +18,7 @@ from scaleset_operator.api.operation import Phase
 from scaleset_operator.api.rollout_status import BatchDrain, ChangePreview, PinnedRevision, RevisionRecord
 from scaleset_operator.api.status import (
     AutoscaleStatus,
+    BatchHistoryEntry,
     InstanceProtectionStatus,
     RollingUpgradeProgress,
     RolloutOutcome,
@@ -44,7 +45,7 @@ class Reason:
 class ModelStep:
     """The scale set's model and capacity are pushed this pass (``ApplyModel``)."""
 
-    kind: Literal["Create", "UpdateModel", "Scale"]
+    kind: Literal["Create", "UpdateModel", "Scale", "Retag"]
     capacity: int
     activity: Reason
 
@@ -77,6 +78,8 @@ class RolloutStep:
     """The last rollout of a kind Faulted and still applies (its target is still wanted): a person acts."""
     blocked: Reason | None = None
     """A wait only a person ends (a drain Job failed or timed out)."""
+    batches: tuple[BatchHistoryEntry, ...] = ()
+    """``status.batchHistory`` after this pass (``rollout/history.py``)."""
 
 
 @dataclass(frozen=True)

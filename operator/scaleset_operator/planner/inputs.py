@@ -10,6 +10,7 @@ from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOpera
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.cloud.desired import DesiredModel, desired_model
+from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.model_comparison import Comparison, compare
 from scaleset_operator.planner.observation import Absent, Observation, Observed
@@ -59,7 +60,8 @@ class RevisionData:
 @dataclass(frozen=True)
 class SpecProblem:
     """Why nothing can be planned for this spec (``InvalidSpec``, ``SecretNotFound``,
-    ``InvalidSecret``): a person must act."""
+    ``InvalidSecret``, ``SecretForbidden``, or Azure's code of a refusal, ``planner/preflight.py``):
+    a person must act."""
 
     reason: str
     message: str
@@ -98,6 +100,8 @@ class DecideInputs:
     change preview and the new revision's summary compare with."""
     autoscale: AutoscaleObservation | None = None
     """The autoscale setting, read when it matters (``autoscale_observation.wanted``); None: not read."""
+    cloud_facts: CloudFacts | None = None
+    """Regions, VM sizes, the image's OS disk size (None: not known this pass; those rules wait)."""
     clock: SimulatedClock | None = None
     """How ``now`` (simulated) reads on the wall clock; None when ``now`` is wall-clock time (Azure)."""
     comparison: Comparison | None = field(default=None, init=False)

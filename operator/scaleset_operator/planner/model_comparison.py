@@ -153,7 +153,9 @@ def _model(spec: ScaleSetSpec, desired: DesiredModel, merged: dict[str, Any]) ->
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return desired, f"the scale set's model with the spec over it is not valid: {details}"
-    return desired_model(merged_spec, desired.admin_password, secrets=desired.secret_values), None
+    return desired_model(
+        merged_spec, desired.admin_password, secrets=desired.secret_values, fingerprints=desired.fingerprints
+    ), None
 
 
 def _cloud_upgrade_policy(policy: Any) -> list[FieldChange]:

@@ -41,6 +41,7 @@ POLICY_FIELDS = (
     "revisions",
     "pinnedRevision",
     "autoscale",
+    "batchHistory",
 )
 """Status fields whose times the planner reads back (in simulated time) on later passes."""
 

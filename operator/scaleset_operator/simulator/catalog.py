@@ -18,6 +18,8 @@ from scaleset_operator.cloud.observed import ObservedImage
 PlatformKey = tuple[str, str, str]
 
 IMAGE_NOT_FOUND = "ImageNotFound"
+DEFAULT_OS_DISK_GB = 30
+DEFAULT_WINDOWS_OS_DISK_GB = 127
 
 
 def version_key(version: str) -> tuple[int, ...]:
@@ -57,6 +59,24 @@ class ImageCatalog:
     def __init__(self) -> None:
         self._platform: dict[PlatformKey, tuple[PlatformKey, set[str]]] = {}
         self._gallery: dict[str, _GalleryImage] = {}
+        self._os_disk_gb: dict[str, int] = {}
+
+    # -- image sizes (an OS disk smaller than its image is refused, as on Azure) ----------------
+
+    def set_os_disk_size(self, image: ImageReference, size_gb: int) -> None:
+        self._os_disk_gb[_describe(image).lower()] = size_gb
+
+    def os_disk_size_gb(self, image: ImageReference) -> int:
+        """The OS disk size of the image's versions: as set, else Azure's usual 127 GB for Windows
+        Server images and 30 GB for the others."""
+        found = self._os_disk_gb.get(_describe(image).lower())
+        if found is not None:
+            return found
+        return (
+            DEFAULT_WINDOWS_OS_DISK_GB
+            if (image.publisher or "").lower().startswith("microsoftwindows")
+            else DEFAULT_OS_DISK_GB
+        )
 
     # -- publishing ---------------------------------------------------------------------------
 

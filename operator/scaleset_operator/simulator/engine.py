@@ -31,7 +31,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,9 @@ from scaleset_operator.cloud.observed import (
     ObservedScaleSet,
     PowerState,
 )
+from scaleset_operator.cloud.refusals import CloudFacts
+from scaleset_operator.cloud.secrets import HashKey
+from scaleset_operator.simulator import validation
 from scaleset_operator.simulator.autoscale import RUN_OFFSET, AutoscaleService, SimAutoscale, metric_window
 from scaleset_operator.simulator.calls import Call, CallLog
 from scaleset_operator.simulator.catalog import ImageCatalog, default_catalog
@@ -64,6 +67,7 @@ from scaleset_operator.simulator.metrics import (
     next_sample_time,
 )
 from scaleset_operator.simulator.naming import computer_name, flexible_computer_name, flexible_vm_name
+from scaleset_operator.simulator.offerings import Offerings, default_offerings
 from scaleset_operator.simulator.placement import UPDATE_DOMAIN_COUNT, Slot, place
 from scaleset_operator.simulator.platform_upgrades import PlatformUpgrades
 from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
@@ -113,9 +117,11 @@ class SimulatedCloud:
         *,
         durations: Durations | None = None,
         faults: Faults | None = None,
+        offerings: Offerings | None = None,
     ) -> None:
         self.clock = clock
         self.catalog = catalog if catalog is not None else default_catalog()
+        self.offerings = offerings if offerings is not None else default_offerings()
         self.durations = durations if durations is not None else Durations()
         self.faults = faults if faults is not None else Faults()
         self.calls = CallLog()
@@ -124,6 +130,9 @@ class SimulatedCloud:
         self._events: list[_Event] = []
         self._event_seq = 0
         self._now = clock.now()
+        self._fingerprints = HashKey.generate()
+        """The simulator's own key for what it keeps of secrets (like Azure, it knows the values;
+        unlike Azure, it keeps only keyed fingerprints, and never the client's)."""
         self.platform = PlatformUpgrades(self)
 
     # == backend-facing operations (counted, subject to faults) ==================================
@@ -140,33 +149,45 @@ class SimulatedCloud:
             if capacity < 0:
                 raise InvalidRequest("capacity must not be negative", code="InvalidParameter", status=400)
             _check_etag(self._scale_sets.get(key), if_match)
-            stored = model.without_secrets()
+            validation.check_put(model, capacity, key.name, self.offerings, self.catalog)
+            stored = self._stored(model)
             _check_orchestration(stored)
+            sent = model if model.fingerprints is not None else stored
             image = self.catalog.resolve(model.location, model.image)
             scale_set = self._scale_sets.get(key)
             if scale_set is None:
-                self._create_scale_set(key, stored, capacity, image, call.now)
+                self._create_scale_set(key, stored, sent, capacity, image, call.now)
                 return
             if scale_set.deleting_at is not None:
                 raise Conflict(f"scale set {key.name} is being deleted", code="OperationNotAllowed")
             _check_immutable(scale_set.model, stored)
-            changed = (
-                scale_set.model_hash != stored.model_hash()
-                or scale_set.settings_hash != stored.settings_hash()
-                or scale_set.capacity != capacity
-            )
-            scale_set.model = stored
-            scale_set.model_hash = stored.model_hash()
-            scale_set.settings_hash = stored.settings_hash()
-            scale_set.capacity = capacity
-            if changed:
+            before = (scale_set.revision, scale_set.model_hash, scale_set.settings_hash, scale_set.hash_scheme)
+            _store(scale_set, stored, sent)
+            after = (scale_set.revision, scale_set.model_hash, scale_set.settings_hash, scale_set.hash_scheme)
+            if before != after or scale_set.capacity != capacity:
                 scale_set.etag += 1
+            scale_set.capacity = capacity
             current = len(scale_set.counted())
             if capacity > current:
                 failure = self.faults.take_in_flight("apply")
                 self._create_instances(scale_set, capacity - current, image, call.now, failure)
             elif capacity < current:
                 self._scale_in(scale_set, current - capacity, call.now)
+
+    def _stored(self, model: DesiredModel) -> DesiredModel:
+        """What the simulator keeps of a model: no secret, only its own keyed fingerprints. A write
+        without the password (another client's PATCH) keeps the one stored (``password_fingerprint``
+        passed through from the stored model), as Azure keeps it."""
+        stored = model.fingerprinted(self._fingerprints).without_secrets()
+        if model.fingerprints is not None:
+            return stored
+        if model.admin_password is None and model.password_fingerprint is not None:
+            stored = replace(stored, password_fingerprint=model.password_fingerprint)
+        made = dict(stored.secret_fingerprints)
+        kept = {target: value for target, value in model.secret_fingerprints if target not in made}
+        if kept:  # protected settings a write omitted are kept (the endpoint passes the stored ones through)
+            stored = replace(stored, secret_fingerprints=tuple(sorted({**made, **kept}.items())))
+        return stored
 
     def upgrade_instances(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
         """Bring instances to the current model. The OS disk is rebuilt only when the model's image
@@ -336,6 +357,11 @@ class SimulatedCloud:
         with self._call("image", None):
             return self.catalog.latest(location, image)
 
+    def cloud_facts(self, location: str, image: ImageReference) -> CloudFacts:
+        """The region, its VM sizes and zones, the image's OS disk size (Azure: resource SKUs, image)."""
+        with self._call("image", None):
+            return validation.cloud_facts(location, image, self.offerings, self.catalog)
+
     # -- autoscale settings and metrics (Microsoft.Insights), counted like the Compute calls -----
 
     def get_autoscale(self, target: ScaleSetKey) -> ObservedAutoscale | None:
@@ -466,7 +492,7 @@ class SimulatedCloud:
         scale_set = self._admin_scale_set(key)
         return [
             InstanceDetail(
-                observed=i.observe(scale_set.model_hash),
+                observed=i.observe(scale_set.revision, scale_set.os_profile_names),
                 operation=i.operation,
                 transition_at=i.transition_at,
                 health_at=i.health_at,
@@ -714,16 +740,24 @@ class SimulatedCloud:
     # == internals: lifecycle =====================================================================
 
     def _create_scale_set(
-        self, key: ScaleSetKey, model: DesiredModel, capacity: int, image: ObservedImage, now: datetime
+        self,
+        key: ScaleSetKey,
+        model: DesiredModel,
+        sent: DesiredModel,
+        capacity: int,
+        image: ObservedImage,
+        now: datetime,
     ) -> None:
         scale_set = SimScaleSet(
             key=key,
             model=model,
-            model_hash=model.model_hash(),
-            settings_hash=model.settings_hash(),
+            revision=model.model_hash(),
+            model_hash=sent.model_hash(),
+            settings_hash=sent.settings_hash(),
             capacity=capacity,
             created_at=now,
         )
+        _store(scale_set, model, sent)
         self._scale_sets[key] = scale_set
         self._schedule(next_sample_time(now), lambda at: self._minute(scale_set, at))
         if capacity == 0:
@@ -781,7 +815,7 @@ class SimulatedCloud:
             fault_domain=slot.fault_domain,
             update_domain=slot.update_domain,
             created_at=now,
-            applied_model_hash=scale_set.model_hash,
+            applied_model_hash=scale_set.revision,
             built_from=model.image,
             image=image,
             data_disks=model.data_disk_sizes(),
@@ -898,7 +932,7 @@ class SimulatedCloud:
     def _upgrade_batch(
         self, scale_set: SimScaleSet, targets: Sequence[SimInstance], now: datetime, failure: InFlightFailure | None
     ) -> None:
-        model, model_hash = scale_set.model, scale_set.model_hash
+        model, model_hash = scale_set.model, scale_set.revision
         rebuilt: ObservedImage | None = None
         if any(i.built_from != model.image for i in targets):
             rebuilt = self.catalog.resolve(model.location, model.image)
@@ -1003,6 +1037,17 @@ def terminate_notice(model: DesiredModel) -> timedelta:
     if profile is None or not profile.enable:
         return timedelta(0)
     return parse_duration(profile.notBeforeTimeout or "PT5M")
+
+
+def _store(scale_set: SimScaleSet, stored: DesiredModel, sent: DesiredModel) -> None:
+    """The new model: ``stored`` (the simulator's fingerprints) decides what instances run; ``sent``
+    (the client's) is what the scale set reports, as Azure reports the tags it was given."""
+    scale_set.model = stored
+    scale_set.revision = stored.model_hash()
+    scale_set.model_hash = sent.model_hash()
+    scale_set.settings_hash = sent.settings_hash()
+    scale_set.hash_scheme = sent.hash_scheme
+    scale_set.os_profile_names[stored.os_profile_fingerprint()] = sent.os_profile_fingerprint()
 
 
 def _upgrade(

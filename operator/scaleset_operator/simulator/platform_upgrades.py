@@ -206,7 +206,7 @@ class PlatformUpgrades:
             i
             for i in scale_set.counted()
             if not i.protect_from_scale_set_actions
-            and (i.image.version != version if kind == "os" else i.applied_model_hash != scale_set.model_hash)
+            and (i.image.version != version if kind == "os" else i.applied_model_hash != scale_set.revision)
         ]
 
     @staticmethod

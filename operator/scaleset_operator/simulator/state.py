@@ -38,12 +38,14 @@ class SimInstance:
     update_domain: int
     created_at: datetime
     applied_model_hash: str
+    """The scale set's ``revision`` the instance runs (``latestModelApplied`` compares the two)."""
     built_from: ImageReference
     """The model's image reference the OS disk was last built from (an upgrade rebuilds the OS
     disk only when the model's reference differs from it)."""
     image: ObservedImage
     data_disks: dict[int, int]
     os_profile_fingerprint: str
+    """The simulator's own (keyed) fingerprint of the OS profile the instance was built with."""
     provisioning_state: ProvisioningState = "Creating"
     power_state: PowerState = "starting"
     health_state: HealthState = "Initializing"
@@ -97,17 +99,17 @@ class SimInstance:
             return self.health_override
         return self.health_state
 
-    def observe(self, current_model_hash: str) -> ObservedInstance:
+    def observe(self, current_revision: str, os_profile_names: dict[str, str]) -> ObservedInstance:
         return ObservedInstance(
             instance_id=self.instance_id,
             name=self.name,
             zone=self.zone,
             fault_domain=self.fault_domain,
             update_domain=self.update_domain,
-            latest_model_applied=self.applied_model_hash == current_model_hash,
+            latest_model_applied=self.applied_model_hash == current_revision,
             image=self.image,
             data_disks=dict(self.data_disks),
-            os_profile_fingerprint=self.os_profile_fingerprint,
+            os_profile_fingerprint=os_profile_names.get(self.os_profile_fingerprint, self.os_profile_fingerprint),
             provisioning_state=self.provisioning_state,
             power_state=self.power_state,
             health_state=self.reported_health(),
@@ -125,8 +127,14 @@ class SimInstance:
 class SimScaleSet:
     key: ScaleSetKey
     model: DesiredModel
-    """Stored without the password (only its fingerprint), like a cloud that never returns secrets."""
+    """Stored without any secret, its fingerprints made with the simulator's own key (``revision``
+    and the instances' OS profile fingerprints are the simulator's, never shown as such)."""
+    revision: str
+    """The model's identity inside the simulator: an instance's model is the latest when its
+    ``applied_model_hash`` equals it. Judged from the content alone, like Azure, so a PUT that only
+    re-tags the model (a new hash scheme) leaves every instance up to date."""
     model_hash: str
+    """What the client sent as the model's hash (Azure keeps the operator's tags as written)."""
     settings_hash: str
     capacity: int
     created_at: datetime
@@ -137,6 +145,11 @@ class SimScaleSet:
     """False until the initial instances have finished creating (provisioning state Creating)."""
     deleting_at: datetime | None = None
     etag: int = 1
+    hash_scheme: str | None = None
+    """The client's hash scheme tag, as written."""
+    os_profile_names: dict[str, str] = field(default_factory=dict)
+    """The simulator's OS profile fingerprint -> the client's fingerprint of the same OS profile when
+    it was last sent: instances report the client's, so it can tell which ones run its OS profile."""
     load: float = DEFAULT_LOAD
     """The load (percent CPU) of every instance without its own; drives the metrics."""
     metrics: MetricStore = field(default_factory=MetricStore)
@@ -187,8 +200,10 @@ class SimScaleSet:
             settings_hash=self.settings_hash,
             provisioning_state=self.provisioning_state(),
             instances=tuple(
-                i.observe(self.model_hash) for i in sorted(self.instances.values(), key=lambda i: i.number)
+                i.observe(self.revision, self.os_profile_names)
+                for i in sorted(self.instances.values(), key=lambda i: i.number)
             ),
             etag=str(self.etag),
+            hash_scheme=self.hash_scheme,
             orchestration_mode=self.model.orchestration_mode,
         )

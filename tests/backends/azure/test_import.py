@@ -17,7 +17,6 @@ import yaml
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.cli import main
-from scaleset_operator.reconciler import Reconciler
 from scaleset_operator.simulator.admin_server import bound_port, start_admin_server
 from scaleset_operator.simulator.arm import ArmEndpoint
 
@@ -83,7 +82,7 @@ async def test_applying_an_imported_manifest_writes_nothing(world: World, source
     marker, http = world.cloud.calls.marker(), world.arm.requests.marker() if world.arm is not None else 0
     run = Run(world, ScaleSetSpec.model_validate(spec), name=manifest["metadata"]["name"], kube=MemoryKube(secrets))
     await run.converge()
-    run.reconciler = Reconciler(world.backend, run.kube, world.clock.now)  # an operator restart
+    run.restart()  # an operator restart
     await run.run_for(600, tick=120)
 
     engine = world.cloud.calls.writes_since(marker, KEY)

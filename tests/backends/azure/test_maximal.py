@@ -9,6 +9,7 @@ from scaleset_operator.backends.azure.observation import scale_set_model
 from scaleset_operator.cloud.desired import desired_model, scale_set_key
 from scaleset_operator.reconciler import Reconciler
 from tests.api.maximal import MANIFESTS, SECRET, SECRETS, maximal_spec
+from tests.keys import TEST_KEY
 
 from ..scenarios import MemoryKube, Run, World
 
@@ -43,7 +44,7 @@ def _sent_model() -> dict[str, object]:
 async def test_a_maximal_scale_set_round_trips_through_the_endpoint_unchanged(azure_world: World) -> None:
     spec = maximal_spec()
     key = scale_set_key(spec, "maximal-linux")
-    await azure_world.backend.apply(key, desired_model(spec, secrets=SECRETS), spec.sku.capacity)
+    await azure_world.backend.apply(key, desired_model(spec, secrets=SECRETS, fingerprints=TEST_KEY), spec.sku.capacity)
     client = azure_world.backend.clients.for_subscription(key.subscription_id)  # type: ignore[attr-defined]
     read = await client.virtual_machine_scale_sets.get(key.resource_group, key.name)
 
@@ -54,7 +55,7 @@ async def test_a_maximal_scale_set_round_trips_through_the_endpoint_unchanged(az
     expected.pop("tags")
     assert model == expected
     stored = azure_world.cloud.model(key)
-    assert stored is not None and stored.properties == desired_model(spec).properties
+    assert stored is not None and stored.properties == desired_model(spec, fingerprints=TEST_KEY).properties
     text = json.dumps(read.as_dict()) + repr(stored)
     for value in (SECRET["adminPassword"], SECRET["userData"], "not-a-real-key"):
         assert value not in text, "the endpoint keeps no secret, and returns none"
@@ -71,7 +72,8 @@ async def test_reapplying_the_maximal_scale_set_writes_nothing(world: World) -> 
     marker = world.cloud.calls.marker()
     http = world.arm.requests.marker() if world.arm is not None else 0
     patches = run.kube.patches
-    for reconciler in (run.reconciler, Reconciler(world.backend, run.kube, world.cloud.clock.now)):
+    restarted = Reconciler(world.backend, run.kube, world.cloud.clock.now, fingerprints=run.fingerprints)
+    for reconciler in (run.reconciler, restarted):
         run.reconciler = reconciler
         for _ in range(3):
             world.clock.advance(300)

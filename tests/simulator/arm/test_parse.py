@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from scaleset_operator.cloud.desired import password_fingerprint
+from scaleset_operator.cloud.desired import ScaleSetKey
+from scaleset_operator.cloud.secrets import ADMIN_PASSWORD, LEGACY_FINGERPRINTS
 from scaleset_operator.simulator.arm import parse
 from scaleset_operator.simulator.arm.errors import ArmError
+from scaleset_operator.simulator.clock import ManualClock
+from scaleset_operator.simulator.engine import SimulatedCloud
 
 from .conftest import scale_set_body
 
@@ -21,10 +24,15 @@ def test_a_scale_set_body_becomes_the_model() -> None:
     assert parse.capacity(body) == 4
 
 
-def test_the_password_is_kept_only_as_a_fingerprint() -> None:
+def test_the_password_reaches_the_engine_which_keeps_only_its_own_keyed_fingerprint() -> None:
     model = parse.desired_model(scale_set_body())
-    assert model.admin_password is None
-    assert model.password_fingerprint == password_fingerprint("Pa55-word")
+    assert model.admin_password == "Pa55-word" and "Pa55-word" not in repr(model)
+    cloud = SimulatedCloud(ManualClock())
+    key = ScaleSetKey("sub", "rg", "web")
+    cloud.apply(key, model, 1)
+    stored = cloud.model(key)
+    assert stored is not None and stored.admin_password is None and stored.fingerprints is None
+    assert stored.password_fingerprint not in (None, LEGACY_FINGERPRINTS(ADMIN_PASSWORD, "Pa55-word"))
 
 
 def test_fields_the_simulator_does_not_model_are_ignored() -> None:

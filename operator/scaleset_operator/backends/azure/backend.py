@@ -73,7 +73,7 @@ from azure.mgmt.monitor import models as monitor
 
 from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.autoscale import MetricSample
-from scaleset_operator.backends.azure import autoscale, images, mapping
+from scaleset_operator.backends.azure import autoscale, facts, images, mapping
 from scaleset_operator.backends.azure.budget import BudgetKind, CallBudget
 from scaleset_operator.backends.azure.client import AzureConfig, ComputeClients
 from scaleset_operator.backends.azure.credentials import build_credential
@@ -86,6 +86,7 @@ from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, InvalidRequest, Throttled
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.protection import ProtectionPolicy
+from scaleset_operator.cloud.refusals import CloudFacts
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,17 @@ class AzureBackend:
                 subscription = images.gallery_coordinates(image.id)[0]
                 return await images.latest_gallery_version(self.clients.for_subscription(subscription), location, image)
             return await images.latest_platform_version(self._any_client(), location, image)
+
+    async def cloud_facts(
+        self, key: ScaleSetKey, location: str, image: ImageReference, version: str | None
+    ) -> CloudFacts:
+        async with self._call("cloud_facts", None):
+            image_client = (
+                self.clients.for_subscription(images.gallery_coordinates(image.id)[0])
+                if image.id is not None
+                else self._client(key)
+            )
+            return await facts.cloud_facts(self._client(key), image_client, location, image, version)
 
     # -- writes ---------------------------------------------------------------------------------
 

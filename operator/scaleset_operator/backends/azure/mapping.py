@@ -18,7 +18,9 @@ The operator writes two tags with each push: ``scaleset.dev/model-hash`` (everyt
 instance's ``latestModelApplied`` false) and ``scaleset.dev/settings-hash`` (scale-set-level
 settings). The tags sent are the model's own: the planner builds that model as the scale set's
 observed one with the ScaleSet's spec over it (``planner/model_drift.py``), so tags set by people,
-policies or other tools are in it, and a tag the spec once declared and no longer does is not.
+policies or other tools are in it, and a tag the spec once declared and no longer does is not. The scheme the
+secrets' fingerprints were made with goes with them (``scaleset.dev/hash-scheme``: keyed, so the
+tags give nobody a way to test password guesses; ``cloud/secrets.py``).
 
 Secrets (the admin password, extension ``protectedSettings``, secret ``userData``) travel only in
 the request body; it is never logged (the SDK model's ``repr`` would show them).
@@ -29,6 +31,7 @@ from __future__ import annotations
 from azure.mgmt.compute import models as sdk
 
 from scaleset_operator.cloud.desired import (
+    HASH_SCHEME_TAG,
     MODEL_HASH_TAG,
     OPERATOR_TAGS,
     SETTINGS_HASH_TAG,
@@ -37,7 +40,7 @@ from scaleset_operator.cloud.desired import (
 )
 from scaleset_operator.cloud.wire import MANUAL, to_arm
 
-__all__ = ["MANUAL", "MODEL_HASH_TAG", "OPERATOR_TAGS", "SETTINGS_HASH_TAG", "scale_set", "tags"]
+__all__ = ["HASH_SCHEME_TAG", "MANUAL", "MODEL_HASH_TAG", "OPERATOR_TAGS", "SETTINGS_HASH_TAG", "scale_set", "tags"]
 
 
 def tags(model: DesiredModel) -> dict[str, str]:

@@ -37,7 +37,7 @@ from typing import Any
 from azure.mgmt.compute import models as sdk
 from azure.mgmt.compute._utils.model_base import SdkJSONEncoder
 
-from scaleset_operator.cloud.desired import MODEL_HASH_TAG, SETTINGS_HASH_TAG
+from scaleset_operator.cloud.desired import HASH_SCHEME_TAG, MODEL_HASH_TAG, SETTINGS_HASH_TAG
 from scaleset_operator.cloud.observed import (
     HealthState,
     InstanceError,
@@ -139,6 +139,7 @@ def _scale_set(vmss: sdk.VirtualMachineScaleSet, instances: tuple[ObservedInstan
         provisioning_state=provisioning_state(props.provisioning_state if props else None, "Succeeded"),
         instances=instances,
         etag=vmss.etag,
+        hash_scheme=tags.get(HASH_SCHEME_TAG),
         orchestration_mode="Flexible" if is_flexible(vmss) else "Uniform",
         model=model_of(vmss),
     )

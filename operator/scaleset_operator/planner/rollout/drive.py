@@ -11,7 +11,7 @@ from scaleset_operator.planner import requeue
 from scaleset_operator.planner.decision import Effects, FinishedRollout, Reason, RolloutStep
 from scaleset_operator.planner.drift import Drift, differences
 from scaleset_operator.planner.facts import Facts
-from scaleset_operator.planner.rollout import batches, deferral, drain, gates, progress, steps
+from scaleset_operator.planner.rollout import batches, deferral, drain, gates, history, progress, steps
 from scaleset_operator.planner.rollout.record import BatchStep
 from scaleset_operator.planner.rollout.results import merged
 from scaleset_operator.planner.rollout.starting import disk_target, start_or_retarget
@@ -60,8 +60,10 @@ def _rollout_step(
     facts: Facts, record: RolloutRecord | None, finished: list[FinishedRollout], last: BatchStep | None
 ) -> RolloutStep:
     results = merged(facts.status.lastRollouts, finished, facts.now)
+    stored = facts.status
+    batch_history = history.update(stored.batchHistory, stored.rollout, record, finished, facts.now)
     if record is None:
-        return RolloutStep(None, tuple(finished), results, faulted=_faulted(facts, results))
+        return RolloutStep(None, tuple(finished), results, faulted=_faulted(facts, results), batches=batch_history)
     counts = progress.counts(facts, record)
     waiting = last.waiting if last is not None else None
     blocked = waiting if waiting is not None and waiting.reason in drain.BLOCKED else None
@@ -77,6 +79,7 @@ def _rollout_step(
         sends_batch=last is not None and bool(last.actions) and record.batch is not None,
         stuck=no_progress,
         blocked=blocked,
+        batches=batch_history,
     )
 
 

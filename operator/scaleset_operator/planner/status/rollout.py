@@ -1,5 +1,6 @@
-"""The rollout in status: the intent record, how rollouts ended (``lastRollouts``), and the displays
-rendered from those two (``rollingUpgrade``, ``osUpgradeHistory``, the ``UPGRADE`` column).
+"""The rollout in status: the intent record, how rollouts ended (``lastRollouts``), the batch history
+(``batchHistory``, written with the intent record), and the displays rendered from those
+(``rollingUpgrade``, ``osUpgradeHistory``, the ``UPGRADE`` column).
 
 The intent record's batch is marked ``acted`` only once the backend accepted the batch's own call.
 Displays are never read back to decide anything.
@@ -43,6 +44,7 @@ def fields(view: View) -> dict[str, Any]:
             "rollingUpgrade": previous.rollingUpgrade,
             "osUpgradeHistory": previous.osUpgradeHistory,
             "upgradeState": previous.upgradeState,
+            "batchHistory": previous.batchHistory,
         }
     record = step.record
     if record is not None and step.sends_batch and isinstance(view.outcome, Accepted):
@@ -54,6 +56,7 @@ def fields(view: View) -> dict[str, Any]:
         "rollingUpgrade": rolling,
         "osUpgradeHistory": _history(view, step),
         "upgradeState": _upgrade_state(view, step, rolling),
+        "batchHistory": list(step.batches),
     }
 
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.simulator.arm import images, insights, scale_sets, upgrades, virtual_machines
+from scaleset_operator.simulator.arm import facts, images, insights, scale_sets, upgrades, virtual_machines
 from scaleset_operator.simulator.arm.errors import ArmError, backend_error_response, error_response
 from scaleset_operator.simulator.arm.request import Call, Handler, operation_urls
 from scaleset_operator.simulator.arm.state import (
@@ -36,6 +36,7 @@ from scaleset_operator.simulator.arm.state import (
     COMPUTE_API_VERSIONS,
     GALLERY_API_VERSIONS,
     METRICS_API_VERSIONS,
+    SKU_API_VERSIONS,
     ArmState,
 )
 
@@ -171,6 +172,24 @@ ROUTES = (
         _RG + r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)/versions",
         "gallery.versions",
         images.list_gallery_versions,
+        "galleries/images/versions",
+        GALLERY_API_VERSIONS,
+    ),
+    # The outside facts a PUT depends on, read by the operator before it writes (arm/facts.py).
+    _route("GET", _SUB + _PROVIDER + r"/skus", "skus.list", facts.list_resource_skus, "skus", SKU_API_VERSIONS),
+    _route(
+        "GET",
+        _LOCATION + r"/publishers/(?P<publisher>[^/]+)/artifacttypes/vmimage/offers/(?P<offer>[^/]+)"
+        r"/skus/(?P<sku>[^/]+)/versions/(?P<version>[^/]+)",
+        "images.get",
+        facts.get_platform_image,
+        "locations/publishers/artifacttypes/offers/skus/versions",
+    ),
+    _route(
+        "GET",
+        _RG + r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)/versions/(?P<version>[^/]+)",
+        "gallery.version",
+        facts.get_gallery_version,
         "galleries/images/versions",
         GALLERY_API_VERSIONS,
     ),

@@ -3,8 +3,9 @@
 The scale set body is read by ``cloud/wire.from_arm``: every property the operator's model has is
 kept (so a maximal scale set round-trips), anything else a client may send is accepted and ignored,
 like properties ARM passes through. Secrets (the admin password, ``userData``, extensions'
-``protectedSettings``) are reduced to fingerprints at once: the simulator never stores them (and so
-never returns ``userData``, as Azure does not without ``$expand=userData``).
+``protectedSettings``) travel to the engine, which keeps only its own keyed fingerprints of them:
+the simulator never stores them (and so never returns ``userData``, as Azure does not without
+``$expand=userData``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from scaleset_operator.api.scale_set_properties import ScaleSetProperties
 from scaleset_operator.api.scaleset import ScaleInPolicy, VirtualMachineProfile
-from scaleset_operator.cloud.desired import OPERATOR_TAGS, DesiredModel, password_fingerprint, secret_fingerprints
+from scaleset_operator.cloud.desired import OPERATOR_TAGS, DesiredModel
 from scaleset_operator.cloud.secrets import ADMIN_PASSWORD
 from scaleset_operator.cloud.wire import ShapeError, from_arm
 from scaleset_operator.simulator.arm.errors import ArmError
@@ -63,9 +64,9 @@ def desired_model(body: JsonObject) -> DesiredModel:
             overprovision=bool(props.get("overprovision", True)),
             scale_in_policy=ScaleInPolicy.model_validate(spec.get("scaleInPolicy") or {}),
             profile=VirtualMachineProfile.model_validate(spec["virtualMachineProfile"]),
-            password_fingerprint=password_fingerprint(password if isinstance(password, str) else None),
+            admin_password=password if isinstance(password, str) else None,
             properties=_properties(spec),
-            secret_fingerprints=secret_fingerprints(secrets),
+            secret_values=secrets,
         )
     except ValidationError as exc:
         details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())

@@ -23,6 +23,8 @@ COMPUTE_API_VERSIONS = frozenset({"2024-11-01", "2025-04-01", "2025-11-01", "202
 GALLERY_API_VERSIONS = frozenset({"2025-03-03", "2025-12-03", "2026-03-03"})
 """Gallery API versions served: the stable ones since 2024-11-01, up to azure-mgmt-compute 39's."""
 
+SKU_API_VERSIONS = frozenset({"2021-07-01"})
+"""Resource SKUs API version served (the one azure-mgmt-compute 39's ``resource_skus`` sends)."""
 AUTOSCALE_API_VERSIONS = frozenset({"2022-10-01"})
 """Microsoft.Insights autoscale settings (azure-mgmt-monitor 7)."""
 METRICS_API_VERSIONS = frozenset({"2024-02-01"})
