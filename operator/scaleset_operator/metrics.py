@@ -62,6 +62,55 @@ REPLICAS = Gauge(
     ["namespace", "name", "kind"],
     registry=REGISTRY,
 )
+SCHEDULER_KEYS = Gauge(
+    "scaleset_scheduler_keys",
+    "ScaleSets in the scheduler by state: running a pass, due and waiting for a worker, or scheduled later.",
+    ["state"],
+    registry=REGISTRY,
+)
+SCHEDULER_LAG_SECONDS = Histogram(
+    "scaleset_scheduler_lag_seconds",
+    "How late a pass started after it was due, by priority (busy ScaleSets are served first).",
+    ["priority"],
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+SUBSCRIPTION_SCALESETS = Gauge(
+    "scaleset_subscription_scalesets",
+    "ScaleSets per subscription, all shards together (every shard watches them all).",
+    ["subscription"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_RESYNC_SECONDS = Gauge(
+    "scaleset_subscription_resync_interval_seconds",
+    "Idle resync interval of the subscription's ScaleSets, stretched so idle reads stay within the read share.",
+    ["subscription"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_CALLS = Counter(
+    "scaleset_subscription_budget_calls_total",
+    "Azure calls taken from the subscription's budget, by Compute budget kind.",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_REMAINING = Gauge(
+    "scaleset_subscription_budget_remaining",
+    "Tokens left in this process's share of the subscription's bucket, by Compute budget kind.",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_WAITS = Counter(
+    "scaleset_subscription_budget_waits_total",
+    "Calls the subscription's budget refused (the ScaleSet waits; status says SubscriptionBudget).",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_WAIT_SECONDS = Counter(
+    "scaleset_subscription_budget_wait_seconds_total",
+    "Seconds of waiting the subscription's budget asked for, summed over refused calls.",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
 
 
 def serve(port: int, host: str = "0.0.0.0") -> None:  # a metrics port is meant to be scraped
