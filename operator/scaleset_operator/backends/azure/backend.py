@@ -16,7 +16,7 @@ reimage            virtualMachineScaleSets.reimage (instanceIds, exactVersion) u
 reimage_all        virtualMachineScaleSets.reimageAll                     update
 restart            virtualMachineScaleSets.restart                        update
 delete_instances   virtualMachineScaleSets.deleteInstances                update
-delete             virtualMachineScaleSets.delete (404: already gone)     put
+delete             virtualMachineScaleSets.delete (404: already gone)     delete (subscription)
 latest_image_...   virtualMachineImages.list / galleryImageVersions.list  (cached by the reconciler)
 =================  =====================================================  ==============
 
@@ -180,7 +180,7 @@ class AzureBackend:
             self.operations.watch("delete_instances", key, poller, instance_ids)
 
     async def delete(self, key: ScaleSetKey) -> None:
-        async with self._call("delete", key, "put"):
+        async with self._call("delete", key, "delete"):
             try:
                 poller = await self._client(key).virtual_machine_scale_sets.begin_delete(key.resource_group, key.name)
             except ResourceNotFoundError:
