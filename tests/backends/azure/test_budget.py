@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from scaleset_operator.backends.azure.budget import COMPUTE_LIMITS, CallBudget, coarse
-from scaleset_operator.cloud.limits import SUBSCRIPTION_LIMITS
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import Throttled
+from scaleset_operator.cloud.limits import SUBSCRIPTION_LIMITS
 
 WEB = ScaleSetKey("00000000-0000-0000-0000-000000000001", "rg", "web")
 API = ScaleSetKey("00000000-0000-0000-0000-000000000001", "rg", "api")
