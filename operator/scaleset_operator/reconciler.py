@@ -10,8 +10,10 @@ The only module that performs I/O on purpose, and the only one that decides *whe
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -32,7 +34,7 @@ from scaleset_operator.cloud.errors import BackendError, Throttled, Unauthorized
 from scaleset_operator.planner import actions as act
 from scaleset_operator.planner.inputs import BackendFailure, PlanInputs
 from scaleset_operator.planner.operations import OperationView, failed_status
-from scaleset_operator.planner.plan import Plan, mark_acted, mark_operation_acted, plan
+from scaleset_operator.planner.plan import IDLE_RESYNC_SECONDS, Plan, mark_acted, mark_operation_acted, plan
 from scaleset_operator.planner.status import stalled_status
 
 log = logging.getLogger(__name__)
@@ -84,11 +86,23 @@ class ImageWatch:
         return version
 
 
+def pack(status: Mapping[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(status, separators=(",", ":")).encode(), 1)
+
+
+def unpack(packed: bytes) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(zlib.decompress(packed))
+    return loaded
+
+
 @dataclass
 class ObjectMemory:
     """What the reconciler remembers per object between passes (lost on restart, by design)."""
 
-    written: dict[str, Any] | None = None
+    written: bytes | None = None
+    """The status as last written (or found already stored), packed: a pass needs it whole because
+    the watch may lag behind our own writes, but a fleet keeps one per ScaleSet, and packed it is
+    about a twentieth of the dict (``pack``/``unpack``)."""
     failures: int = 0
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Operation name -> the status last written for it (the watch may lag behind our writes)."""
@@ -99,6 +113,17 @@ class PassResult:
     requeue_after: float
     plan: Plan | None = None
     status_writes: int = 0
+    busy: bool = False
+    """Work in flight (actions, a rollout, an operation): served first, never paced as idle."""
+
+
+def is_busy(result: Plan, operation: object | None) -> bool:
+    return (
+        bool(result.actions)
+        or operation is not None
+        or result.status.rollout is not None
+        or result.requeue_after < IDLE_RESYNC_SECONDS
+    )
 
 
 class Reconciler:
@@ -125,18 +150,17 @@ class Reconciler:
 
     async def _write(self, body: Mapping[str, Any], mem: ObjectMemory, status: ScaleSetStatus) -> int:
         new = status_dict(status)
-        old = mem.written if mem.written is not None else dict(body.get("status") or {})
+        old = unpack(mem.written) if mem.written is not None else dict(body.get("status") or {})
         patch = merge_patch(old, new)
-        if not patch:
-            return 0
-        meta = body["metadata"]
-        await self.kube.patch_status(scaleset_api.PLURAL, meta["namespace"], meta["name"], patch)
-        metrics.STATUS_WRITES.labels(scaleset_api.KIND).inc()
-        mem.written = new
-        return 1
+        if patch:
+            meta = body["metadata"]
+            await self.kube.patch_status(scaleset_api.PLURAL, meta["namespace"], meta["name"], patch)
+            metrics.STATUS_WRITES.labels(scaleset_api.KIND).inc()
+        mem.written = pack(new)
+        return 1 if patch else 0
 
     def _previous_status(self, body: Mapping[str, Any], mem: ObjectMemory) -> ScaleSetStatus:
-        raw = mem.written if mem.written is not None else body.get("status") or {}
+        raw = unpack(mem.written) if mem.written is not None else body.get("status") or {}
         try:
             return ScaleSetStatus.model_validate(raw)
         except ValidationError:
@@ -259,9 +283,10 @@ class Reconciler:
             writes += await self._write_operation(mem, pending[0], result.operation_status)
         for event in result.events:
             emit(event.type, event.reason, event.message)
+        busy = is_busy(result, pending)
         if not result.actions:
             mem.failures = 0
-            return PassResult(self._real_seconds(result.requeue_after), result, writes)
+            return PassResult(self._real_seconds(result.requeue_after), result, writes, busy)
         try:
             for action in result.actions:
                 log.info("%s: %s", meta["name"], act.describe(action))
@@ -274,7 +299,7 @@ class Reconciler:
         writes += await self._write(body, mem, mark_acted(result.status))
         if pending is not None:
             writes += await self._write_operation(mem, pending[0], mark_operation_acted(result.operation_status))
-        return PassResult(self._real_seconds(result.requeue_after), result, writes)
+        return PassResult(self._real_seconds(result.requeue_after), result, writes, busy)
 
     async def _failed(
         self, body: Mapping[str, Any], mem: ObjectMemory, inputs: PlanInputs, exc: BackendError, emit: EventSink
@@ -298,7 +323,8 @@ class Reconciler:
         if writes:
             emit("Warning", "BackendError", f"{exc.code}: {exc.message}")
         log.warning("%s: backend error %s (retry in %.1fs)", body["metadata"]["name"], exc, delay)
-        return PassResult(requeue_after=delay, plan=result, status_writes=writes)
+        busy = inputs.status.rollout is not None or inputs.operation is not None
+        return PassResult(requeue_after=delay, plan=result, status_writes=writes, busy=busy)
 
     async def _execute(self, key: ScaleSetKey, desired: DesiredModel, action: act.Action) -> None:
         match action:
@@ -314,6 +340,14 @@ class Reconciler:
                 await self.backend.restart(key, ids)
             case act.DeleteInstances(instance_ids=ids):
                 await self.backend.delete_instances(key, ids)
+
+    def remembers(self, uid: str) -> bool:
+        """Whether a pass for ``uid`` can rely on this reconciler's memory of its status."""
+        return uid in self.memory
+
+    def forget(self, uid: str) -> None:
+        """Drop what is remembered of ``uid`` (another process may act on it meanwhile)."""
+        self.memory.pop(uid, None)
 
     async def fail_operation(self, raw: Mapping[str, Any], message: str) -> None:
         status = ScaleSetOperationStatus.model_validate(raw.get("status") or {})

@@ -100,6 +100,11 @@ class Scheduler(Generic[K]):
             self._ready = [entry for entry in self._ready if entry[3] != key]
             heapq.heapify(self._ready)
 
+    def cancel_running(self) -> None:
+        """Cancel the passes in progress (as a crash would); their keys wait for the next trigger."""
+        for task in self._running.values():
+            task.cancel()
+
     def due_in(self, key: K) -> float | None:
         """Seconds until ``key``'s next pass (0 when due or running), None when none is planned."""
         if key in self._running or key in self._queued:

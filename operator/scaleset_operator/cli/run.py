@@ -7,6 +7,8 @@ import logging
 import os
 from typing import Any
 
+from scaleset_operator.sharding import ShardSpec
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run the operator")
@@ -28,8 +30,41 @@ def register(subparsers: Any) -> None:
         help="azure: credential kind (default $SCALESET_AZURE_CREDENTIAL, else default); secrets from AZURE_* env",
     )
     parser.add_argument("--azure-subscription-id", help="azure: subscription for listing platform image versions")
+    parser.add_argument(
+        "--workers", type=int, default=8, help="reconcile passes running at once (busy ScaleSets first; default 8)"
+    )
+    parser.add_argument(
+        "--idle-read-share",
+        type=_share,
+        default=0.5,
+        help="share of each subscription's Compute read budget idle resyncs may use (default 0.5): the idle "
+        "resync stretches with the number of ScaleSets in the subscription",
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        help="I/N: this process acts only on the ScaleSets the stable hash gives shard I of N, under the Lease "
+        "<lease-name>-shard-I (docs/sharding.md)",
+    )
+    parser.add_argument("--lease-namespace", help="namespace of the shard Leases (default $POD_NAMESPACE)")
+    parser.add_argument("--lease-name", help="Lease name prefix (default: the peering name, else scaleset-operator)")
+    parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds a Lease lives unrenewed")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.set_defaults(func=run)
+
+
+def _shard(text: str) -> ShardSpec:
+    try:
+        return ShardSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share in (0, 1]")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,5 +94,11 @@ def run(args: argparse.Namespace) -> int:
         azure_ca_bundle=args.azure_ca_bundle,
         azure_credential=args.azure_credential,
         azure_subscription_id=args.azure_subscription_id,
+        workers=args.workers,
+        idle_read_share=args.idle_read_share,
+        shard=args.shard,
+        lease_namespace=args.lease_namespace,
+        lease_name=args.lease_name,
+        lease_duration=args.lease_duration,
     )
     return run_operator(config)
