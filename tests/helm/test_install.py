@@ -158,7 +158,7 @@ def test_install_then_run_as_the_chart_service_account(
         health_port=liveness,
         admin_port=admin,
         kubeconfig=sa_kubeconfig,
-        env={"POD_ID": f"{rel.name}-scaleset-operator-local"},
+        env={"POD_ID": f"{rel.name}-scaleset-operator-local", "POD_NAMESPACE": rel.namespace},
         log_dir=tmp_path,
     ) as op:
         kubectl.apply(web_scale_set(), namespace=watched)
@@ -198,6 +198,9 @@ def test_install_then_run_as_the_chart_service_account(
         ("create", "customresourcedefinitions.apiextensions.k8s.io", None): "no",
         ("list", "namespaces", None): "yes",
         ("delete", "namespaces", None): "no",
+        ("update", "leases.coordination.k8s.io", rel.namespace): "yes",  # the shard lease
+        ("update", "leases.coordination.k8s.io", watched): "no",
+        ("delete", "leases.coordination.k8s.io", rel.namespace): "no",
     }
     for (verb, resource, ns), expected in expectations.items():
         where = ["-n", ns] if ns else []
@@ -263,7 +266,7 @@ def test_peering_replicas_have_distinct_priorities_and_one_is_active(
             health_port=liveness,
             admin_port=admin,
             kubeconfig=sa_kubeconfig,
-            env={"POD_ID": f"{pod}-{ordinal}"},
+            env={"POD_ID": f"{pod}-{ordinal}", "POD_NAMESPACE": rel.namespace},
             log_dir=tmp_path,
         )
 

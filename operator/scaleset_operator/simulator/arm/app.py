@@ -455,7 +455,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         response = backend_error_response(exc, THROTTLE_POLICIES.get(operation, DEFAULT_THROTTLE_POLICY))
     if call is not None:
         operation = call.operation
-    state.requests.record(request.method, operation, response.status, call.key if call else None)
+    client = request.headers.get("User-Agent", "")
+    state.requests.record(request.method, operation, response.status, call.key if call else None, client)
     return response
 
 
