@@ -54,9 +54,7 @@ class RequestLog:
     records: list[LoggedRequest] = field(default_factory=list)
     limit: int = 100_000
 
-    def record(
-        self, method: str, operation: str, status: int, scale_set: ScaleSetKey | None, client: str = ""
-    ) -> None:
+    def record(self, method: str, operation: str, status: int, scale_set: ScaleSetKey | None, client: str = "") -> None:
         seq = self.records[-1].seq + 1 if self.records else 1
         self.records.append(LoggedRequest(seq, method, operation, status, scale_set, sys.intern(client)))
         if len(self.records) > self.limit:
