@@ -117,6 +117,11 @@ def serve(port: int, host: str = "0.0.0.0") -> None:  # a metrics port is meant 
     start_http_server(port, addr=host, registry=REGISTRY)
 
 
+_INSTANCE_SERIES: dict[tuple[str, str], set[tuple[str, str, str, str, str]]] = {}
+"""The ``scaleset_instances`` label sets set per ScaleSet: forgetting one ScaleSet's series must not
+scan every series of the fleet (that made each pass cost O(fleet))."""
+
+
 def observe_status(namespace: str, name: str, desired: int, status: ScaleSetStatus) -> None:
     """Refresh the per-ScaleSet gauges from the status just computed."""
     for kind, value in (
@@ -126,13 +131,18 @@ def observe_status(namespace: str, name: str, desired: int, status: ScaleSetStat
         ("updated", status.updatedReplicas),
     ):
         REPLICAS.labels(namespace, name, kind).set(value)
-    forget_instances(namespace, name)
-    counts: dict[tuple[str, str, str], int] = {}
+    counts: dict[tuple[str, str, str, str, str], int] = {}
     for instance in status.instances:
-        key = (instance.provisioningState, instance.healthState, str(instance.latestModelApplied).lower())
-        counts[key] = counts.get(key, 0) + 1
-    for (provisioning, health, latest), count in counts.items():
-        INSTANCES.labels(namespace, name, provisioning, health, latest).set(count)
+        key = (namespace, name, instance.provisioningState, instance.healthState)
+        labels = (*key, str(instance.latestModelApplied).lower())
+        counts[labels] = counts.get(labels, 0) + 1
+    series = _INSTANCE_SERIES.setdefault((namespace, name), set())
+    for stale in series - set(counts):
+        INSTANCES.remove(*stale)
+    for labels, count in counts.items():
+        INSTANCES.labels(*labels).set(count)
+    series.clear()
+    series.update(counts)
     rolling = status.rollingUpgrade
     ROLLOUT_ACTIVE.labels(namespace, name).set(1 if status.rollout is not None else 0)
     if rolling is not None:
@@ -147,9 +157,8 @@ def observe_status(namespace: str, name: str, desired: int, status: ScaleSetStat
 
 
 def forget_instances(namespace: str, name: str) -> None:
-    for labels in list(INSTANCES._metrics):  # prometheus_client has no public "remove matching"
-        if labels[0] == namespace and labels[1] == name:
-            INSTANCES.remove(*labels)
+    for labels in _INSTANCE_SERIES.pop((namespace, name), set()):
+        INSTANCES.remove(*labels)
 
 
 def forget(namespace: str, name: str) -> None:

@@ -7,8 +7,10 @@ which instances move when (see docs/azure.md). ``model_hash`` is stored on the c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,22 @@ class ScaleSetKey:
         )
 
 
+def _memoized(method: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A digest of a frozen model, computed once per instance: a pass asks for the OS profile
+    fingerprint once per instance, and serialising the profile each time dominated a pass's CPU."""
+    slot = f"_memo_{method.__name__}"
+
+    @functools.wraps(method)
+    def memoized(self: Any) -> str:
+        found: str | None = self.__dict__.get(slot)
+        if found is None:
+            found = method(self)
+            object.__setattr__(self, slot, found)  # frozen: fields are immutable, so is the digest
+        return found
+
+    return memoized
+
+
 @dataclass(frozen=True)
 class DesiredModel:
     """The scale set model as the backend receives it (capacity travels separately).
@@ -67,11 +85,13 @@ class DesiredModel:
     def data_disk_sizes(self) -> dict[int, int]:
         return {d.lun: d.diskSizeGB for d in self.profile.storageProfile.dataDisks}
 
+    @_memoized
     def os_profile_fingerprint(self) -> str:
         """Fingerprint of what only new or reimaged instances receive (Azure's OS profile rule)."""
         os_profile = self.profile.osProfile.model_dump(mode="json", exclude={"computerNamePrefix"})
         return _digest({"osProfile": os_profile, "password": self.password_fingerprint})[:12]
 
+    @_memoized
     def model_hash(self) -> str:
         """Hash of everything that makes an instance's ``latestModelApplied`` false when changed."""
         return _digest(
@@ -82,6 +102,7 @@ class DesiredModel:
             }
         )[:16]
 
+    @_memoized
     def settings_hash(self) -> str:
         """Hash of the scale-set-level settings that do not touch instances."""
         return _digest(

@@ -1,11 +1,20 @@
-"""kopf settings: where kopf would keep its own bookkeeping, and what it may post.
+"""kopf settings: what kopf keeps on the objects (nothing), and what it may post.
 
-The handlers are watch-event and index handlers only, which keep no progress on the objects; the
-storages are still pointed away from ``status.kopf`` (our structural CRD would prune it silently and
-kopf would retry forever) in case a changing handler is ever added. kopf's finalizer name is one no
-object carries: the operator manages ``scaleset.dev/finalizer`` itself (``fleet.py``), and kopf
-removes *its* finalizer from objects no handler of it needs one for. Only explicit Events are
-posted (no log-to-Event mirroring), so an idle ScaleSet produces no Event churn.
+The handlers are watch-event and index handlers only, so kopf has no handler progress to store and
+no "last handled" spec to diff against:
+
+- **No diff-base.** kopf still builds the essence of every watched body for a diff (a deep copy of
+  the whole object) on every watch event, to feed on.update/on.field handlers the operator does not
+  have. With thousands of ScaleSets and their status writes, that copy was the largest single CPU
+  cost of the operator; ``NoDiffBase`` makes it an empty dict and stores nothing on the objects.
+- **No finalizer of kopf's.** kopf's finalizer name is one no object carries: the operator manages
+  ``scaleset.dev/finalizer`` itself (``fleet.py``), and kopf removes *its* finalizer from objects
+  that no handler of its needs one for.
+- Progress would go into annotations under our prefix (never ``status.kopf``, which our structural
+  CRD would prune silently) should a changing handler ever be added.
+
+Only explicit Events are posted (no log-to-Event mirroring), so an idle ScaleSet produces no Event
+churn.
 """
 
 from __future__ import annotations
@@ -18,12 +27,23 @@ import kopf
 from scaleset_operator import GROUP
 
 
+class NoDiffBase(kopf.DiffBaseStorage):
+    """An empty essence, never fetched or stored: for an operator without on.update/on.field handlers."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> Any:
+        return {}
+
+    def fetch(self, *, body: kopf.Body) -> Any:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: Any) -> None:
+        return None
+
+
 @kopf.on.startup()
 async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    settings.persistence.diffbase_storage = NoDiffBase()
     settings.persistence.finalizer = f"kopf.{GROUP}/unused"
     settings.posting.loggers = False
     settings.posting.level = logging.INFO
