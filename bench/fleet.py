@@ -75,13 +75,44 @@ def rss_mb(pid: int) -> float:
 
 
 def metric(url: str, name: str) -> dict[str, float]:
-    """``name{labels} value`` lines of a Prometheus endpoint: subscription label -> value."""
+    """``name{label="x"} value`` lines of a Prometheus endpoint: the (first) label's value -> value."""
     with urllib.request.urlopen(url, timeout=10) as response:
         text = response.read().decode()
     found: dict[str, float] = {}
-    for match in re.finditer(rf'^{name}\{{subscription="([^"]*)"\}} (\S+)$', text, re.MULTILINE):
-        found[match.group(1)] = float(match.group(2))
+    for match in re.finditer(rf'^{name}\{{\w+="([^"]*)"[^}}]*\}} (\S+)$', text, re.MULTILINE):
+        found[match.group(1)] = found.get(match.group(1), 0.0) + float(match.group(2))
     return found
+
+
+@dataclass
+class Work:
+    """What the operator processes did between two moments (CPU, passes, status writes, lag)."""
+
+    cpu: float = 0.0
+    passes: float = 0.0
+    writes: float = 0.0
+    lag: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def now(cls, running: list[tuple[OperatorProcess, str]]) -> Work:
+        work = cls()
+        for op, url in running:
+            work.cpu += cpu_seconds(op.pid)
+            work.passes += sum(metric(url, "scaleset_reconcile_duration_seconds_count").values())
+            work.writes += metric(url, "scaleset_status_writes_total").get("ScaleSet", 0.0)
+            for priority in ("busy", "idle"):
+                total = metric(url, "scaleset_scheduler_lag_seconds_sum").get(priority, 0.0)
+                count = metric(url, "scaleset_scheduler_lag_seconds_count").get(priority, 0.0)
+                work.lag[f"{priority}_sum"] = work.lag.get(f"{priority}_sum", 0.0) + total
+                work.lag[f"{priority}_count"] = work.lag.get(f"{priority}_count", 0.0) + count
+        return work
+
+    def since(self, before: Work) -> Work:
+        lag = {key: value - before.lag.get(key, 0.0) for key, value in self.lag.items()}
+        return Work(self.cpu - before.cpu, self.passes - before.passes, self.writes - before.writes, lag)
+
+    def mean_lag(self, priority: str) -> float:
+        return self.lag.get(f"{priority}_sum", 0.0) / max(1.0, self.lag.get(f"{priority}_count", 0.0))
 
 
 def admin(url: str, path: str) -> Any:
@@ -257,6 +288,8 @@ class Figures:
     idle_writes: int = 0
     intervals: dict[str, float] = field(default_factory=dict)
     counts: dict[str, float] = field(default_factory=dict)
+    busy: Work = field(default_factory=Work)
+    noop_busy_cpu: float = 0.0
 
     @property
     def ratio(self) -> float:
@@ -283,6 +316,7 @@ def run(
     with noop_operator(plane) as noop, operators(plane, shards, workers) as running:
         watcher = Watcher(api)
         watcher.start()
+        before, noop_before = Work.now(running), cpu_seconds(noop.pid)
         start, end = create_all(api, manifests(scalesets, instances, subscriptions))
         figures.api_seconds = end - start
         deadline = end + figures.provisioning * 20 + 300
@@ -291,6 +325,8 @@ def run(
         if len(watcher.ready_at) < scalesets:
             raise RuntimeError(f"only {len(watcher.ready_at)} of {scalesets} ScaleSets became Ready")
         figures.create_to_ready = max(watcher.ready_at.values()) - start
+        figures.busy = Work.now(running).since(before)
+        figures.noop_busy_cpu = cpu_seconds(noop.pid) - noop_before
         time.sleep(settle)  # the last busy passes finish; what follows is the idle fleet
         measure_idle(figures, running, noop, watcher, idle)
         watcher.stopped.set()
@@ -348,6 +384,12 @@ def report(f: Figures) -> str:
         f"{f.idle_reads} observations ({f.idle_reads * 60 / f.idle_seconds:.0f}/min)   [target 0 writes]",
     ]
     lines += azure_model(f)
+    busy = f.busy
+    lines.append(
+        f"until Ready          operator CPU {busy.cpu:.0f} s ({100 * busy.cpu / f.create_to_ready:.0f}% of a core), "
+        f"{busy.passes:.0f} passes, {busy.writes:.0f} status writes, scheduler lag busy {busy.mean_lag('busy'):.2f} s"
+        f" / idle {busy.mean_lag('idle'):.2f} s; no-op kopf CPU {f.noop_busy_cpu:.0f} s"
+    )
     return "\n".join(lines)
 
 

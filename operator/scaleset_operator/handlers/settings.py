@@ -14,7 +14,9 @@ no "last handled" spec to diff against:
   CRD would prune silently) should a changing handler ever be added.
 
 Only explicit Events are posted (no log-to-Event mirroring), so an idle ScaleSet produces no Event
-churn.
+churn. kopf's per-object log lines are kept from WARNING up: at INFO it logs "Handler ... succeeded"
+for every watch event (every status write coming back), which says nothing and, across a fleet,
+costs CPU and log volume; what happens to a ScaleSet is logged by the reconciler.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = NoDiffBase()
     settings.persistence.finalizer = f"kopf.{GROUP}/unused"
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # --verbose keeps everything
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     settings.posting.loggers = False
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
