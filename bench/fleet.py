@@ -306,7 +306,7 @@ def run(
     subscriptions: int = 1,
     idle: float = 60.0,
     settle: float = 20.0,
-    workers: int = 8,
+    workers: int = 32,
 ) -> Figures:
     figures = Figures(scalesets, instances, shards, subscriptions)
     durations = Durations()
@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=1)
     parser.add_argument("--subscriptions", type=int, default=1)
     parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measurement")
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=32)
     args = parser.parse_args(argv)
     with cluster() as (plane, kubectl):
         figures = run(

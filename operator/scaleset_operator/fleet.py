@@ -105,11 +105,15 @@ class Tracked:
     spec: bytes
     settled: bool
     """Per its last event: no rollout recorded and the generation observed (safe to spread)."""
+    status: bytes | None = None
+    """The status as the watch delivered it, kept only until the reconciler has its own memory of
+    the ScaleSet (its first pass after this process started): the listing and the watch are
+    consistent reads, so that first pass needs no extra GET."""
     idle: bool = False
     """Its last pass found nothing in flight (the next idle delay keeps its phase)."""
 
     @classmethod
-    def of(cls, body: Mapping[str, Any]) -> Tracked:
+    def of(cls, body: Mapping[str, Any], *, keep_status: bool) -> Tracked:
         meta = body["metadata"]
         status = body.get("status") or {}
         generation = int(meta.get("generation") or 0)
@@ -119,15 +123,23 @@ class Tracked:
             resource_version=str(meta.get("resourceVersion") or ""),
             finalizers=tuple(meta.get("finalizers") or ()),
             deleting=bool(meta.get("deletionTimestamp")),
-            spec=json.dumps(body.get("spec") or {}, separators=(",", ":")).encode(),
+            spec=_compact(body.get("spec") or {}),
             settled=status.get("rollout") is None and status.get("observedGeneration") == generation,
+            status=_compact(status) if keep_status else None,
         )
 
     def body(self, namespace: str, name: str) -> dict[str, Any]:
-        """The object as a pass sees it: metadata, spec, no status (the reconciler remembers it)."""
+        """The object as a pass sees it: metadata, spec, and the status only if still kept."""
         meta: dict[str, Any] = {"name": name, "namespace": namespace, "uid": self.uid, "generation": self.generation}
         meta |= {"resourceVersion": self.resource_version, "finalizers": list(self.finalizers)}
-        return {"apiVersion": API_VERSION, "kind": scaleset_api.KIND, "metadata": meta, "spec": json.loads(self.spec)}
+        body = {"apiVersion": API_VERSION, "kind": scaleset_api.KIND, "metadata": meta, "spec": json.loads(self.spec)}
+        if self.status is not None:
+            body["status"] = json.loads(self.status)
+        return body
+
+
+def _compact(value: Mapping[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def subscription_and_size(spec: Mapping[str, Any]) -> tuple[str, int]:
@@ -185,7 +197,8 @@ class Fleet:
         self.pacing.track(key, *subscription_and_size(body.get("spec") or {}))
         if not self.gate.owns(key.namespace, key.name):
             return
-        new, old = Tracked.of(body), self.objects.get(key)
+        uid = str(meta.get("uid") or "")
+        new, old = Tracked.of(body, keep_status=not self.reconciler.remembers(uid)), self.objects.get(key)
         self.objects[key] = new
         if old is None or old.uid != new.uid:
             if old is not None:
@@ -226,6 +239,7 @@ class Fleet:
             for key, tracked in self.objects.items():
                 if not self.gate.may_act(key.namespace, key.name):
                     self.reconciler.forget(tracked.uid)
+                    tracked.status = None  # what the watch showed may be behind another's writes
         for key, tracked in self.objects.items():
             if self.gate.may_act(key.namespace, key.name):
                 self._enqueue(key, tracked)
@@ -261,6 +275,7 @@ class Fleet:
             return Outcome(None)
         if not self.gate.may_act(key.namespace, key.name):
             self.reconciler.forget(tracked.uid)  # someone else may act meanwhile: re-read when back
+            tracked.status = None
             return Outcome(None)  # regate() brings it back
         found = await self._current(key, tracked)
         if found is None:
@@ -269,10 +284,11 @@ class Fleet:
         body, tracked = found
         if tracked.deleting:
             return await self._finalize(key, tracked, body)
-        if FINALIZER not in tracked.finalizers:
-            return await self._add_finalizer(key, tracked)
+        if FINALIZER not in tracked.finalizers and not await self._add_finalizer(key, tracked):
+            return Outcome(CONFLICT_RETRY_SECONDS, busy=True)
         operations = list(self.operations.get((key.namespace, key.name), ()))
         result = await self.reconciler.reconcile(body, self.emitter(body), operations)
+        tracked.status = None  # the reconciler remembers it now
         if result.busy:
             tracked.idle = False
             return Outcome(result.requeue_after, busy=True)
@@ -280,28 +296,30 @@ class Fleet:
         return Outcome(self.pacing.idle_delay(key, result.requeue_after, first=first))
 
     async def _current(self, key: Ref, tracked: Tracked) -> tuple[Mapping[str, Any], Tracked] | None:
-        """The stored view, or a fresh read (with status) when the reconciler has no memory of it."""
-        if self.reconciler.remembers(tracked.uid):
+        """The stored view; or, when the reconciler has no memory of the ScaleSet and no status from
+        the watch can be trusted (it was handed over meanwhile), a fresh read."""
+        if self.reconciler.remembers(tracked.uid) or tracked.status is not None:
             return tracked.body(key.namespace, key.name), tracked
         fresh = await self.kube.get(scaleset_api.PLURAL, key.namespace, key.name)
         if fresh is None:
             return None
-        current = Tracked.of(fresh)
+        current = Tracked.of(fresh, keep_status=False)
         current.idle = tracked.idle
         if self.objects.get(key) is tracked:  # unless a newer event replaced it meanwhile
             self.objects[key] = current
         return fresh, current
 
-    async def _add_finalizer(self, key: Ref, tracked: Tracked) -> Outcome:
+    async def _add_finalizer(self, key: Ref, tracked: Tracked) -> bool:
+        """Before the first action on a ScaleSet: deleting it must wait for the cloud's scale set."""
         finalizers = [*tracked.finalizers, FINALIZER]
         try:
             await self.kube.set_finalizers(
                 scaleset_api.PLURAL, key.namespace, key.name, finalizers, tracked.resource_version
             )
         except ObjectChanged:
-            return Outcome(CONFLICT_RETRY_SECONDS, busy=True)
+            return False
         tracked.finalizers = tuple(finalizers)
-        return Outcome(0.0, busy=True)
+        return True
 
     async def _finalize(self, key: Ref, tracked: Tracked, body: Mapping[str, Any]) -> Outcome:
         if FINALIZER not in tracked.finalizers:

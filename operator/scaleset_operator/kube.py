@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
@@ -18,16 +21,35 @@ from kubernetes.client.exceptions import ApiException
 from scaleset_operator import GROUP, VERSION
 from scaleset_operator.sharding import LeaseConflict, LeaseRecord
 
+T = TypeVar("T")
+
 
 class ObjectChanged(Exception):
     """A precondition (``resourceVersion``) failed: read the object again and retry."""
 
 
-def load_config(kubeconfig: str | None = None) -> None:
+_EXECUTOR: ThreadPoolExecutor | None = None
+DEFAULT_CONCURRENCY = 32
+
+
+def load_config(kubeconfig: str | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+    """Load the client configuration, sized for ``concurrency`` calls in flight: the client is
+    synchronous, so each call holds a worker thread (and a pooled connection) for its duration, and a
+    fleet's status writes must not queue behind asyncio's default pool of a handful of threads."""
+    global _EXECUTOR
     try:
         config.load_incluster_config()  # type: ignore[no-untyped-call]
     except config.ConfigException:
         config.load_kube_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+    settings = client.Configuration.get_default_copy()
+    settings.connection_pool_maxsize = concurrency
+    client.Configuration.set_default(settings)
+    _EXECUTOR = ThreadPoolExecutor(concurrency, thread_name_prefix="kube")
+
+
+async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking client call on the kube threads (asyncio's default pool without load_config)."""
+    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, functools.partial(fn, *args, **kwargs))
 
 
 class KubeGateway:
@@ -41,9 +63,7 @@ class KubeGateway:
         """The object as stored now (None when gone): the first pass of a ScaleSet reads its status
         here instead of keeping every watched body in memory."""
         try:
-            found = await asyncio.to_thread(
-                self._custom.get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name
-            )
+            found = await _call(self._custom.get_namespaced_custom_object, GROUP, VERSION, namespace, plural, name)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -58,9 +78,7 @@ class KubeGateway:
         controller adding its own finalizer)."""
         body = {"metadata": {"finalizers": finalizers, "resourceVersion": resource_version}}
         try:
-            await asyncio.to_thread(
-                self._custom.patch_namespaced_custom_object, GROUP, VERSION, namespace, plural, name, body
-            )
+            await _call(self._custom.patch_namespaced_custom_object, GROUP, VERSION, namespace, plural, name, body)
         except ApiException as exc:
             if exc.status == 409:
                 raise ObjectChanged(f"{plural} {namespace}/{name} changed meanwhile") from None
@@ -70,7 +88,7 @@ class KubeGateway:
     async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
         body = {"status": status}
         try:
-            await asyncio.to_thread(
+            await _call(
                 self._custom.patch_namespaced_custom_object_status, GROUP, VERSION, namespace, plural, name, body
             )
         except ApiException as exc:
@@ -80,7 +98,7 @@ class KubeGateway:
     async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None:
         """The decoded value, or None when the Secret or key does not exist. Never logged."""
         try:
-            secret = await asyncio.to_thread(self._core.read_namespaced_secret, name, namespace)
+            secret = await _call(self._core.read_namespaced_secret, name, namespace)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -105,7 +123,7 @@ class Leases:
         self._api = client.CoordinationV1Api()
 
     async def list(self, prefix: str) -> list[LeaseRecord]:
-        found = await asyncio.to_thread(
+        found = await _call(
             self._api.list_namespaced_lease, self.namespace, label_selector=f"{LEASE_SET_LABEL}={prefix}"
         )
         return [_lease_record(item) for item in found.items]
@@ -114,9 +132,9 @@ class Leases:
         body: Any = _lease_body(record, self.namespace)  # the client takes a plain dict for a V1Lease
         try:
             if record.resource_version is None:
-                written = await asyncio.to_thread(self._api.create_namespaced_lease, self.namespace, body)
+                written = await _call(self._api.create_namespaced_lease, self.namespace, body)
             else:
-                written = await asyncio.to_thread(self._api.replace_namespaced_lease, record.name, self.namespace, body)
+                written = await _call(self._api.replace_namespaced_lease, record.name, self.namespace, body)
         except ApiException as exc:
             if exc.status in (409, 404):
                 raise LeaseConflict(f"lease {record.name} changed meanwhile") from None
@@ -175,11 +193,11 @@ class Peering:
     async def status(self) -> dict[str, Any]:
         try:
             if self.namespace is None:
-                found = await asyncio.to_thread(
+                found = await _call(
                     self._custom.get_cluster_custom_object, "kopf.dev", "v1", "clusterkopfpeerings", self.name
                 )
             else:
-                found = await asyncio.to_thread(
+                found = await _call(
                     self._custom.get_namespaced_custom_object,
                     "kopf.dev",
                     "v1",

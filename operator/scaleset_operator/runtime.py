@@ -50,8 +50,9 @@ class OperatorConfig:
     else default); secrets come from the AZURE_* environment variables."""
     azure_subscription_id: str | None = None
     """Azure only: subscription for listing platform image versions (None: $AZURE_SUBSCRIPTION_ID)."""
-    workers: int = 8
-    """Reconcile passes running at once (busy ScaleSets first)."""
+    workers: int = 32
+    """Reconcile passes in flight at once (busy ScaleSets first); mostly waiting on the API server or
+    Azure, so more than the cores."""
     idle_read_share: float = DEFAULT_IDLE_READ_SHARE
     """Share of each subscription's Compute read budget that idle resyncs may use (pacing.py)."""
     shard: ShardSpec | None = None
@@ -118,7 +119,7 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
         backend, now, scale = await _azure_backend(config, memo)
     else:
         raise SystemExit(f"unknown backend {config.backend!r}: use fake or azure")
-    kube.load_config(config.kubeconfig)
+    kube.load_config(config.kubeconfig, concurrency=config.workers + 4)  # + leases, peering, Secrets
     if config.metrics_port:
         metrics.serve(config.metrics_port)
         log.info("metrics on :%d/metrics", config.metrics_port)

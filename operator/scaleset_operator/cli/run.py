@@ -31,7 +31,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--azure-subscription-id", help="azure: subscription for listing platform image versions")
     parser.add_argument(
-        "--workers", type=int, default=8, help="reconcile passes running at once (busy ScaleSets first; default 8)"
+        "--workers",
+        type=int,
+        default=32,
+        help="reconcile passes in flight at once, busy ScaleSets first (default 32; they mostly wait on the API "
+        "server or Azure)",
     )
     parser.add_argument(
         "--idle-read-share",
