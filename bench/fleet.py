@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 from kubernetes import client, config, watch  # noqa: E402
 from tests.e2e.journeys import example, with_name  # noqa: E402
-from tests.fixtures.operator import OperatorProcess, operator_process  # noqa: E402
+from tests.fixtures.operator import OperatorProcess, http_ok, operator_process  # noqa: E402
 
 from bench.rollout import cluster  # noqa: E402
 from scaleset_operator import GROUP, VERSION  # noqa: E402
@@ -232,7 +232,7 @@ def noop_operator(plane: ControlPlane) -> Iterator[subprocess.Popen[bytes]]:
     )
     try:
         deadline = time.monotonic() + 60
-        while not _serving(f"http://127.0.0.1:{port}/healthz"):
+        while not http_ok(f"http://127.0.0.1:{port}/healthz"):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the no-op operator did not start; see {log.name}")
             time.sleep(0.2)
@@ -240,14 +240,6 @@ def noop_operator(plane: ControlPlane) -> Iterator[subprocess.Popen[bytes]]:
     finally:
         terminate_process_group(process.pid)
         log.close()
-
-
-def _serving(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 @contextlib.contextmanager

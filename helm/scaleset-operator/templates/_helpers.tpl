@@ -128,7 +128,7 @@ spec:
   {{- end }}
   securityContext:
     {{- toYaml .Values.podSecurityContext | nindent 4 }}
-  {{- /* kopf's graceful stop: daemons are cancelled within 10s, then cleanup handlers run. */}}
+  {{- /* Graceful stop: passes in flight are cancelled, then the shard lease is released for the next holder. */}}
   terminationGracePeriodSeconds: 30
   containers:
     - name: operator
