@@ -30,6 +30,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import urllib.request
@@ -124,33 +125,42 @@ def admin(url: str, path: str) -> Any:
 
 
 READY = (
-    "{range .items[*]}{.metadata.name} {.metadata.resourceVersion} {.status.observedGeneration} {.metadata.generation}"
+    "{.metadata.name} {.metadata.resourceVersion} {.status.observedGeneration} {.metadata.generation}"
     ' {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastTransitionTime}'
-    '{"\\n"}{end}'
+    '{"\\n"}'
 )
 
 
-@dataclass(frozen=True)
-class Seen:
-    """One ScaleSet as listed: its resourceVersion, and when it turned Ready (None: not Ready yet)."""
+class Watch(threading.Thread):
+    """``kubectl get --watch`` of the ScaleSets, one short line per change (Go parses the objects).
 
-    resource_version: str
-    ready_at: float | None
+    Records when each ScaleSet turned Ready, from the Ready condition's lastTransitionTime (set by
+    the operator when it saw it, so a lagging stream does not skew it), and when each change arrived.
+    """
 
+    def __init__(self, kubectl: Kubectl) -> None:
+        super().__init__(daemon=True)
+        command = [str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), "get", PLURAL, "-n", NAMESPACE]
+        self.process = subprocess.Popen(
+            [*command, "--watch", "-o", f"jsonpath={READY}"], stdout=subprocess.PIPE, text=True
+        )
+        self.ready_at: dict[str, float] = {}
+        self.changes: list[float] = []
 
-def listing(kubectl: Kubectl) -> dict[str, Seen]:
-    """Every ScaleSet's resourceVersion and Ready time, listed by kubectl (Go parses the large list;
-    the time is the Ready condition's lastTransitionTime, set by the operator when it saw it, so a
-    slow listing does not skew it)."""
-    out = kubectl.ok("get", PLURAL, "-n", NAMESPACE, "-o", f"jsonpath={READY}").stdout
-    seen = {}
-    for line in out.splitlines():
-        name, version, observed, generation, *ready = line.split(" ")
-        when = None
-        if ready[:1] == ["True"] and observed == generation and len(ready) > 1:
-            when = datetime.fromisoformat(ready[1].replace("Z", "+00:00")).timestamp()
-        seen[name] = Seen(version, when)
-    return seen
+    def run(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.changes.append(time.monotonic())
+            name, _, observed, generation, *ready = line.rstrip("\n").split(" ")
+            if ready[:1] == ["True"] and observed == generation and len(ready) > 1 and name not in self.ready_at:
+                self.ready_at[name] = datetime.fromisoformat(ready[1].replace("Z", "+00:00")).timestamp()
+
+    def changes_between(self, start: float, end: float) -> int:
+        return sum(1 for t in self.changes if start <= t < end)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 def manifests(count: int, instances: int, subscriptions: int) -> list[dict[str, Any]]:
@@ -292,21 +302,24 @@ def run(
     kubectl("create", "namespace", NAMESPACE)
     api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(plane.kubeconfig)))
     with noop_operator(plane) as noop, operators(plane, shards, workers) as running:
-        before, noop_before = Work.now(running), cpu_seconds(noop.pid)
-        start, end = create_all(api, manifests(scalesets, instances, subscriptions))
-        figures.api_seconds = end - start
-        deadline = time.monotonic() + figures.provisioning * 20 + 300
-        seen = listing(kubectl)
-        while sum(1 for s in seen.values() if s.ready_at is not None) < scalesets:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {sum(1 for s in seen.values() if s.ready_at)} of {scalesets} became Ready")
-            time.sleep(3)
-            seen = listing(kubectl)
-        figures.create_to_ready = max(s.ready_at or 0.0 for s in seen.values()) - start
-        figures.busy = Work.now(running).since(before)
-        figures.noop_busy_cpu = cpu_seconds(noop.pid) - noop_before
-        time.sleep(settle)  # the last busy passes finish; what follows is the idle fleet
-        measure_idle(figures, running, noop, kubectl, idle)
+        watch = Watch(kubectl)
+        watch.start()
+        try:
+            before, noop_before = Work.now(running), cpu_seconds(noop.pid)
+            start, end = create_all(api, manifests(scalesets, instances, subscriptions))
+            figures.api_seconds = end - start
+            deadline = time.monotonic() + figures.provisioning * 20 + 300
+            while len(watch.ready_at) < scalesets and time.monotonic() < deadline:
+                time.sleep(1)
+            if len(watch.ready_at) < scalesets:
+                raise RuntimeError(f"only {len(watch.ready_at)} of {scalesets} ScaleSets became Ready")
+            figures.create_to_ready = max(watch.ready_at.values()) + 1.0 - start  # the timestamp is in seconds
+            figures.busy = Work.now(running).since(before)
+            figures.noop_busy_cpu = cpu_seconds(noop.pid) - noop_before
+            time.sleep(settle)  # the last busy passes finish; what follows is the idle fleet
+            measure_idle(figures, running, noop, watch, idle)
+        finally:
+            watch.stop()
     figures.simulator_mb = simulator_footprint_mb(scalesets // shards, instances)
     return figures
 
@@ -315,14 +328,13 @@ def measure_idle(
     figures: Figures,
     running: list[tuple[OperatorProcess, str]],
     noop: subprocess.Popen[bytes],
-    kubectl: Kubectl,
+    watch: Watch,
     idle: float,
 ) -> None:
     pids = [op.pid for op, _ in running]
     calls_before = [admin(op.admin_url or "", "/calls")["total"] for op, _ in running]
     cpu_before = [cpu_seconds(pid) for pid in pids]
     noop_before = cpu_seconds(noop.pid)
-    versions = {name: seen.resource_version for name, seen in listing(kubectl).items()}
     start = time.monotonic()
     time.sleep(idle)
     end = time.monotonic()
@@ -333,7 +345,8 @@ def measure_idle(
     figures.noop_cpu = 100 * (cpu_seconds(noop.pid) - noop_before) / (end - start)
     figures.rss = [rss_mb(pid) for pid in pids]
     figures.noop_rss = rss_mb(noop.pid)
-    figures.idle_changes = sum(1 for n, seen in listing(kubectl).items() if versions.get(n) != seen.resource_version)
+    time.sleep(1.0)  # changes made in the window, delivered just after it
+    figures.idle_changes = watch.changes_between(start, end + 1.0)
     for (op, _), before in zip(running, calls_before, strict=True):
         after = admin(op.admin_url or "", "/calls")["total"]
         figures.idle_reads += after["byOperation"].get("get", 0) - before["byOperation"].get("get", 0)
@@ -358,7 +371,7 @@ def report(f: Figures) -> str:
         f"resident memory      operator {per}{rss} MB (its simulator holds ~{f.simulator_mb:.0f} MB of that); "
         f"no-op kopf {f.noop_rss:.0f} MB   [target <= 250 MB]",
         f"idle CPU ({f.idle_seconds:.0f} s)      operator {per}{cpu} %; no-op kopf {f.noop_cpu:.2f} %   [target <= 2%]",
-        f"idle writes          {f.idle_changes} ScaleSets changed; backend: {f.idle_writes} writes, "
+        f"idle writes          {f.idle_changes} changes to ScaleSets; backend: {f.idle_writes} writes, "
         f"{f.idle_reads} observations ({f.idle_reads * 60 / f.idle_seconds:.0f}/min)   [target 0 writes]",
     ]
     lines += azure_model(f)
