@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -140,25 +142,40 @@ class Watch(threading.Thread):
 
     def __init__(self, kubectl: Kubectl) -> None:
         super().__init__(daemon=True)
-        command = [str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), "get", PLURAL, "-n", NAMESPACE]
-        self.process = subprocess.Popen(
-            [*command, "--watch", "-o", f"jsonpath={READY}"], stdout=subprocess.PIPE, text=True
-        )
+        self.command = [str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), "get", PLURAL, "-n", NAMESPACE]
+        self.command += ["--watch", "-o", f"jsonpath={READY}"]
+        self.process = self._spawn()
+        self.stopped = threading.Event()
         self.ready_at: dict[str, float] = {}
         self.changes: list[float] = []
+        self.versions: dict[str, str] = {}
+
+    def _spawn(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
     def run(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
+        """Follow the stream; when the server ends it (watches time out), follow a new one: its
+        initial listing repeats unchanged objects, which are not counted as changes."""
+        while not self.stopped.is_set():
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self._seen(*line.rstrip("\n").split(" "))
+            self.process.wait()
+            if not self.stopped.is_set():
+                self.process = self._spawn()
+
+    def _seen(self, name: str, version: str, observed: str, generation: str, *ready: str) -> None:
+        if self.versions.get(name) != version:
+            self.versions[name] = version
             self.changes.append(time.monotonic())
-            name, _, observed, generation, *ready = line.rstrip("\n").split(" ")
-            if ready[:1] == ["True"] and observed == generation and len(ready) > 1 and name not in self.ready_at:
-                self.ready_at[name] = datetime.fromisoformat(ready[1].replace("Z", "+00:00")).timestamp()
+        if ready[:1] == ("True",) and observed == generation and len(ready) > 1 and name not in self.ready_at:
+            self.ready_at[name] = datetime.fromisoformat(ready[1].replace("Z", "+00:00")).timestamp()
 
     def changes_between(self, start: float, end: float) -> int:
         return sum(1 for t in self.changes if start <= t < end)
 
     def stop(self) -> None:
+        self.stopped.set()
         self.process.terminate()
         self.process.wait(timeout=10)
 
@@ -213,6 +230,11 @@ def simulator_footprint_mb(count: int, instances: int) -> float:
 # -- processes ----------------------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this child when the benchmark dies, however it ends (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def noop_operator(plane: ControlPlane) -> Iterator[subprocess.Popen[bytes]]:
     (port,) = allocate_ports(1)
@@ -225,6 +247,7 @@ def noop_operator(plane: ControlPlane) -> Iterator[subprocess.Popen[bytes]]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     try:
         deadline = time.monotonic() + 60
