@@ -262,7 +262,9 @@ def noop_operator(plane: ControlPlane) -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextlib.contextmanager
-def operators(plane: ControlPlane, shards: int, workers: int) -> Iterator[list[tuple[OperatorProcess, str]]]:
+def operators(
+    plane: ControlPlane, shards: int, workers: int, log_dir: Path | None
+) -> Iterator[list[tuple[OperatorProcess, str]]]:
     """The operator, or one process per shard: (process, its metrics URL)."""
     with contextlib.ExitStack() as stack:
         running = []
@@ -271,7 +273,9 @@ def operators(plane: ControlPlane, shards: int, workers: int) -> Iterator[list[t
             args = ["--metrics-port", str(metrics_port), "--workers", str(workers)]
             if shards > 1:
                 args += ["--shard", f"{index}/{shards}", "--lease-namespace", NAMESPACE, "--lease-name", "bench"]
-            op = stack.enter_context(operator_process(plane, speed=1.0, namespaces=[NAMESPACE], extra_args=args))
+            op = stack.enter_context(
+                operator_process(plane, speed=1.0, namespaces=[NAMESPACE], extra_args=args, log_dir=log_dir)
+            )
             running.append((op, f"http://127.0.0.1:{metrics_port}/metrics"))
         yield running
 
@@ -318,13 +322,14 @@ def run(
     idle: float = 60.0,
     settle: float = 20.0,
     workers: int = 32,
+    log_dir: Path | None = None,
 ) -> Figures:
     figures = Figures(scalesets, instances, shards, subscriptions)
     durations = Durations()
     figures.provisioning = durations.create + durations.health_delay
     kubectl("create", "namespace", NAMESPACE)
     api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(plane.kubeconfig)))
-    with noop_operator(plane) as noop, operators(plane, shards, workers) as running:
+    with noop_operator(plane) as noop, operators(plane, shards, workers, log_dir) as running:
         watch = Watch(kubectl)
         watch.start()
         try:
@@ -435,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscriptions", type=int, default=1)
     parser.add_argument("--idle", type=float, default=60.0, help="seconds of idle measurement")
     parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--logs", type=Path, help="keep the operators' logs in this directory")
     args = parser.parse_args(argv)
     with cluster() as (plane, kubectl):
         figures = run(
@@ -446,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
             subscriptions=args.subscriptions,
             idle=args.idle,
             workers=args.workers,
+            log_dir=args.logs,
         )
     print(report(figures))
     return 0

@@ -30,6 +30,9 @@ class ObjectChanged(Exception):
 
 _EXECUTOR: ThreadPoolExecutor | None = None
 DEFAULT_CONCURRENCY = 32
+REQUEST_TIMEOUT = (10.0, 30.0)
+"""(connect, read) seconds for every call: without one, a call the API server never answers holds
+its thread forever, and with it one of the fleet's passes (or the shard lease's renewal)."""
 
 
 def load_config(kubeconfig: str | None = None, concurrency: int = DEFAULT_CONCURRENCY) -> None:
@@ -49,6 +52,7 @@ def load_config(kubeconfig: str | None = None, concurrency: int = DEFAULT_CONCUR
 
 async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking client call on the kube threads (asyncio's default pool without load_config)."""
+    kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
     return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, functools.partial(fn, *args, **kwargs))
 
 
