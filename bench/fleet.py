@@ -32,7 +32,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 import urllib.request
@@ -127,57 +126,40 @@ def admin(url: str, path: str) -> Any:
 
 
 READY = (
-    "{.metadata.name} {.metadata.resourceVersion} {.status.observedGeneration} {.metadata.generation}"
+    "{range .items[*]}{.metadata.name} {.metadata.resourceVersion} {.status.observedGeneration} {.metadata.generation}"
     ' {.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastTransitionTime}'
-    '{"\\n"}'
+    '{"\\n"}{end}'
 )
 
 
-class Watch(threading.Thread):
-    """``kubectl get --watch`` of the ScaleSets, one short line per change (Go parses the objects).
+@dataclass(frozen=True)
+class Seen:
+    """One ScaleSet as listed: its resourceVersion, and when it turned Ready (None: not yet)."""
 
-    Records when each ScaleSet turned Ready, from the Ready condition's lastTransitionTime (set by
-    the operator when it saw it, so a lagging stream does not skew it), and when each change arrived.
-    """
+    resource_version: str
+    ready_at: float | None
 
-    def __init__(self, kubectl: Kubectl) -> None:
-        super().__init__(daemon=True)
-        self.command = [str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), "get", PLURAL, "-n", NAMESPACE]
-        self.command += ["--watch", "-o", f"jsonpath={READY}"]
-        self.process = self._spawn()
-        self.stopped = threading.Event()
-        self.ready_at: dict[str, float] = {}
-        self.changes: list[float] = []
-        self.versions: dict[str, str] = {}
 
-    def _spawn(self) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def listing(kubectl: Kubectl) -> dict[str, Seen]:
+    """Every ScaleSet's resourceVersion and Ready time, listed by kubectl in chunks (Go parses the
+    large list). The Ready time is the condition's lastTransitionTime, set by the operator when it
+    saw the ScaleSet ready, so how often or how late this lists does not skew it."""
+    args = ("get", PLURAL, "-n", NAMESPACE, "--chunk-size=200", "-o", f"jsonpath={READY}")
+    result = kubectl(*args, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(kubectl.describe(args, result))
+    seen = {}
+    for line in result.stdout.splitlines():
+        name, version, observed, generation, *ready = line.split(" ")
+        when = None
+        if ready[:1] == ["True"] and observed == generation and len(ready) > 1:
+            when = datetime.fromisoformat(ready[1].replace("Z", "+00:00")).timestamp()
+        seen[name] = Seen(version, when)
+    return seen
 
-    def run(self) -> None:
-        """Follow the stream; when the server ends it (watches time out), follow a new one: its
-        initial listing repeats unchanged objects, which are not counted as changes."""
-        while not self.stopped.is_set():
-            assert self.process.stdout is not None
-            for line in self.process.stdout:
-                self._seen(*line.rstrip("\n").split(" "))
-            self.process.wait()
-            if not self.stopped.is_set():
-                self.process = self._spawn()
 
-    def _seen(self, name: str, version: str, observed: str, generation: str, *ready: str) -> None:
-        if self.versions.get(name) != version:
-            self.versions[name] = version
-            self.changes.append(time.monotonic())
-        if ready[:1] == ("True",) and observed == generation and len(ready) > 1 and name not in self.ready_at:
-            self.ready_at[name] = datetime.fromisoformat(ready[1].replace("Z", "+00:00")).timestamp()
-
-    def changes_between(self, start: float, end: float) -> int:
-        return sum(1 for t in self.changes if start <= t < end)
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.process.terminate()
-        self.process.wait(timeout=10)
+def ready_count(seen: dict[str, Seen]) -> int:
+    return sum(1 for s in seen.values() if s.ready_at is not None)
 
 
 def manifests(count: int, instances: int, subscriptions: int) -> list[dict[str, Any]]:
@@ -330,24 +312,21 @@ def run(
     kubectl("create", "namespace", NAMESPACE)
     api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(plane.kubeconfig)))
     with noop_operator(plane) as noop, operators(plane, shards, workers, log_dir) as running:
-        watch = Watch(kubectl)
-        watch.start()
-        try:
-            before, noop_before = Work.now(running), cpu_seconds(noop.pid)
-            start, end = create_all(api, manifests(scalesets, instances, subscriptions))
-            figures.api_seconds = end - start
-            deadline = time.monotonic() + figures.provisioning * 20 + 300
-            while len(watch.ready_at) < scalesets and time.monotonic() < deadline:
-                time.sleep(1)
-            if len(watch.ready_at) < scalesets:
-                raise RuntimeError(f"only {len(watch.ready_at)} of {scalesets} ScaleSets became Ready")
-            figures.create_to_ready = max(watch.ready_at.values()) + 1.0 - start  # the timestamp is in seconds
-            figures.busy = Work.now(running).since(before)
-            figures.noop_busy_cpu = cpu_seconds(noop.pid) - noop_before
-            time.sleep(settle)  # the last busy passes finish; what follows is the idle fleet
-            measure_idle(figures, running, noop, watch, idle)
-        finally:
-            watch.stop()
+        before, noop_before = Work.now(running), cpu_seconds(noop.pid)
+        start, end = create_all(api, manifests(scalesets, instances, subscriptions))
+        figures.api_seconds = end - start
+        deadline = time.monotonic() + figures.provisioning * 20 + 300
+        seen = listing(kubectl)
+        while ready_count(seen) < scalesets and time.monotonic() < deadline:
+            time.sleep(3)
+            seen = listing(kubectl)
+        if ready_count(seen) < scalesets:
+            raise RuntimeError(f"only {ready_count(seen)} of {scalesets} ScaleSets became Ready")
+        figures.create_to_ready = max(s.ready_at or 0.0 for s in seen.values()) + 1.0 - start  # seconds resolution
+        figures.busy = Work.now(running).since(before)
+        figures.noop_busy_cpu = cpu_seconds(noop.pid) - noop_before
+        time.sleep(settle)  # the last busy passes finish; what follows is the idle fleet
+        measure_idle(figures, running, noop, kubectl, idle)
     figures.simulator_mb = simulator_footprint_mb(scalesets // shards, instances)
     return figures
 
@@ -356,10 +335,11 @@ def measure_idle(
     figures: Figures,
     running: list[tuple[OperatorProcess, str]],
     noop: subprocess.Popen[bytes],
-    watch: Watch,
+    kubectl: Kubectl,
     idle: float,
 ) -> None:
     pids = [op.pid for op, _ in running]
+    versions = {name: seen.resource_version for name, seen in listing(kubectl).items()}
     calls_before = [admin(op.admin_url or "", "/calls")["total"] for op, _ in running]
     cpu_before = [cpu_seconds(pid) for pid in pids]
     noop_before = cpu_seconds(noop.pid)
@@ -373,12 +353,12 @@ def measure_idle(
     figures.noop_cpu = 100 * (cpu_seconds(noop.pid) - noop_before) / (end - start)
     figures.rss = [rss_mb(pid) for pid in pids]
     figures.noop_rss = rss_mb(noop.pid)
-    time.sleep(1.0)  # changes made in the window, delivered just after it
-    figures.idle_changes = watch.changes_between(start, end + 1.0)
     for (op, _), before in zip(running, calls_before, strict=True):
-        after = admin(op.admin_url or "", "/calls")["total"]
-        figures.idle_reads += after["byOperation"].get("get", 0) - before["byOperation"].get("get", 0)
-        figures.idle_writes += after["writes"] - before["writes"]
+        calls = admin(op.admin_url or "", "/calls")["total"]
+        figures.idle_reads += calls["byOperation"].get("get", 0) - before["byOperation"].get("get", 0)
+        figures.idle_writes += calls["writes"] - before["writes"]
+    listed = listing(kubectl)  # a change in the window moved a resourceVersion
+    figures.idle_changes = sum(1 for name, seen in listed.items() if versions.get(name) != seen.resource_version)
     figures.intervals = metric(running[0][1], "scaleset_subscription_resync_interval_seconds")
     figures.counts = metric(running[0][1], "scaleset_subscription_scalesets")
 
@@ -399,7 +379,7 @@ def report(f: Figures) -> str:
         f"resident memory      operator {per}{rss} MB (its simulator holds ~{f.simulator_mb:.0f} MB of that); "
         f"no-op kopf {f.noop_rss:.0f} MB   [target <= 250 MB]",
         f"idle CPU ({f.idle_seconds:.0f} s)      operator {per}{cpu} %; no-op kopf {f.noop_cpu:.2f} %   [target <= 2%]",
-        f"idle writes          {f.idle_changes} changes to ScaleSets; backend: {f.idle_writes} writes, "
+        f"idle writes          {f.idle_changes} ScaleSets changed; backend: {f.idle_writes} writes, "
         f"{f.idle_reads} observations ({f.idle_reads * 60 / f.idle_seconds:.0f}/min)   [target 0 writes]",
     ]
     lines += azure_model(f)
