@@ -2,10 +2,13 @@
 # The scaleset-operator image: `docker build -t scaleset-operator:dev .` (make kind-load does this).
 #
 # Two stages on the same pinned base: the builder turns the source into a wheel and installs it,
-# with its pinned dependencies, into a virtualenv at /opt/venv; the final stage copies only that
-# virtualenv. Every runtime dependency ships as a binary wheel for linux/amd64 and linux/arm64, so no
-# compiler is involved anywhere. The final image has no pip, no build tools, no caches, and runs as
-# uid/gid 65532 (the Helm chart's runAsUser) with a read-only root filesystem in mind.
+# with exactly the locked dependencies, into a virtualenv at /opt/venv; the final stage copies only
+# that virtualenv. Reproducible: every file installed is named by version and sha256 in
+# requirements/ (`make lock`; pip --require-hashes refuses anything else): the runtime dependencies
+# from requirements/runtime.txt, the build backend and pip from requirements/build.txt. Every one
+# ships as a binary wheel for linux/amd64 and linux/arm64, so no compiler is involved anywhere. The
+# final image has no pip, no build tools, no caches, and runs as uid/gid 65532 (the Helm chart's
+# runAsUser) with a read-only root filesystem in mind.
 #
 # The base is pinned to an exact tag. To pin it by digest as well (recommended for releases):
 #   docker buildx imagetools inspect python:3.11.14-slim-bookworm   # -> sha256:...
@@ -18,13 +21,17 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY requirements/build.txt requirements/runtime.txt ./requirements/
+COPY pyproject.toml README.md LICENSE ./
 COPY operator/ ./operator/
-# The project wheel (hatchling, pinned in pyproject's build-system), then a pip-less virtualenv
-# holding it and its dependencies, binary wheels only.
-RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
+# The locked pip and build backend; the project wheel built with them (no build isolation, so nothing
+# unhashed is fetched); a pip-less virtualenv holding the locked dependencies, then the wheel alone.
+RUN python -m pip install --require-hashes --only-binary=:all: -r requirements/build.txt \
+ && python -m pip wheel --no-deps --no-build-isolation --wheel-dir /wheels . \
  && python -m venv --without-pip /opt/venv \
- && python -m pip --python /opt/venv/bin/python install --only-binary=:all: --no-compile /wheels/*.whl \
+ && python -m pip --python /opt/venv/bin/python install --require-hashes --only-binary=:all: --no-compile \
+      -r requirements/runtime.txt \
+ && python -m pip --python /opt/venv/bin/python install --no-deps --no-compile /wheels/*.whl \
  && /opt/venv/bin/python -m compileall -q -j 0 /opt/venv/lib \
  && /opt/venv/bin/scaleset-operator --help >/dev/null
 

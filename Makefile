@@ -1,4 +1,4 @@
-# The public interface: make setup | test | demo | lint | crds | kind-*.
+# The public interface: make setup | test | demo | lint | crds | lock | kind-*.
 # Every target runs the set-up it needs, so a fresh clone needs one command.
 SHELL := /bin/bash
 VENV ?= .venv
@@ -6,18 +6,23 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup venv binaries tools test unit lint crds demo demo-down clean
+.PHONY: setup venv lock binaries tools test unit lint crds demo demo-down clean
 .PHONY: chart-sync kind-up kind-load kind-install kind-e2e kind-down
 
 setup: venv binaries tools ## virtualenv + pinned kube-apiserver/etcd + helm/kstatus-check (cached)
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked, hashed versions (requirements/*.txt, `make lock`): what is tested is what ships.
+$(VENV)/.installed: pyproject.toml requirements/build.txt requirements/dev.txt
 	python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/build.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+lock: venv ## recompile requirements/*.txt (hashed lock files) from pyproject.toml with the pinned uv
+	$(PY) hack/lock.py
 
 binaries: venv
 	hack/build-control-plane.sh
@@ -30,6 +35,7 @@ lint: venv
 	$(BIN)/ruff format --check operator tests bench hack
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(PY) hack/check_size.py
 
 crds: venv ## regenerate crds/ from the pydantic models
 	$(BIN)/scaleset-operator crds --output-dir crds

@@ -34,7 +34,7 @@ from tests.fixtures.operator import operator_process  # noqa: E402
 
 from scaleset_operator.api.durations import parse_duration  # noqa: E402
 from scaleset_operator.localcp import ControlPlane, Kubectl  # noqa: E402
-from scaleset_operator.planner.rolling_upgrade import batch_size  # noqa: E402
+from scaleset_operator.planner.rolling_policy import batch_size  # noqa: E402
 
 HEALTH_DELAY = 5.0
 
@@ -137,9 +137,7 @@ def run(
         obj = eventually(lambda: get(kubectl, namespace, "bench"), finished, timeout=budget, interval=0.2)
         wall = time.monotonic() - wall_start
         assert condition(obj, "Stalled").get("status") == "False", condition(obj, "Stalled")
-        running = obj["status"]["rollingUpgrade"]["runningStatus"]
-        start = datetime.fromisoformat(running["startTime"].replace("Z", "+00:00"))
-        end = datetime.fromisoformat(running["endTime"].replace("Z", "+00:00"))
+        start, end = simulated_span(obj["status"])
         writes = json.loads(op.sim("--json", "calls", "--log").stdout)["writes"]
         batches = len([c for c in writes if c["operation"] == "upgrade" and c["scaleSet"] == "bench"])
     pause_s = parse_duration(pause).total_seconds()
@@ -147,6 +145,20 @@ def run(
     return Result(
         instances, batch_percent, batches, batch_time, pause_s, ideal, (end - start).total_seconds(), wall, speed
     )
+
+
+def simulated_span(status: dict[str, Any]) -> tuple[datetime, datetime]:
+    """When the model rollout started and ended, in simulated time: status shows wall-clock times, the
+    simulator's own are in ``status.simulatedClock.times`` (by path)."""
+    simulated = (status.get("simulatedClock") or {}).get("times", {})
+    index = next(i for i, r in enumerate(status["lastRollouts"]) if r["kind"] == "ModelUpgrade")
+    shown = status["lastRollouts"][index]
+
+    def at(field: str) -> datetime:
+        value = simulated.get(f"lastRollouts[{index}].{field}", shown[field])
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+    return at("startTime"), at("endTime")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,8 @@ source "$ROOT/hack/versions.env"
 : "${ETCD_VERSION:?hack/versions.env must set ETCD_VERSION}"
 
 log() { printf 'build-control-plane: %s\n' "$*" >&2; }
+# shellcheck source=hack/lib/progress.sh
+source "$ROOT/hack/lib/progress.sh"
 die() { log "error: $*"; exit 1; }
 
 if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
@@ -89,7 +91,9 @@ build() {
     log "$name: building from $module (go build -mod=readonly; a cold build takes long, a warm one seconds)"
     local tmp="$out.tmp.$$"
     trap 'rm -f "$tmp"' EXIT
-    (cd "$module" && go build -mod=readonly -trimpath -buildvcs=false -ldflags "$ldflags" -o "$tmp" .)
+    run_step "build-control-plane [$STEP/2] $name ${expected##* }" "$ROOT/.cache/logs/$name-${expected##* }.log" \
+        "$module/go.sum" env -C "$module" go build -v -mod=readonly -trimpath -buildvcs=false -ldflags "$ldflags" \
+        -o "$tmp" . || die "building $name failed (log above)"
     has_version "$tmp" "$expected" \
         || die "$name built from $module does not report '$expected': $("$tmp" --version 2>&1 | head -1)"
     mv -f "$tmp" "$out"     # atomic: an interrupted build never leaves a half-written binary
@@ -97,9 +101,10 @@ build() {
     log "$name: built $out in $((SECONDS - start))s"
 }
 
-total_start=$SECONDS
+total_start=$SECONDS STEP=1
 build kube-apiserver "$ROOT/tools/kube-apiserver" "$k8s_version_line" \
     "-s -w -X k8s.io/component-base/version.gitVersion=${KUBERNETES_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${k8s_minor_major}"
+STEP=2
 build etcd "$ROOT/tools/etcd" "$etcd_version_line" \
     "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${ETCD_VERSION}"
 log "control plane binaries ready in $ASSETS ($((SECONDS - total_start))s)"

@@ -1,5 +1,6 @@
 -- Argo CD health check for scaleset.dev/ScaleSet (argocd-cm key
--- resource.customizations.health.scaleset.dev_ScaleSet). Plain Lua 5.1, as Argo CD runs it.
+-- resource.customizations.health.scaleset.dev_ScaleSet). Plain Lua 5.1 using only what Argo CD
+-- gives checks from argocd-cm: the base and table libraries (no string, no math, no os).
 --
 -- Reads what the operator writes: status.observedGeneration and the kstatus conditions Ready,
 -- Reconciling and Stalled, plus RolloutProgressing for a held rollout. In order:
@@ -9,9 +10,13 @@
 --   Stalled=True                                    -> Degraded (needs a person; the reason says why)
 --   spec.paused, or RolloutProgressing=False with
 --   reason Paused or OutsideMaintenanceWindow       -> Suspended
+--   Ready=Unknown                                   -> Unknown (the backend cannot be observed right now;
+--                                                      the counts are the last observed ones)
 --   Reconciling=True                                -> Progressing
 --   Ready=True                                      -> Healthy
---   anything else                                   -> Progressing
+--   Ready=False                                     -> Degraded (settled, nothing in progress, and not
+--                                                      ready: e.g. InstancesUnhealthy)
+--   no Ready condition                              -> Progressing
 local hs = {}
 
 local function find(conditions, kind)
@@ -26,8 +31,8 @@ local function find(conditions, kind)
   return nil
 end
 
-local function is_true(c)
-  return c ~= nil and c.status == "True"
+local function has_status(c, value)
+  return c ~= nil and c.status == value
 end
 
 -- "Reason: message", or the fallback when the condition says nothing.
@@ -77,14 +82,14 @@ end
 
 local conditions = status.conditions
 local stalled = find(conditions, "Stalled")
-if is_true(stalled) then
+if has_status(stalled, "True") then
   hs.status = "Degraded"
   hs.message = describe(stalled, "Stalled")
   return hs
 end
 
 local rollout = find(conditions, "RolloutProgressing")
-local held = rollout ~= nil and rollout.status == "False"
+local held = has_status(rollout, "False")
   and (rollout.reason == "Paused" or rollout.reason == "OutsideMaintenanceWindow")
 if held then
   hs.status = "Suspended"
@@ -97,17 +102,29 @@ if spec.paused == true then
   return hs
 end
 
+local ready = find(conditions, "Ready")
+if has_status(ready, "Unknown") then
+  hs.status = "Unknown"
+  hs.message = describe(ready, "the operator cannot observe the scale set") .. " (" .. counts(status) .. " when last observed)"
+  return hs
+end
+
 local reconciling = find(conditions, "Reconciling")
-if is_true(reconciling) then
+if has_status(reconciling, "True") then
   hs.status = "Progressing"
   hs.message = describe(reconciling, "Reconciling")
   return hs
 end
 
-local ready = find(conditions, "Ready")
-if is_true(ready) then
+if has_status(ready, "True") then
   hs.status = "Healthy"
   hs.message = counts(status) .. ": " .. describe(ready, "Ready")
+  return hs
+end
+
+if has_status(ready, "False") then
+  hs.status = "Degraded"
+  hs.message = counts(status) .. ": " .. describe(ready, "not ready")
   return hs
 end
 

@@ -1,5 +1,6 @@
 -- Argo CD health check for scaleset.dev/ScaleSetOperation (argocd-cm key
--- resource.customizations.health.scaleset.dev_ScaleSetOperation). Plain Lua 5.1, as Argo CD runs it.
+-- resource.customizations.health.scaleset.dev_ScaleSetOperation). Plain Lua 5.1 using only what Argo
+-- CD gives checks from argocd-cm: the base and table libraries (no string, no math, no os).
 --
 -- A ScaleSetOperation is a one-shot request; its status.phase is Pending, Running, Succeeded or
 -- Failed:

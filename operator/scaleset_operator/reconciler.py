@@ -1,11 +1,12 @@
-"""One reconcile pass for one ScaleSet: observe -> plan -> record intent -> act -> report.
+"""One reconcile pass for one ScaleSet: observe -> decide -> write intent -> act -> report.
 
 The only module that performs I/O on purpose, and the only one that decides *when* to write:
+- ``decide`` runs once per pass; the status written before acting (the intent record: the batch or
+  operation call about to be sent) and the one written after are both ``build_status`` of that one
+  decision, with the outcome of acting (pending, accepted, failed);
 - status is written only when it differs from what is stored (an idle ScaleSet writes nothing);
-- the intent record (the batch about to be sent) is written *before* the backend call, and marked
-  sent after it, so a crash at any moment resumes without repeating or losing work;
-- a backend failure is fed back to the planner, which turns it into conditions; throttling waits
-  ``Retry-After``, other retryable errors back off exponentially, the rest stall with the message.
+- a failed call is never re-planned in the same pass: it is reported, feeds the next pass (the
+  stored ``status.observation``), and the pass is requeued after the decision's capped backoff.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -29,16 +30,41 @@ from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey, desired_model, scale_set_key
-from scaleset_operator.cloud.errors import BackendError, Throttled, Unauthorized
+from scaleset_operator.cloud.errors import BackendError
+from scaleset_operator.cloud.secrets import SecretError, resolve, secret_refs
 from scaleset_operator.planner import actions as act
-from scaleset_operator.planner.inputs import BackendFailure, PlanInputs
-from scaleset_operator.planner.operations import OperationView, failed_status
-from scaleset_operator.planner.plan import IDLE_RESYNC_SECONDS, Plan, mark_acted, mark_operation_acted, plan
-from scaleset_operator.planner.status import stalled_status
+from scaleset_operator.planner import events as planned_events
+from scaleset_operator.planner import requeue
+from scaleset_operator.planner.decide import decide
+from scaleset_operator.planner.decision import ACCEPTED, PENDING, Decision, Failed, Outcome
+from scaleset_operator.planner.inputs import DecideInputs, OperationView, SpecProblem
+from scaleset_operator.planner.observation import Absent, Observation, Observed, Unknown, unknown
+from scaleset_operator.planner.operations.step import orphaned
+from scaleset_operator.planner.simulated_time import SimulatedClock, policy_status, shown
+from scaleset_operator.planner.status import Report, build_status
+from scaleset_operator.planner.status.operation import operation_status
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 300.0
+
+def _parse_spec(body: Mapping[str, Any]) -> tuple[ScaleSetSpec | None, SpecProblem | None]:
+    try:
+        return ScaleSetSpec.model_validate(body.get("spec") or {}), None
+    except ValidationError as exc:
+        message = "invalid spec: " + "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        return None, SpecProblem("InvalidSpec", message)
+
+
+def _uid(body: Mapping[str, Any]) -> str:
+    meta = body["metadata"]
+    return str(meta.get("uid") or f"{meta['namespace']}/{meta['name']}")
+
+
+def _count_throttling(observation: Observation, wait: float) -> None:
+    if isinstance(observation, Unknown) and observation.cause == "throttled":
+        metrics.THROTTLE_WAIT_SECONDS.labels(observation.code).inc(wait)
 
 
 class StatusWriter(Protocol):
@@ -58,8 +84,20 @@ def status_dict(status: ScaleSetStatus) -> dict[str, Any]:
 
 
 def merge_patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON merge patch turning ``old`` into ``new`` at the top level (lists are replaced whole)."""
-    patch: dict[str, Any] = {key: value for key, value in new.items() if old.get(key) != value}
+    """The JSON merge patch (RFC 7386) turning ``old`` into ``new``.
+
+    Objects are diffed key by key, recursively, with ``null`` for a key that went away: the API
+    server merges nested objects, so a field dropped from a nested object (a finished batch, a
+    cleared error) would otherwise stay stored. Lists are replaced whole."""
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            nested = merge_patch(before, value)
+            if nested:
+                patch[key] = nested
+        elif before != value:
+            patch[key] = value
     patch.update({key: None for key in old if key not in new})
     return patch
 
@@ -93,7 +131,9 @@ class ObjectMemory:
     """The status as last written (or found already stored), as compact JSON: a pass needs it whole
     because the watch may lag behind our own writes, but a fleet keeps one per ScaleSet, and as text
     it is a fourth of the dict. An unchanged status is recognised by comparing the text."""
-    failures: int = 0
+    status: ScaleSetStatus | None = None
+    """``written``, parsed, kept while the ScaleSet is busy (parsing a large scale set's status every
+    pass costs more than the pass); an idle one is passed rarely and keeps only the text."""
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Operation name -> the status last written for it (the watch may lag behind our writes)."""
 
@@ -101,19 +141,36 @@ class ObjectMemory:
 @dataclass
 class PassResult:
     requeue_after: float
-    plan: Plan | None = None
+    """Real seconds until the next pass."""
+    decision: Decision | None = None
+    report: Report | None = None
     status_writes: int = 0
     busy: bool = False
-    """Work in flight (actions, a rollout, an operation): served first, never paced as idle."""
+    """Work in flight (actions, a rollout, an operation, progress): served first, never paced as idle."""
+
+    @property
+    def actions(self) -> tuple[act.Action, ...]:
+        return self.decision.actions if self.decision is not None else ()
 
 
-def is_busy(result: Plan, operation: object | None) -> bool:
+def is_busy(inputs: DecideInputs, decision: Decision) -> bool:
+    record = decision.rollout.record if decision.rollout is not None else inputs.status.rollout
     return (
-        bool(result.actions)
-        or operation is not None
-        or result.status.rollout is not None
-        or result.requeue_after < IDLE_RESYNC_SECONDS
+        bool(decision.actions or decision.progress)
+        or inputs.operation is not None
+        or record is not None
+        or decision.requeue_after < requeue.IDLE_RESYNC_SECONDS
     )
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One pass's parsed object: what ``decide`` gets, and where to act and write."""
+
+    body: Mapping[str, Any]
+    inputs: DecideInputs
+    key: ScaleSetKey | None
+    operation: Mapping[str, Any] | None
 
 
 class Reconciler:
@@ -124,35 +181,66 @@ class Reconciler:
         clock: Callable[[], datetime],
         time_scale: float = 1.0,
         min_requeue_seconds: float = 0.2,
+        simulated_clock: Callable[[], SimulatedClock] | None = None,
     ) -> None:
         self.backend = backend
         self.kube = kube
         self.clock = clock
+        """The policy clock: simulated time with the simulator, wall-clock time with Azure."""
         self.time_scale = time_scale
-        self.min_requeue_seconds = min_requeue_seconds
-        """Floor for the next pass while busy (Azure: keep VM lists under Compute's read budget)."""
         """Simulated seconds per real second (the simulator's clock may run faster than real time)."""
+        self.simulated_clock = simulated_clock
+        """Simulator only: how ``clock`` reads on the wall clock now (status shows wall-clock times)."""
+        self.min_requeue_seconds = min_requeue_seconds
+        """Floor for the next pass (Azure: keep VM lists under Compute's read budget)."""
         self.images = ImageWatch()
         self.memory: dict[str, ObjectMemory] = {}
+
+    def _simulated(self) -> SimulatedClock | None:
+        return self.simulated_clock() if self.simulated_clock is not None else None
 
     def _real_seconds(self, simulated: float) -> float:
         return max(self.min_requeue_seconds, simulated / self.time_scale)
 
+    # -- Kubernetes -------------------------------------------------------------------------------
+
     async def _write(self, body: Mapping[str, Any], mem: ObjectMemory, status: ScaleSetStatus) -> int:
         text = status.model_dump_json(exclude_none=True)
         if text == mem.written:
+            mem.status = status
             return 0
-        new = status_dict(status)
         old = json.loads(mem.written) if mem.written is not None else dict(body.get("status") or {})
-        patch = merge_patch(old, new)
+        patch = merge_patch(old, status_dict(status))
         if patch:
             meta = body["metadata"]
             await self.kube.patch_status(scaleset_api.PLURAL, meta["namespace"], meta["name"], patch)
             metrics.STATUS_WRITES.labels(scaleset_api.KIND).inc()
-        mem.written = text
+        mem.written, mem.status = text, status
         return 1 if patch else 0
 
+    async def _write_operation(
+        self, mem: ObjectMemory, raw: Mapping[str, Any] | None, status: ScaleSetOperationStatus | None
+    ) -> int:
+        if raw is None or status is None:
+            return 0
+        name = raw["metadata"]["name"]
+        new = status.model_dump(mode="json", exclude_none=True)
+        old = mem.operations.get(name) or dict(raw.get("status") or {})
+        patch = merge_patch(old, new)
+        if not patch:
+            return 0
+        await self.kube.patch_status(operation_api.PLURAL, raw["metadata"]["namespace"], name, patch)
+        metrics.STATUS_WRITES.labels(operation_api.KIND).inc()
+        mem.operations[name] = new
+        return 1
+
+    async def _report(self, current: Pass, mem: ObjectMemory, report: Report) -> int:
+        writes = await self._write(current.body, mem, report.scale_set)
+        return writes + await self._write_operation(mem, current.operation, report.operation)
+
     def _previous_status(self, body: Mapping[str, Any], mem: ObjectMemory) -> ScaleSetStatus:
+        if mem.status is not None:
+            return mem.status
         try:
             if mem.written is not None:
                 return ScaleSetStatus.model_validate_json(mem.written)
@@ -169,37 +257,84 @@ class Reconciler:
             operations, key=lambda o: (o["metadata"].get("creationTimestamp") or "", o["metadata"]["name"])
         )
         for raw in ordered:
-            name = raw["metadata"]["name"]
-            status_raw = mem.operations.get(name) or raw.get("status") or {}
-            status = ScaleSetOperationStatus.model_validate(status_raw)
-            if status.phase in TERMINAL_PHASES:
-                continue
-            try:
-                spec = ScaleSetOperationSpec.model_validate(raw.get("spec") or {})
-            except ValidationError as exc:
-                log.warning("operation %s has an invalid spec: %s", name, exc)
-                continue
-            view = OperationView(
-                name=name, spec=spec, status=status, generation=int(raw["metadata"].get("generation") or 1)
-            )
-            return raw, view
+            view = self._operation_view(mem, raw)
+            if view is not None and view.status.phase not in TERMINAL_PHASES:
+                return raw, view
         return None
 
-    async def _write_operation(
-        self, mem: ObjectMemory, raw: Mapping[str, Any], status: ScaleSetOperationStatus | None
-    ) -> int:
-        if status is None:
-            return 0
+    def _operation_view(self, mem: ObjectMemory, raw: Mapping[str, Any]) -> OperationView | None:
         name = raw["metadata"]["name"]
-        new = status.model_dump(mode="json", exclude_none=True)
-        old = mem.operations.get(name) or dict(raw.get("status") or {})
-        patch = merge_patch(old, new)
-        if not patch:
-            return 0
-        await self.kube.patch_status(operation_api.PLURAL, raw["metadata"]["namespace"], name, patch)
-        metrics.STATUS_WRITES.labels(operation_api.KIND).inc()
-        mem.operations[name] = new
-        return 1
+        status = ScaleSetOperationStatus.model_validate(mem.operations.get(name) or raw.get("status") or {})
+        try:
+            spec = ScaleSetOperationSpec.model_validate(raw.get("spec") or {})
+        except ValidationError as exc:
+            log.warning("operation %s has an invalid spec: %s", name, exc)
+            return None
+        return OperationView(
+            name=name, spec=spec, status=status, generation=int(raw["metadata"].get("generation") or 1)
+        )
+
+    # -- observe ----------------------------------------------------------------------------------
+
+    async def _gather(
+        self, body: Mapping[str, Any], mem: ObjectMemory, operations: list[Mapping[str, Any]], now: datetime
+    ) -> Pass:
+        """Read the spec and its Secret, then observe the cloud: everything ``decide`` needs."""
+        meta = body["metadata"]
+        common: dict[str, Any] = {
+            "name": meta["name"],
+            "generation": int(meta.get("generation") or 0),
+            "now": now,
+            "status": policy_status(self._previous_status(body, mem)),
+            "clock": self._simulated(),
+        }
+        spec, problem = _parse_spec(body)
+        secrets: dict[str, Any] = {}
+        if spec is not None:
+            secrets, problem = await self._secrets(spec, meta["namespace"])
+        if spec is None or problem is not None:
+            return Pass(body, DecideInputs(**common, problem=problem), None, None)
+        key = scale_set_key(spec, meta["name"])
+        observation, latest = await self._observe(key, spec, common["status"], now)
+        pending = self._pending_operation(mem, operations)
+        inputs = DecideInputs(
+            **common,
+            spec=spec,
+            desired=desired_model(spec, secrets=secrets),
+            observation=observation,
+            latest_image_version=latest,
+            operation=pending[1] if pending else None,
+        )
+        return Pass(body, inputs, key, pending[0] if pending else None)
+
+    async def _secrets(self, spec: ScaleSetSpec, namespace: str) -> tuple[dict[str, Any], SpecProblem | None]:
+        """Every Secret value the spec references, by target (``cloud/secrets.py``); a missing or
+        unusable one is a problem naming the Secret and key, never quoting the value."""
+        refs = secret_refs(spec)
+        raw: dict[str, str] = {}
+        for ref in refs:
+            value = await self.kube.read_secret_value(namespace, ref.name, ref.key)
+            if value is None:
+                message = f"Secret {ref.name} (key {ref.key}) not found in namespace {namespace}"
+                return {}, SpecProblem("SecretNotFound", message)
+            raw[ref.target] = value
+        try:
+            return resolve(refs, raw), None
+        except SecretError as exc:
+            return {}, SpecProblem("InvalidSecret", str(exc))
+
+    async def _observe(
+        self, key: ScaleSetKey, spec: ScaleSetSpec, previous: ScaleSetStatus, now: datetime
+    ) -> tuple[Observation, str | None]:
+        try:
+            observed = await self.backend.get(key)
+            latest = await self.images.latest(self.backend, spec, now)
+        except BackendError as exc:
+            log.warning("%s: observing failed: %s", key.name, exc)
+            return unknown(exc, "observe", previous, now), None
+        return (Observed(observed) if observed is not None else Absent()), latest
+
+    # -- one pass ---------------------------------------------------------------------------------
 
     async def reconcile(
         self, body: Mapping[str, Any], emit: EventSink, operations: list[Mapping[str, Any]] | None = None
@@ -208,12 +343,14 @@ class Reconciler:
         result_label = "error"
         try:
             result = await self._reconcile(body, emit, operations)
-            result_label = "acted" if result.plan is not None and result.plan.actions else "observed"
-            if result.plan is not None:
+            if not result.busy:
+                self._settle(body)
+            result_label = "acted" if result.actions else "observed"
+            if result.report is not None:
                 meta = body["metadata"]
                 spec = body.get("spec") or {}
                 desired = int((spec.get("sku") or {}).get("capacity") or 0)
-                metrics.observe_status(meta["namespace"], meta["name"], desired, result.plan.status)
+                metrics.observe_status(meta["namespace"], meta["name"], desired, result.report.scale_set)
             return result
         finally:
             metrics.RECONCILE_SECONDS.labels(result_label).observe(time.perf_counter() - started)
@@ -221,104 +358,41 @@ class Reconciler:
     async def _reconcile(
         self, body: Mapping[str, Any], emit: EventSink, operations: list[Mapping[str, Any]] | None
     ) -> PassResult:
-        meta = body["metadata"]
-        uid = meta.get("uid") or f"{meta['namespace']}/{meta['name']}"
-        mem = self.memory.setdefault(uid, ObjectMemory())
-        generation = int(meta.get("generation") or 0)
+        mem = self.memory.setdefault(_uid(body), ObjectMemory())
         now = self.clock()
-        previous = self._previous_status(body, mem)
-        try:
-            spec = ScaleSetSpec.model_validate(body.get("spec") or {})
-        except ValidationError as exc:
-            message = "invalid spec: " + "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            status = stalled_status(previous, generation, "InvalidSpec", message, now)
-            writes = await self._write(body, mem, status)
-            if writes:
-                emit("Warning", "InvalidSpec", message)
-            return PassResult(requeue_after=300.0, status_writes=writes)
-
-        password: str | None = None
-        ref = spec.virtualMachineProfile.osProfile.adminPasswordSecretRef
-        if ref is not None:
-            password = await self.kube.read_secret_value(meta["namespace"], ref.name, ref.key)
-            if password is None:
-                message = f"Secret {ref.name} (key {ref.key}) not found in namespace {meta['namespace']}"
-                status = stalled_status(previous, generation, "SecretNotFound", message, now)
-                writes = await self._write(body, mem, status)
-                if writes:
-                    emit("Warning", "SecretNotFound", message)
-                return PassResult(requeue_after=self._real_seconds(30.0), status_writes=writes)
-
-        desired = desired_model(spec, password)
-        key = scale_set_key(spec, meta["name"])
-        inputs = PlanInputs(
-            name=meta["name"],
-            generation=generation,
-            spec=spec,
-            observed=None,
-            status=previous,
-            now=now,
-            desired=desired,
-        )
-        try:
-            observed = await self.backend.get(key)
-            latest = await self.images.latest(self.backend, spec, now)
-        except BackendError as exc:
-            return await self._failed(body, mem, inputs, exc, emit)
-        pending = self._pending_operation(mem, list(operations or []))
-        inputs = replace(
-            inputs, observed=observed, latest_image_version=latest, operation=pending[1] if pending else None
-        )
-        result = plan(inputs)
-        writes = await self._write(body, mem, result.status)
-        if pending is not None:
-            writes += await self._write_operation(mem, pending[0], result.operation_status)
-        for event in result.events:
+        current = await self._gather(body, mem, list(operations or []), now)
+        inputs = current.inputs
+        decision = decide(inputs)
+        report = build_status(inputs, decision, PENDING if decision.actions else ACCEPTED)
+        writes = await self._report(current, mem, report)
+        for event in decision.events:
             emit(event.type, event.reason, event.message)
-        busy = is_busy(result, pending)
-        if not result.actions:
-            mem.failures = 0
-            return PassResult(self._real_seconds(result.requeue_after), result, writes, busy)
-        try:
-            for action in result.actions:
-                log.info("%s: %s", meta["name"], act.describe(action))
-                await self._execute(key, desired, action)
-        except BackendError as exc:
-            failed = await self._failed(body, mem, replace(inputs, status=result.status), exc, emit)
-            failed.status_writes += writes
-            return failed
-        mem.failures = 0
-        writes += await self._write(body, mem, mark_acted(result.status))
-        if pending is not None:
-            writes += await self._write_operation(mem, pending[0], mark_operation_acted(result.operation_status))
-        return PassResult(self._real_seconds(result.requeue_after), result, writes, busy)
+        busy = is_busy(inputs, decision)
+        if not decision.actions:
+            _count_throttling(decision.observation, decision.requeue_after)
+            return PassResult(self._real_seconds(decision.requeue_after), decision, report, writes, busy)
+        outcome = await self._act(current, decision)
+        report = build_status(inputs, decision, outcome)
+        writes += await self._report(current, mem, report)
+        if isinstance(outcome, Failed):
+            warned = planned_events.failure(outcome.failure, inputs.status.observation)
+            if warned is not None:
+                emit(warned.type, warned.reason, warned.message)
+            _count_throttling(outcome.failure, decision.next_pass(outcome, now))
+        return PassResult(self._real_seconds(decision.next_pass(outcome, now)), decision, report, writes, busy)
 
-    async def _failed(
-        self, body: Mapping[str, Any], mem: ObjectMemory, inputs: PlanInputs, exc: BackendError, emit: EventSink
-    ) -> PassResult:
-        mem.failures += 1
-        if isinstance(exc, Throttled):
-            delay = exc.retry_after
-            metrics.THROTTLE_WAIT_SECONDS.labels(exc.code).inc(delay)
-        elif exc.retryable:
-            delay = min(MAX_BACKOFF_SECONDS, 2.0 ** min(mem.failures, 9))
-        else:  # needs a person (credentials, a refused model): look again rarely, or on the next spec edit
-            delay = MAX_BACKOFF_SECONDS
-        kind = (
-            "throttled" if isinstance(exc, Throttled) else "unauthorized" if isinstance(exc, Unauthorized) else "error"
-        )
-        failure = BackendFailure(
-            code=exc.code, message=exc.message, retryable=exc.retryable, retry_after=delay, kind=kind
-        )
-        result = plan(replace(inputs, backend_failure=failure))
-        writes = await self._write(body, mem, result.status)
-        if writes:
-            emit("Warning", "BackendError", f"{exc.code}: {exc.message}")
-        log.warning("%s: backend error %s (retry in %.1fs)", body["metadata"]["name"], exc, delay)
-        busy = inputs.status.rollout is not None or inputs.operation is not None
-        return PassResult(requeue_after=delay, plan=result, status_writes=writes, busy=busy)
+    async def _act(self, current: Pass, decision: Decision) -> Outcome:
+        """Send the decision's calls in order; the first failure stops the rest."""
+        inputs = current.inputs
+        assert current.key is not None and inputs.desired is not None
+        try:
+            for action in decision.actions:
+                log.info("%s: %s", inputs.name, act.describe(action))
+                await self._execute(current.key, inputs.desired, action)
+        except BackendError as exc:
+            log.warning("%s: %s failed: %s", inputs.name, act.describe(action), exc)
+            return Failed(unknown(exc, "act", inputs.status, inputs.now))
+        return ACCEPTED
 
     async def _execute(self, key: ScaleSetKey, desired: DesiredModel, action: act.Action) -> None:
         match action:
@@ -335,6 +409,12 @@ class Reconciler:
             case act.DeleteInstances(instance_ids=ids):
                 await self.backend.delete_instances(key, ids)
 
+    def _settle(self, body: Mapping[str, Any]) -> None:
+        """An idle ScaleSet keeps only its status text (see ``ObjectMemory.status``)."""
+        mem = self.memory.get(_uid(body))
+        if mem is not None:
+            mem.status = None
+
     def remembers(self, uid: str) -> bool:
         """Whether a pass for ``uid`` can rely on this reconciler's memory of its status."""
         return uid in self.memory
@@ -344,13 +424,18 @@ class Reconciler:
         self.memory.pop(uid, None)
 
     async def fail_operation(self, raw: Mapping[str, Any], message: str) -> None:
-        status = ScaleSetOperationStatus.model_validate(raw.get("status") or {})
-        new = failed_status(
-            status, int(raw["metadata"].get("generation") or 1), "ScaleSetNotFound", message, self.clock()
-        )
+        """An operation whose ScaleSet does not exist: failed, through the same status builder."""
         meta = raw["metadata"]
+        view = OperationView(
+            name=meta["name"],
+            spec=None,  # type: ignore[arg-type]  # not needed to fail it, and possibly invalid
+            status=ScaleSetOperationStatus.model_validate(raw.get("status") or {}),
+            generation=int(meta.get("generation") or 1),
+        )
+        step, _ = orphaned(view, message)
+        status = operation_status(step, ACCEPTED, shown(self.clock(), self._simulated()))
         await self.kube.patch_status(
-            operation_api.PLURAL, meta["namespace"], meta["name"], new.model_dump(mode="json", exclude_none=True)
+            operation_api.PLURAL, meta["namespace"], meta["name"], status.model_dump(mode="json", exclude_none=True)
         )
 
     async def finalize(self, body: Mapping[str, Any], emit: EventSink) -> bool:

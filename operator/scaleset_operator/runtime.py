@@ -19,10 +19,34 @@ from scaleset_operator.backends.metered import MeteredBackend
 from scaleset_operator.backends.protocol import Backend
 from scaleset_operator.fleet import Fleet
 from scaleset_operator.pacing import DEFAULT_IDLE_READ_SHARE, ResyncPacing
+from scaleset_operator.planner.simulated_time import SimulatedClock
 from scaleset_operator.reconciler import Reconciler
 from scaleset_operator.sharding import ShardGate, ShardSpec, always_active, peering_active
 
 log = logging.getLogger(__name__)
+
+LOG_FORMATS = ("text", "json")
+
+
+def _with_logger_name(record: logging.LogRecord) -> bool:
+    record.logger = record.name  # JSON logs carry record attributes that are not the standard ones
+    return True
+
+
+def configure_logging(log_format: str = "text", verbose: bool = False) -> None:
+    """kopf's own formatters, so messages about an object say which one.
+
+    ``text``: ``[time] logger [LEVEL] [namespace/name] message``, for people. ``json``: one object
+    per line with ``message``, ``severity``, ``timestamp``, ``logger`` and, for messages about a
+    Kubernetes object, ``object`` (apiVersion, kind, namespace, name, uid), for log pipelines.
+    """
+    if log_format == "json":
+        kopf.configure(verbose=verbose, log_format=kopf.LogFormat.JSON, log_refkey="object")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_with_logger_name)
+    else:
+        kopf.configure(verbose=verbose, log_format=kopf.LogFormat.FULL, log_prefix=True)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 @dataclass
@@ -73,7 +97,16 @@ class OperatorConfig:
         return self.shard if self.shard is not None else ShardSpec(0, 1)
 
 
-async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Any, float]:
+@dataclass(frozen=True)
+class Clocks:
+    """The policy clock the planner decides with, and (simulator only) how it reads on the wall."""
+
+    now: Callable[[], datetime]
+    time_scale: float = 1.0
+    simulated: Callable[[], SimulatedClock] | None = None
+
+
+async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Clocks]:
     from scaleset_operator.backends.fake import FakeBackend
     from scaleset_operator.simulator.admin_server import start_admin_server
     from scaleset_operator.simulator.clock import ScaledClock
@@ -85,10 +118,15 @@ async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backen
     if config.admin_port:
         memo.admin_runner = await start_admin_server(cloud, config.admin_host, config.admin_port)
         log.info("simulator admin endpoint on http://%s:%d", config.admin_host, config.admin_port)
-    return FakeBackend(cloud), clock.now, config.speed
+
+    def simulated() -> SimulatedClock:
+        origin, wall_origin = clock.anchor()
+        return SimulatedClock(origin, wall_origin, config.speed)
+
+    return FakeBackend(cloud), Clocks(clock.now, config.speed, simulated)
 
 
-async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Any, float]:
+async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Clocks]:
     import os
 
     from scaleset_operator.backends.azure import AzureBackend, AzureConfig, CallBudget, CredentialConfig
@@ -109,14 +147,14 @@ async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backe
     # azure-core logs every request's headers at INFO; the backend counts calls instead.
     logging.getLogger("azure.core.pipeline.policies.http_logging_policy").setLevel(logging.WARNING)
     log.info("Azure backend: %s (credential %s)", azure.base_url or "Azure public cloud", azure.credential.kind)
-    return backend, lambda: datetime.now(UTC), 1.0
+    return backend, Clocks(lambda: datetime.now(UTC))
 
 
 async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconciler:
     if config.backend == "fake":
-        backend, now, scale = await _fake_backend(config, memo)
+        backend, clocks = await _fake_backend(config, memo)
     elif config.backend == "azure":
-        backend, now, scale = await _azure_backend(config, memo)
+        backend, clocks = await _azure_backend(config, memo)
     else:
         raise SystemExit(f"unknown backend {config.backend!r}: use fake or azure")
     kube.load_config(config.kubeconfig, concurrency=config.workers + 4)  # + leases, peering, Secrets
@@ -126,7 +164,12 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
     # Azure: a VM list per pass; Compute allows ~10 a minute per scale set, so re-check a busy one every 6 s.
     floor = 6.0 if config.backend == "azure" else 0.2
     return Reconciler(
-        backend=MeteredBackend(backend), kube=kube.KubeGateway(), clock=now, time_scale=scale, min_requeue_seconds=floor
+        backend=MeteredBackend(backend),
+        kube=kube.KubeGateway(),
+        clock=clocks.now,
+        time_scale=clocks.time_scale,
+        min_requeue_seconds=floor,
+        simulated_clock=clocks.simulated,
     )
 
 
@@ -146,7 +189,7 @@ def build_fleet(config: OperatorConfig, reconciler: Reconciler, identity: str) -
         gate = ShardGate(
             spec=config.shard_spec,
             store=kube.Leases(lease_namespace(config)),
-            identity=cast(Any, identity),  # kopf's Identity is a NewType of str
+            identity=identity,
             prefix=config.lease_name or config.peering or "scaleset-operator",
             duration=config.lease_duration,
             peering=peering_check(config, identity),

@@ -1,8 +1,7 @@
 """Behavioural scenarios over the ``Backend`` protocol, shared by every backend.
 
-The async counterpart of ``tests/planner/convergence.py``: instead of calling the engine directly,
-each pass is the operator's real ``Reconciler`` (observe -> plan -> intent record -> act) talking to a
-``Backend``: the in-process ``FakeBackend``, or the real SDK-backed ``AzureBackend`` over HTTPS to the
+Each pass is the operator's real ``Reconciler`` (``tests/harness.py``) talking to a ``Backend``: the
+in-process ``FakeBackend``, or the real SDK-backed ``AzureBackend`` over HTTPS to the
 ARM-compatible endpoint. Both sit in front of one ``SimulatedCloud`` with a manual clock, and the
 harness requeues exactly as kopf would: it advances simulated time by the pass's ``requeue_after``
 (throttling included), so a reconcile loop that tight-loops shows up as a call count.
@@ -13,22 +12,16 @@ parametrize them over both backends.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from scaleset_operator.api.scaleset import ScaleSetSpec
-from scaleset_operator.api.status import ScaleSetStatus
 from scaleset_operator.backends.azure import AzureBackend
-from scaleset_operator.backends.protocol import Backend
-from scaleset_operator.cloud.desired import ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.observed import ObservedScaleSet
-from scaleset_operator.reconciler import PassResult, Reconciler
-from scaleset_operator.simulator.arm.state import ArmState
+from scaleset_operator.reconciler import PassResult
 from scaleset_operator.simulator.catalog import UBUNTU_JAMMY
-from scaleset_operator.simulator.clock import ManualClock
-from scaleset_operator.simulator.engine import SimulatedCloud
+from tests.harness import MemoryKube, Run, World
 from tests.overrides import with_overrides
 from tests.planner.specs import changed
 
@@ -54,136 +47,7 @@ def make_spec(**overrides: Any) -> ScaleSetSpec:
     return ScaleSetSpec.model_validate(with_overrides(BASE_SPEC, **overrides))
 
 
-@dataclass
-class World:
-    """One engine, the backend in front of it, and the clock that drives both."""
-
-    name: str
-    cloud: SimulatedCloud
-    clock: ManualClock
-    backend: Backend
-    arm: ArmState | None = None
-    """The ARM endpoint's state (request log, auth, slow responses) when the backend is Azure."""
-
-    async def settle(self) -> None:
-        """Give background work (the Azure backend's LRO pollers) a chance to run."""
-        for _ in range(3):
-            await asyncio.sleep(0)
-
-    async def finish_operations(self, limit: float = 10.0) -> None:
-        """Wait for the Azure backend's LRO pollers to finish (the operator never waits for them)."""
-        if isinstance(self.backend, AzureBackend):
-            await asyncio.wait_for(self.backend.operations.wait(), limit)
-
-
-class MemoryKube:
-    """The reconciler's view of Kubernetes: status patches and Secrets, in memory."""
-
-    def __init__(self, secrets: dict[tuple[str, str, str], str] | None = None) -> None:
-        self.statuses: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self.secrets = dict(secrets or {})
-        self.patches = 0
-
-    async def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
-        self.patches += 1
-        current = self.statuses.setdefault((plural, namespace, name), {})
-        for key, value in status.items():
-            if value is None:
-                current.pop(key, None)
-            else:
-                current[key] = value
-
-    async def read_secret_value(self, namespace: str, name: str, key: str) -> str | None:
-        return self.secrets.get((namespace, name, key))
-
-
-Check = Callable[["Run", PassResult], None]
-
-
-@dataclass
-class Run:
-    world: World
-    spec: ScaleSetSpec
-    name: str = "web"
-    namespace: str = "default"
-    generation: int = 1
-    kube: MemoryKube = field(default_factory=MemoryKube)
-    passes: list[PassResult] = field(default_factory=list)
-    events: list[tuple[str, str, str]] = field(default_factory=list)
-    reconciler: Reconciler = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.reconciler = Reconciler(
-            backend=self.world.backend, kube=self.kube, clock=self.world.cloud.clock.now, time_scale=1.0
-        )
-
-    @property
-    def key(self) -> ScaleSetKey:
-        return scale_set_key(self.spec, self.name)
-
-    @property
-    def status(self) -> ScaleSetStatus:
-        raw = self.kube.statuses.get(("scalesets", self.namespace, self.name), {})
-        return ScaleSetStatus.model_validate(raw)
-
-    def condition(self, kind: str) -> tuple[str, str, str] | None:
-        found = next((c for c in self.status.conditions if c.type == kind), None)
-        return (found.status, found.reason, found.message) if found else None
-
-    def set_spec(self, spec: ScaleSetSpec) -> None:
-        self.spec = spec
-        self.generation += 1
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "metadata": {
-                "name": self.name,
-                "namespace": self.namespace,
-                "uid": f"uid-{self.name}",
-                "generation": self.generation,
-            },
-            "spec": self.spec.model_dump(mode="json", exclude_none=True),
-            "status": self.kube.statuses.get(("scalesets", self.namespace, self.name), {}),
-        }
-
-    async def step(self) -> PassResult:
-        result = await self.reconciler.reconcile(self.body(), lambda *event: self.events.append(event))
-        self.passes.append(result)
-        return result
-
-    async def converge(
-        self,
-        *,
-        max_steps: int = 400,
-        check: Check | None = None,
-        until: Callable[[Run], bool] | None = None,
-    ) -> int:
-        """Pass after pass, requeued as kopf would, until converged (or ``until``); returns the steps."""
-        for n in range(max_steps):
-            result = await self.step()
-            if check is not None:
-                check(self, result)
-            if until(self) if until is not None else converged(result):
-                return n
-            self.world.clock.advance(result.requeue_after)
-            await self.world.settle()
-        raise AssertionError(f"{self.world.name}: did not converge in {max_steps} steps: {self.status.conditions}")
-
-    async def observe(self) -> ObservedScaleSet:
-        observed = self.world.cloud.snapshot(self.key)
-        assert observed is not None, "the scale set does not exist"
-        return observed
-
-
-def converged(result: PassResult) -> bool:
-    plan = result.plan
-    if plan is None or plan.actions:
-        return False
-    conditions = {c.type: c.status for c in plan.status.conditions}
-    return conditions.get("Ready") == "True" and conditions.get("Reconciling") == "False"
-
-
-def max_busy(run: Run, result: PassResult, seen: list[int]) -> None:
+def max_busy(run: Run, result: PassResult | None, seen: list[int]) -> None:
     """Record how many instances were being upgraded or reimaged at once (rolling invariant)."""
     observed = run.world.cloud.snapshot(run.key)
     if observed is not None:
@@ -346,12 +210,7 @@ async def rolling_rollout_calls(world: World, instances: int = 20, percent: int 
     await world.finish_operations()
     observed = await run.observe()
     assert all(i.latest_model_applied for i in observed.instances)
-    batches = sum(
-        1
-        for p in run.passes[first_pass:]
-        for a in (p.plan.actions if p.plan else [])
-        if type(a).__name__ == "UpgradeInstances"
-    )
+    batches = sum(1 for p in run.passes[first_pass:] for a in p.actions if type(a).__name__ == "UpgradeInstances")
     return RolloutCalls(
         instances=instances,
         batch_percent=percent,
@@ -380,4 +239,4 @@ SCENARIOS: dict[str, Callable[[World], Awaitable[Run]]] = {
     "os_upgrade_to_new_image": os_upgrade_to_new_image,
 }
 
-__all__ = ["SCENARIOS", "MemoryKube", "Run", "World", "changed", "converged", "make_spec", "summary"]
+__all__ = ["SCENARIOS", "MemoryKube", "Run", "World", "changed", "make_spec", "summary"]

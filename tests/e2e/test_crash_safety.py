@@ -14,7 +14,7 @@ import time
 from collections import Counter
 
 from scaleset_operator.localcp import ControlPlane, Kubectl
-from scaleset_operator.planner.rolling_upgrade import batch_size
+from scaleset_operator.planner.rolling_policy import batch_size
 from tests.e2e.journeys import condition, eventually, example, get, wait_ready, with_name
 from tests.fixtures.arm_simulator import AZURE_OPERATOR_ENV, ArmSimulator
 from tests.fixtures.operator import operator_process

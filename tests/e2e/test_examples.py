@@ -20,6 +20,8 @@ CASES = {
     "automatic-os-upgrade": ("api", 10),
     "gallery-image": ("worker", 3),
     "maintenance-window": ("db-proxy", 5),
+    # Created at spec.sku.capacity (the profile's minimum); with the default 20% load autoscale keeps it there.
+    "autoscale-web-tier": ("shop", 2),
 }
 
 

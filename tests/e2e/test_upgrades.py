@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import yaml
@@ -109,6 +110,7 @@ def test_manual_mode_and_an_upgrade_instances_operation_on_two_instances(
     op = operation(kubectl, ns, "upgrade-two", scaleSetName="manual", action="UpgradeInstances", instanceIds=["1", "3"])
     assert op["status"]["affectedInstances"] == ["1", "3"]
     assert op["status"]["startTime"] and op["status"]["completionTime"]
+    assert_wall_clock_times(op)
     obj = eventually(lambda: get(kubectl, ns, "manual"), lambda o: o["status"]["updatedReplicas"] == 2)
     assert {i["instanceId"]: i["latestModelApplied"] for i in instances(obj)} == {
         "0": False,
@@ -119,6 +121,27 @@ def test_manual_mode_and_an_upgrade_instances_operation_on_two_instances(
     table = kubectl.ok("get", "scalesetoperation", "-n", ns).stdout.splitlines()
     assert table[0].split()[:4] == ["NAME", "SCALESET", "ACTION", "PHASE"]
     assert any(line.split()[:4] == ["upgrade-two", "manual", "UpgradeInstances", "Succeeded"] for line in table[1:])
+
+
+def status_times(value: Any) -> list[str]:
+    """Every RFC 3339 time in a status, but the simulated ones (``simulatedClock``)."""
+    if isinstance(value, dict):
+        return [t for key, item in value.items() if key != "simulatedClock" for t in status_times(item)]
+    if isinstance(value, list):
+        return [t for item in value for t in status_times(item)]
+    is_time = isinstance(value, str) and len(value) == 20 and value[10] == "T" and value.endswith("Z")
+    return [value] if is_time else []
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def assert_wall_clock_times(obj: dict[str, Any]) -> None:
+    """Issue 15: status times are wall-clock UTC although the simulator runs 50 times faster."""
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    ahead = [t for t in status_times(obj["status"]) if parse_time(t) > now]
+    assert not ahead, f"status times ahead of the wall clock ({now:%H:%M:%S}): {ahead}"
 
 
 def test_rolling_upgrade_batches_are_visible_and_bounded(
@@ -139,6 +162,16 @@ def test_rolling_upgrade_batches_are_visible_and_bounded(
     assert Counter(i for c in upgrades for i in c["instanceIds"]).most_common(1)[0][1] == 1
     started = [e for e in events(kubectl, ns, "roll") if e["reason"] == "BatchStarted"]
     assert len(started) == 5
+
+    # Wall-clock times in status; the rollout's simulated ones beside them, 50 times further apart.
+    assert_wall_clock_times(obj)
+    status = obj["status"]
+    ended = status["lastRollouts"][0]
+    simulated = status["simulatedClock"]["times"]
+    wall = parse_time(ended["endTime"]) - parse_time(ended["startTime"])
+    sim = parse_time(simulated["lastRollouts[0].endTime"]) - parse_time(simulated["lastRollouts[0].startTime"])
+    assert status["simulatedClock"]["speed"] == 50
+    assert sim >= timedelta(seconds=5 * 30) and wall <= sim / 10, (wall, sim)
 
 
 def test_operations_fail_clearly_for_unknown_targets(

@@ -15,22 +15,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.go_tools import require_go_tool
-
-# phase -> the kstatus status Flux must see
-SCALESET_EXPECTED = {
-    "creating": "InProgress",
-    "converging": "InProgress",
-    # kstatus has no "suspended": a held rollout is still Reconciling=True, so InProgress. Flux users
-    # suspend the Kustomization while a ScaleSet is paused (docs/gitops.md).
-    "paused": "InProgress",
-    "ready": "Current",
-    "stalled": "Failed",
-    "stale-generation": "InProgress",
-    "deleting": "Terminating",
-    # kstatus treats an object without status as Current: which is why the operator writes status on
-    # its very first pass (DESIGN.md section 5); with no operator running nothing can do better.
-    "no-status": "Current",
-}
+from tests.gitops import phases
 
 
 @pytest.fixture(scope="module")
@@ -54,26 +39,42 @@ def compute(tool: Path, objects: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 @pytest.mark.controlplane
 def test_scaleset_phases_conform_to_kstatus(kstatus_check: Path, gitops_objects: dict[str, dict[str, Any]]) -> None:
-    phases = sorted(SCALESET_EXPECTED)
-    verdicts = compute(kstatus_check, [gitops_objects[p] for p in phases])
-    got = {phase: v["status"] for phase, v in zip(phases, verdicts, strict=True)}
-    assert got == SCALESET_EXPECTED, {p: v for p, v in zip(phases, verdicts, strict=True)}
+    # phases.SCALESET says why each verdict is what it is; notably kstatus has no "suspended" (a held
+    # rollout is Reconciling=True, so InProgress: Flux users suspend the Kustomization too), treats
+    # an object without status as Current (so the operator writes status on its first pass), maps
+    # Ready=Unknown to InProgress, and fails only on Stalled=True.
+    objects = phases.scaleset_objects(gitops_objects)
+    names = sorted(phases.SCALESET)
+    verdicts = dict(zip(names, compute(kstatus_check, [objects[p] for p in names]), strict=True))
+    got = {phase: v["status"] for phase, v in verdicts.items()}
+    assert got == {phase: v.kstatus for phase, v in phases.SCALESET.items()}, verdicts
 
-    by_phase = dict(zip(phases, verdicts, strict=True))
     # The messages carry the operator's reasons through to `flux get` / `kubectl` output.
-    assert "Secret missing-admin-password" in by_phase["stalled"]["message"]
-    assert "generation" in by_phase["stale-generation"]["message"]
+    assert "Secret missing-admin-password" in verdicts["stalled"]["message"]
+    assert "generation" in verdicts["stale-generation"]["message"]
+    assert "instances are unhealthy" in verdicts["settled-unhealthy"]["message"]
+    assert "sick000000" in verdicts["unhealthy-past-grace"]["message"]
+    assert "AuthorizationFailed" in verdicts["backend-unauthorized"]["message"]
+    assert "rolloutPolicy.progressDeadline" in verdicts["backend-unavailable-past-deadline"]["message"]
+
+
+@pytest.mark.controlplane
+def test_no_phase_is_failed_while_the_operator_reports_progress(gitops_objects: dict[str, dict[str, Any]]) -> None:
+    # Issue 16: Flux failed a working rollout (Stalled=True beside RolloutProgressing=True).
+    for phase, obj in phases.scaleset_objects(gitops_objects).items():
+        found = {c["type"]: c["status"] for c in (obj.get("status") or {}).get("conditions") or []}
+        if found.get("Stalled") == "True":
+            busy = {k: found.get(k) for k in ("Reconciling", "RolloutProgressing")}
+            assert "True" not in busy.values(), (phase, found)
 
 
 @pytest.mark.controlplane
 def test_operation_verdicts(kstatus_check: Path, gitops_objects: dict[str, dict[str, Any]]) -> None:
-    phases = ["op-running", "op-succeeded", "op-failed"]
-    verdicts = dict(zip(phases, compute(kstatus_check, [gitops_objects[p] for p in phases]), strict=True))
     # A running operation is in progress and a failed one is failed, so a Flux Kustomization that
     # waits on its objects waits for the operation and reports its failure.
-    assert verdicts["op-running"]["status"] == "InProgress", verdicts
-    assert verdicts["op-succeeded"]["status"] == "Current", verdicts
-    assert verdicts["op-failed"]["status"] == "Failed", verdicts
+    names = sorted(phases.OPERATION)
+    verdicts = dict(zip(names, compute(kstatus_check, [gitops_objects[p] for p in names]), strict=True))
+    assert {p: v["status"] for p, v in verdicts.items()} == {p: v.kstatus for p, v in phases.OPERATION.items()}
 
 
 def test_kstatus_check_reads_lists_arrays_and_streams(kstatus_check: Path) -> None:

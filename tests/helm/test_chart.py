@@ -27,6 +27,14 @@ VALUE_COMBINATIONS: dict[str, dict[str, Any]] = {
     "peering-namespaced": PEERING,
     "shards": {"shards": 3},
     "shards-peering": {**PEERING, "shards": 2, "replicaCount": 2},
+    "peering-ha-tuned": {
+        **PEERING,
+        "podDisruptionBudget": {"minAvailable": 2, "unhealthyPodEvictionPolicy": "IfHealthyBudget"},
+        "topologySpreadConstraints": [
+            {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule"}
+        ],
+        "peering": {"enabled": True, "service": {"annotations": {"example.com/owner": "platform"}}},
+    },
     "azure-workload-identity": {
         "backend": "azure",
         "azure": {"auth": "workloadIdentity", "workloadIdentity": {"clientId": "11111111-2222-3333-4444-555555555555"}},
@@ -151,6 +159,7 @@ def test_defaults_render_a_locked_down_single_replica_deployment(helm: Helm) -> 
     assert c["args"] == [
         "--backend=fake",
         "--liveness-port=8080",
+        "--log-format=json",
         "--metrics-port=9090",
         "--speed=1",
         "--admin-port=8089",
@@ -256,7 +265,6 @@ def test_peering_runs_a_statefulset_with_distinct_priorities(helm: Helm) -> None
     statefulset = find(manifests, "StatefulSet")
     assert statefulset["spec"]["replicas"] == 3
     assert statefulset["spec"]["podManagementPolicy"] == "Parallel"
-    assert statefulset["spec"]["serviceName"] == find(manifests, "Service")["metadata"]["name"]
 
     c = container(manifests)
     # The kubelet expands $(POD_INDEX) from the pod's apps.kubernetes.io/pod-index label: 0, 1, 2.
@@ -351,7 +359,98 @@ def test_scheduling_image_and_argocd_values_pass_through(helm: Helm) -> None:
         ({"replicas": 2}, "replicas"),  # a typo of replicaCount: unknown keys are refused
         ({"shards": 0}, "/shards"),
         ({"idleReadShare": 0}, "/idleReadShare"),
+        ({"podDisruptionBudget": {"maxUnavailable": "half"}}, "/podDisruptionBudget/maxUnavailable"),
+        ({"logFormat": "xml"}, "/logFormat"),
+        ({"topologySpreadConstraints": [{"topologyKey": "zone"}]}, "/topologySpreadConstraints/0"),
     ],
 )
 def test_bad_values_are_refused_with_a_clear_message(helm: Helm, values: dict[str, Any], message: str) -> None:
     assert message in helm.template_fails(values)
+
+
+# -- high availability (peering with more than one replica) -----------------------------------------
+
+
+def test_peering_replicas_are_highly_available_by_default(helm: Helm) -> None:
+    manifests = helm.template(PEERING)
+    statefulset = find(manifests, "StatefulSet")
+    pods = statefulset["spec"]["selector"]["matchLabels"]
+
+    # A node drain or cluster upgrade evicts one replica at a time, so a standby survives to take over.
+    pdb = find(manifests, "PodDisruptionBudget")
+    assert pdb["metadata"]["namespace"] == "ops"
+    assert pdb["spec"] == {
+        "maxUnavailable": 1,
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
+        "selector": {"matchLabels": pods},
+    }
+
+    # Replicas prefer distinct nodes, then zones: one drain or zone outage never takes both together.
+    spread = pod_spec(manifests)["topologySpreadConstraints"]
+    assert [(c["topologyKey"], c["whenUnsatisfiable"], c["maxSkew"]) for c in spread] == [
+        ("kubernetes.io/hostname", "ScheduleAnyway", 1),
+        ("topology.kubernetes.io/zone", "ScheduleAnyway", 1),
+    ]
+    assert all(c["labelSelector"] == {"matchLabels": pods} for c in spread)
+
+    # The governing Service is headless and lists standbys too; metrics keep their own Service.
+    headless = find(manifests, "Service", name="t-scaleset-operator-headless")
+    assert statefulset["spec"]["serviceName"] == "t-scaleset-operator-headless"
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["publishNotReadyAddresses"] is True
+    assert headless["spec"]["selector"] == pods
+    metrics = find(manifests, "Service", name="t-scaleset-operator")
+    assert metrics["spec"]["ports"][0]["name"] == "metrics"
+    assert "clusterIP" not in metrics["spec"]
+
+
+def test_ha_settings_can_be_tuned(helm: Helm) -> None:
+    manifests = helm.template(VALUE_COMBINATIONS["peering-ha-tuned"])
+    assert find(manifests, "PodDisruptionBudget")["spec"]["minAvailable"] == 2
+    assert "maxUnavailable" not in find(manifests, "PodDisruptionBudget")["spec"]
+    assert find(manifests, "PodDisruptionBudget")["spec"]["unhealthyPodEvictionPolicy"] == "IfHealthyBudget"
+    spread = pod_spec(manifests)["topologySpreadConstraints"]
+    assert [(c["topologyKey"], c["whenUnsatisfiable"]) for c in spread] == [
+        ("topology.kubernetes.io/zone", "DoNotSchedule")
+    ]
+    headless = find(manifests, "Service", name="t-scaleset-operator-headless")
+    assert headless["metadata"]["annotations"] == {"example.com/owner": "platform"}
+
+    # A constraint naming its own pods keeps them; [] and enabled: false turn each part off.
+    own = {"matchLabels": {"team": "platform"}}
+    custom = helm.template(
+        {
+            **PEERING,
+            "topologySpreadConstraints": [
+                {"maxSkew": 2, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+                 "labelSelector": own}
+            ],
+        }
+    )  # fmt: skip
+    assert pod_spec(custom)["topologySpreadConstraints"][0]["labelSelector"] == own
+    off = helm.template({**PEERING, "topologySpreadConstraints": [], "podDisruptionBudget": {"enabled": False}})
+    assert "topologySpreadConstraints" not in pod_spec(off)
+    assert not [m for m in off if m["kind"] == "PodDisruptionBudget"]
+
+
+def test_a_single_replica_has_no_budget_spread_or_headless_service(helm: Helm) -> None:
+    # A budget for one pod would block every drain, and there is nothing to spread.
+    for values in ({}, {"peering": {"enabled": True}, "replicaCount": 1}):
+        manifests = helm.template(values)
+        assert not [m for m in manifests if m["kind"] == "PodDisruptionBudget"], values
+        assert "topologySpreadConstraints" not in pod_spec(manifests), values
+    assert [m["metadata"]["name"] for m in helm.template({}) if m["kind"] == "Service"] == ["t-scaleset-operator"]
+
+
+def test_grafana_dashboard_configmap_for_the_sidecar(helm: Helm) -> None:
+    assert not [m for m in helm.template({}) if m["kind"] == "ConfigMap"], "off by default"
+    values = {
+        "grafana": {
+            "dashboard": {"enabled": True, "namespace": "monitoring", "annotations": {"grafana_folder": "VMSS"}}
+        }
+    }
+    cm = find(helm.template(values), "ConfigMap", name="t-scaleset-operator-grafana-dashboard", namespace="monitoring")
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert cm["metadata"]["annotations"] == {"grafana_folder": "VMSS"}
+    shipped = (CHART / "files" / "grafana" / "scaleset-operator.json").read_text()
+    assert cm["data"] == {"scaleset-operator.json": shipped}

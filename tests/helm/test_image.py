@@ -68,6 +68,21 @@ def test_multi_stage_with_a_non_root_final_stage() -> None:
     assert "--only-binary=:all:" in builder_runs and "PIP_NO_CACHE_DIR=1" in builder_runs
 
 
+def test_the_image_installs_exactly_the_locked_files() -> None:
+    # Reproducible: every installed file is named by version and sha256 in requirements/ (make lock).
+    runs = (rest for kw, rest in stages()[0] if kw == "RUN")
+    commands = [" ".join(part.split()) for rest in runs for part in rest.split("&&")]
+    installs = [c for c in commands if " install " in f" {c} "]
+    assert installs == [
+        "python -m pip install --require-hashes --only-binary=:all: -r requirements/build.txt",
+        "python -m pip --python /opt/venv/bin/python install --require-hashes --only-binary=:all: --no-compile "
+        "-r requirements/runtime.txt",
+        "python -m pip --python /opt/venv/bin/python install --no-deps --no-compile /wheels/*.whl",
+    ], installs
+    # The wheel is built by the locked backend, without an isolated environment fetched unhashed.
+    assert "python -m pip wheel --no-deps --no-build-isolation --wheel-dir /wheels ." in commands
+
+
 def test_build_context_is_an_allow_list_of_what_the_build_copies() -> None:
     rules = [
         line.strip() for line in DOCKERIGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")

@@ -116,6 +116,52 @@ def release(helm: Helm, control_plane: ControlPlane, kubectl: Kubectl) -> Iterat
             kubectl("delete", "namespace", ns, "--wait=false")
 
 
+def json_log(path: Path) -> list[dict[str, Any]]:
+    """The records of a ``--log-format json`` log: every line is one, bar the fixture's "--- argv" header."""
+    lines = [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("--- ")]
+    assert lines, f"{path} is empty"
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise AssertionError(f"{path}: not a JSON log line: {line!r}") from None
+    return records
+
+
+def namespaced_expectations(watched: str, elsewhere: str, released_in: str) -> dict[tuple[str, str, str | None], str]:
+    """`kubectl auth can-i VERB RESOURCE -n NS` -> what the chart's namespaced role must answer."""
+    return {
+        ("get", SCALESETS, watched): "yes",
+        ("patch", SCALESETS, watched): "yes",
+        ("create", SCALESETS, watched): "no",
+        ("delete", SCALESETS, watched): "no",
+        ("list", SCALESETS, elsewhere): "no",
+        ("get", "secrets", watched): "yes",
+        ("list", "secrets", watched): "no",
+        ("watch", "secrets", watched): "no",
+        ("create", "events", watched): "yes",
+        ("list", "pods", watched): "no",
+        ("create", "pods", watched): "no",
+        ("list", "customresourcedefinitions.apiextensions.k8s.io", None): "yes",
+        ("create", "customresourcedefinitions.apiextensions.k8s.io", None): "no",
+        ("list", "namespaces", None): "yes",
+        ("delete", "namespaces", None): "no",
+        ("update", "leases.coordination.k8s.io", released_in): "yes",  # the shard lease
+        ("update", "leases.coordination.k8s.io", watched): "no",
+        ("delete", "leases.coordination.k8s.io", released_in): "no",
+    }
+
+
+def assert_events_name_the_operator(kubectl: Kubectl, namespace: str, pod: str) -> None:
+    """Events come from scaleset-operator (not "kopf") and name the replica (POD_ID) that posted them."""
+    events = kubectl.json("get", "events", "-n", namespace, "--field-selector", "involvedObject.name=web")
+    assert events["items"], "no Events were posted for the ScaleSet"
+    for event in events["items"]:
+        assert event["source"]["component"] == event["reportingComponent"] == "scaleset-operator", event
+        assert event["reportingInstance"] == pod, event
+
+
 def assert_no_rbac_trouble(*operators: OperatorProcess) -> None:
     for op in operators:
         log = op.log_file.read_text(errors="replace")
@@ -165,9 +211,7 @@ def test_install_then_run_as_the_chart_service_account(
         kubectl.ok("wait", "--for=condition=Ready", f"{SCALESETS}/web", "-n", watched, "--timeout=90s")
         web = kubectl.json("get", SCALESETS, "web", "-n", watched)
         assert web["status"]["readyReplicas"] == 2
-        # The operator posted its Events with the chart's identity.
-        events = kubectl.json("get", "events", "-n", watched, "--field-selector", "involvedObject.name=web")
-        assert events["items"], "no Events were posted for the ScaleSet"
+        assert_events_name_the_operator(kubectl, watched, f"{rel.name}-scaleset-operator-local")
         if metrics_supported:
             with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as response:
                 assert response.status == 200
@@ -177,35 +221,27 @@ def test_install_then_run_as_the_chart_service_account(
         assert "status" not in kubectl.json("get", SCALESETS, "web", "-n", elsewhere)
         assert_no_rbac_trouble(op)
 
-    # Requests outside the role are refused, for real and by `auth can-i`.
+    # The chart's default --log-format=json: every line an object; kopf's lines about the ScaleSet
+    # (its daemon stopping with the operator, at the latest) name it.
+    records = json_log(op.log_file)
+    assert {"message", "severity", "timestamp", "logger"} <= set(records[0]), records[0]
+    about_web = [r for r in records if (r.get("object") or {}).get("name") == "web"]
+    assert about_web and about_web[0]["object"]["kind"] == "ScaleSet", records[-5:]
+    assert_only_the_role_is_granted(as_operator, rel.subject, watched, elsewhere, rel.namespace)
+
+
+def assert_only_the_role_is_granted(
+    as_operator: Kubectl, subject: str, watched: str, elsewhere: str, released_in: str
+) -> None:
+    """Requests outside the role are refused, for real and by `auth can-i`."""
     denied = as_operator.fails("get", "pods", "-n", watched)
     assert "Forbidden" in denied.stderr, denied.stderr
     assert "Forbidden" in as_operator.fails("get", SCALESETS, "-n", elsewhere).stderr
     assert "Forbidden" in as_operator.fails("get", "secrets", "-n", watched).stderr  # list: never granted
-    expectations = {
-        ("get", SCALESETS, watched): "yes",
-        ("patch", SCALESETS, watched): "yes",
-        ("create", SCALESETS, watched): "no",
-        ("delete", SCALESETS, watched): "no",
-        ("list", SCALESETS, elsewhere): "no",
-        ("get", "secrets", watched): "yes",
-        ("list", "secrets", watched): "no",
-        ("watch", "secrets", watched): "no",
-        ("create", "events", watched): "yes",
-        ("list", "pods", watched): "no",
-        ("create", "pods", watched): "no",
-        ("list", "customresourcedefinitions.apiextensions.k8s.io", None): "yes",
-        ("create", "customresourcedefinitions.apiextensions.k8s.io", None): "no",
-        ("list", "namespaces", None): "yes",
-        ("delete", "namespaces", None): "no",
-        ("update", "leases.coordination.k8s.io", rel.namespace): "yes",  # the shard lease
-        ("update", "leases.coordination.k8s.io", watched): "no",
-        ("delete", "leases.coordination.k8s.io", rel.namespace): "no",
-    }
-    for (verb, resource, ns), expected in expectations.items():
+    for (verb, resource, ns), expected in namespaced_expectations(watched, elsewhere, released_in).items():
         where = ["-n", ns] if ns else []
         got = as_operator("auth", "can-i", verb, resource, *where).stdout.strip()
-        assert got == expected, f"kubectl auth can-i {verb} {resource} {where} as {rel.subject}: {got!r}"
+        assert got == expected, f"kubectl auth can-i {verb} {resource} {where} as {subject}: {got!r}"
     got = as_operator("auth", "can-i", "patch", SCALESETS, "--subresource=status", "-n", watched).stdout.strip()
     assert got == "yes"
 
@@ -249,6 +285,12 @@ def test_peering_replicas_have_distinct_priorities_and_one_is_active(
     kubectl.ok("wait", "--for=condition=Established", "crd/kopfpeerings.kopf.dev", "crd/clusterkopfpeerings.kopf.dev")
     peering_name = f"{rel.name}-scaleset-operator"
     kubectl.ok("get", "kopfpeerings.kopf.dev", peering_name, "-n", watched)
+    # The API server accepted the HA objects: one replica at a time may be evicted, and the
+    # StatefulSet's governing Service is headless.
+    pdb = kubectl.json("get", "poddisruptionbudget", peering_name, "-n", rel.namespace)
+    assert pdb["spec"]["maxUnavailable"] == 1
+    headless = kubectl.json("get", "service", f"{peering_name}-headless", "-n", rel.namespace)
+    assert headless["spec"]["clusterIP"] == "None"
 
     args = container_args(rel.manifests, "StatefulSet")
     assert "--priority=$(POD_INDEX)" in args

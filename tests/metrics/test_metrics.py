@@ -71,7 +71,8 @@ def test_metrics_cover_reconciles_backend_calls_throttling_rollouts_and_instance
         )
         assert value(samples, "scaleset_status_writes_total", kind="ScaleSet") > 0
 
-        op.sim("throttle", "--seconds", "60", "--retry-after", "2")
+        # 600 simulated seconds (12 s at speed 50): long enough for a loaded machine to see the throttled status
+        op.sim("throttle", "--seconds", "600", "--retry-after", "2")
         obj = eventually(
             lambda: get(kubectl, namespace, "metered"),
             lambda o: condition(o, "Reconciling").get("reason") == "Throttled",

@@ -1,22 +1,24 @@
-"""Property-based sequences of planner + simulator, invariants checked at every step.
+"""Property-based sequences of the real reconcile loop, invariants checked at every step.
 
 Random sizes (1-200), policies, instances that come up unhealthy, and operator crashes at random
 points (before the backend call, or after it but before recording it). At every step:
 - no batch exceeds the policy's batch size;
 - no instance is sent the upgrade twice in one rollout;
 - a rollout still rolling forward never violates the after-batch stop rule, and a Faulted one did;
-- progress counts add up to the instances the rollout covers.
+- progress counts add up to the instances the rollout covers;
+- kstatus truth: never Stalled (Flux: failed) while RolloutProgressing or Reconciling is True.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scaleset_operator.planner import actions as act
-from scaleset_operator.planner.plan import Plan
-from scaleset_operator.planner.rolling_upgrade import AFTER_BATCH_CODE, batch_size, exceeds
-from tests.planner.convergence import Run, new_run
+from scaleset_operator.planner.rolling_policy import AFTER_BATCH_CODE, batch_size, exceeds
+from tests.harness import Crash, Run, new_run
 from tests.planner.specs import EXTENSION, changed, make_spec
 
 
@@ -55,23 +57,26 @@ def test_rolling_upgrade_invariants(
             },
         }
     )
-    run = new_run(spec)
-    run.converge(tick=30)
     doomed = {str(i) for i in range(capacity) if (i * 7919 + seed) % 1000 < unhealthy_share * 1000}
-    run.set_spec(changed(spec, **{"virtualMachineProfile.extensionProfile": {"extensions": [EXTENSION]}}))
+    crash: Crash = "after_act" if crash_after else "before_act"
+    asyncio.run(_roll(new_run(spec), doomed, crashes, crash, capacity, batch_percent, max_unhealthy_upgraded))
 
+
+async def _roll(
+    run: Run, doomed: set[str], crashes: set[int], crash: Crash, capacity: int, batch_percent: int, limit: int
+) -> None:
+    await run.converge(tick=30)
+    run.set_spec(changed(run.spec, **{"virtualMachineProfile.extensionProfile": {"extensions": [EXTENSION]}}))
     sent: dict[str, set[str]] = {}
     for number in range(2000):
-        observed = run.cloud.get(run.key)
+        observed = run.cloud.snapshot(run.key)
         assert observed is not None
         for instance in observed.instances:  # doomed instances come up unhealthy once upgraded
             if instance.instance_id in doomed and instance.latest_model_applied:
                 run.cloud.set_health_override(run.key, instance.instance_id, "Unhealthy")
-        crash = number in crashes
-        result = run.step(crash_before_act=crash and not crash_after, crash_after_act=crash and crash_after)
-        _check(
-            run, result, sent, capacity, batch_percent, max_unhealthy_upgraded, executed=not (crash and not crash_after)
-        )
+        before = len(run.actions)
+        await run.step(crash if number in crashes else None)
+        _check(run, run.actions[before:], sent, capacity, batch_percent, limit)
         rolling = run.status.rollingUpgrade
         if (
             rolling is not None
@@ -85,7 +90,7 @@ def test_rolling_upgrade_invariants(
     rolling = run.status.rollingUpgrade
     assert rolling is not None
     if rolling.runningStatus.code == "Completed":
-        observed = run.cloud.get(run.key)
+        observed = run.cloud.snapshot(run.key)
         assert observed is not None
         assert all(i.latest_model_applied for i in observed.instances)
     else:
@@ -93,16 +98,17 @@ def test_rolling_upgrade_invariants(
 
 
 def _check(
-    run: Run, result: Plan, sent: dict[str, set[str]], capacity: int, batch_percent: int, limit: int, executed: bool
+    run: Run, executed: list[act.Action], sent: dict[str, set[str]], capacity: int, batch_percent: int, limit: int
 ) -> None:
-    status = result.status
+    """Invariants after every pass; ``executed``: the backend calls the pass made."""
+    status = run.status
     record = status.rollout
-    for action in result.actions:
-        if isinstance(action, act.ApplyModel) and action.reason == "Surge":
+    for action in executed:
+        if isinstance(action, act.ApplyModel):
             assert action.capacity - capacity <= batch_size(capacity, batch_percent), "surge exceeds the policy"
         if isinstance(action, act.UpgradeInstances):
             assert len(action.instance_ids) <= batch_size(capacity, batch_percent), "batch exceeds the policy"
-            if executed and record is not None:
+            if record is not None:
                 seen = sent.setdefault(record.startTime, set())
                 twice = seen & set(action.instance_ids)
                 assert not twice, f"instances upgraded twice in one rollout: {twice}"
@@ -118,3 +124,6 @@ def _check(
         p = rolling.progress
         total = p.successfulInstanceCount + p.failedInstanceCount + p.inProgressInstanceCount + p.pendingInstanceCount
         assert total == capacity, f"progress counts {p} do not add up to {capacity}"
+    found = {c.type: c.status for c in status.conditions}
+    if found.get("Stalled") == "True":
+        assert "True" not in (found.get("RolloutProgressing"), found.get("Reconciling")), f"stalled yet busy: {found}"

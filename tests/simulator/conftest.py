@@ -36,6 +36,7 @@ def build_model(
     location: str = "westeurope",
     password: str | None = None,
     sku: str = "Standard_D2s_v5",
+    orchestration: str = "Uniform",
 ) -> DesiredModel:
     """A valid model through the real API types, so the tests exercise what the operator sends."""
     disks = {0: 32} if data_disks is None else data_disks
@@ -43,6 +44,7 @@ def build_model(
         "location": location,
         "azure": {"subscriptionId": KEY.subscription_id, "resourceGroup": KEY.resource_group, "name": KEY.name},
         "sku": {"name": sku, "capacity": 0},
+        "orchestrationMode": orchestration,
         "zones": list(zones),
         "platformFaultDomainCount": fault_domains,
         "overprovision": overprovision,

@@ -19,6 +19,7 @@ from scaleset_operator.simulator.clock import ManualClock
 from scaleset_operator.simulator.engine import SimulatedCloud
 
 from .conftest import GALLERY, JAMMY, KEY, ModelFactory, build_model
+from .test_autoscale import SETTING, desired
 
 
 @dataclass
@@ -238,3 +239,26 @@ async def test_unreachable_endpoint_says_what_to_check(capsys: pytest.CaptureFix
 
     assert code == 1
     assert "--backend fake" in capsys.readouterr().err
+
+
+async def test_load_metrics_and_autoscale(sim: Sim, running: SimulatedCloud, clock: ManualClock) -> None:
+    assert (await sim("load", "web", "80")).out.strip() == "web: every instance at 80% CPU"
+    assert (await sim("load", "web", "95", "--instance", "2")).code == 0
+    assert running.loads(KEY) == (80.0, {"0": None, "1": None, "2": 95.0})
+    clock.advance(60)
+    table = (await sim("metrics", "web")).out.splitlines()
+    assert table[0].startswith("web: load 80%, last sampled 2024-01-01T00:02:00")
+    assert table[1].split() == ["ID", "LOAD%", "CPU%", "NET-IN-MB", "NET-OUT-MB", "MEM-AVAILABLE-GIB"]
+    assert table[2].split()[:5] == ["0", "80", "(scale", "set)", "80.0"]
+    assert table[4].split()[:3] == ["2", "95", "95.0"]
+    bad = await sim("load", "web", "150")
+    assert bad.code == 1 and "between 0 and 100" in bad.err
+    assert (await sim("autoscale", "web")).out.strip() == "web: no autoscale setting targets it"
+    running.apply_autoscale(desired())
+    clock.advance(10 * 60)
+    shown = (await sim("autoscale", "web")).out
+    assert f"autoscale setting {SETTING.name} (enabled, 1 profile(s))" in shown
+    assert "profile: default (Default)" in shown
+    assert "ScaleOut" in shown and "Percentage CPU" in shown
+    data = (await sim("--json", "autoscale", "web")).json()
+    assert data["actions"][0]["oldCapacity"] == 3 and data["actions"][0]["metricValue"] > 70  # type: ignore[index]

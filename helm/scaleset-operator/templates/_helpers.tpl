@@ -42,6 +42,26 @@ app.kubernetes.io/component: operator
 {{- end -}}
 {{- end -}}
 
+{{- define "scaleset-operator.headlessServiceName" -}}
+{{- printf "%s-headless" (include "scaleset-operator.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+topologySpreadConstraints for more than one replica: the configured constraints, each given this
+release's pods as labelSelector unless it names its own. One replica has nothing to spread.
+*/}}
+{{- define "scaleset-operator.topologySpread" -}}
+{{- if and (gt (int .Values.replicaCount) 1) .Values.topologySpreadConstraints }}
+{{- $pods := dict "matchLabels" (include "scaleset-operator.selectorLabels" . | fromYaml) }}
+{{- $constraints := list }}
+{{- range .Values.topologySpreadConstraints }}
+{{- $constraints = append $constraints (ternary . (merge (dict "labelSelector" $pods) .) (hasKey . "labelSelector")) }}
+{{- end }}
+topologySpreadConstraints:
+  {{- toYaml $constraints | nindent 2 }}
+{{- end }}
+{{- end -}}
+
 {{- define "scaleset-operator.peeringName" -}}
 {{- default (include "scaleset-operator.fullname" .) .Values.peering.name -}}
 {{- end -}}
@@ -79,6 +99,7 @@ the release namespace ($POD_NAMESPACE).
 - --namespace={{ . }}
 {{- end }}
 - --liveness-port={{ .Values.livenessPort }}
+- --log-format={{ .Values.logFormat }}
 {{- if .Values.metrics.enabled }}
 - --metrics-port={{ .Values.metrics.port }}
 {{- end }}
@@ -202,6 +223,9 @@ spec:
   {{- with .Values.affinity }}
   affinity:
     {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with include "scaleset-operator.topologySpread" . | trim }}
+  {{- . | nindent 2 }}
   {{- end }}
   {{- with .Values.tolerations }}
   tolerations:

@@ -5,6 +5,13 @@ One source of truth: the models define names, types, ranges, defaults and CEL ru
 OpenAPI v3 schema the API server accepts: ``$ref`` inlined, ``Optional`` collapsed (absent, never
 null), defaults materialised (including ``default_factory`` ones) so the API server applies them,
 free-form maps marked ``x-kubernetes-preserve-unknown-fields``.
+
+Then the Kubernetes API conventions every field gets, present or future (:func:`_conventions`):
+every array says how server-side apply merges it (``x-kubernetes-list-type``: ``atomic`` unless the
+model declares ``set`` or ``map``), and a ``pattern`` that comes with a message
+(``base.pattern_message``) becomes a CEL rule, so a bad value is refused with that message under the
+field's path instead of with the regular expression. Timestamps carry ``format: date-time`` through
+their type (``status.Timestamp``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pydantic_core import PydanticUndefined, core_schema, to_jsonable_python
 
 from scaleset_operator import GROUP, VERSION
 from scaleset_operator.api import operation, scaleset
+from scaleset_operator.api.base import PATTERN_MESSAGE
 from scaleset_operator.api.operation import ScaleSetOperationSpec, ScaleSetOperationStatus
 from scaleset_operator.api.scaleset import ScaleSetSpec
 from scaleset_operator.api.status import ScaleSetStatus
@@ -84,11 +92,49 @@ def _structural(node: Any, defs: dict[str, Schema]) -> Any:
     return out
 
 
+def _pattern_rule(node: Schema, path: str) -> Schema:
+    """``pattern`` + message -> ``self.matches(...)`` with that message (RE2, as the pattern)."""
+    regex: str = node.pop("pattern")
+    message: str = node.pop(PATTERN_MESSAGE)
+    if "'" in regex:
+        raise ValueError(f"{path}: a pattern with a quote cannot be written as a CEL raw string")
+    if "maxLength" not in node:
+        # Without a bound the API server estimates the rule's cost from the request size and refuses it.
+        raise ValueError(f"{path}: a pattern checked by CEL needs max_length")
+    return {"rule": f"self.matches(r'{regex}')", "message": message}
+
+
+def _conventions(node: Any, path: str = "", bounded: bool = True) -> Any:
+    """Apply the conventions every field gets (module docstring) to a structural schema, in place.
+
+    ``bounded``: every enclosing array has ``maxItems``; the API server estimates a rule's cost from
+    those bounds and refuses the CRD when a rule inside an unbounded array could cost too much.
+    """
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") == "array":
+        node.setdefault("x-kubernetes-list-type", "atomic")
+    if PATTERN_MESSAGE in node:
+        if "pattern" not in node:
+            raise ValueError(f"{path}: pattern_message() on a field without a pattern")
+        if not bounded:
+            raise ValueError(f"{path}: a pattern checked by CEL inside a list needs max_length on the list")
+        rules = node.setdefault("x-kubernetes-validations", [])
+        rules.insert(0, _pattern_rule(node, path))
+    for name, prop in node.get("properties", {}).items():
+        _conventions(prop, f"{path}.{name}", bounded)
+    if "items" in node:
+        _conventions(node["items"], f"{path}[]", bounded and "maxItems" in node)
+    if isinstance(node.get("additionalProperties"), dict):
+        _conventions(node["additionalProperties"], f"{path}[*]", bounded and "maxProperties" in node)
+    return node
+
+
 def openapi_schema(model: type[BaseModel]) -> Schema:
-    """The structural OpenAPI v3 schema of one pydantic model."""
+    """The structural OpenAPI v3 schema of one pydantic model, with the conventions applied."""
     raw = model.model_json_schema(schema_generator=_WithFactoryDefaults)
     defs = raw.pop("$defs", {})
-    result: Schema = _structural(raw, defs)
+    result: Schema = _conventions(_structural(raw, defs), model.__name__)
     return result
 
 

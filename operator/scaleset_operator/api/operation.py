@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from scaleset_operator.api.base import ApiModel, cel, with_rules
+from scaleset_operator.api.base import ApiModel, cel, pattern_message, with_rules
 from scaleset_operator.api.scaleset import ObjectMeta
-from scaleset_operator.api.status import Condition, StatusModel
+from scaleset_operator.api.status import Condition, StatusModel, Timestamp
 
 KIND = "ScaleSetOperation"
 PLURAL = "scalesetoperations"
@@ -27,7 +27,19 @@ Action = Literal[
     "StartOSUpgrade",
     "CancelRollingUpgrade",
 ]
-InstanceId = Annotated[str, Field(pattern=r"^\d+$", max_length=20, description="A decimal instance ID.")]
+InstanceId = Annotated[
+    str,
+    Field(
+        pattern=r"^([0-9]+|[A-Za-z0-9][A-Za-z0-9._-]{0,54}_[0-9a-fA-F]{8})$",
+        max_length=64,
+        description="An instance ID: a decimal number (Uniform orchestration) or the VM name Azure gave a "
+        "Flexible scale set's VM, <scale set>_<8 hex> (e.g. web_1a2b3c4d); not a computer name (web000001).",
+        json_schema_extra=pattern_message(
+            "must be a decimal instance ID such as 3, or a Flexible VM name such as web_1a2b3c4d "
+            "(not the computer name)"
+        ),
+    ),
+]
 Phase = Literal["Pending", "Running", "Succeeded", "Failed"]
 
 # Actions that target instances; the others act on the scale set as a whole.
@@ -82,8 +94,8 @@ class ScaleSetOperationStatus(StatusModel):
         default_factory=list,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
-    startTime: str | None = None
-    completionTime: str | None = None
+    startTime: Timestamp | None = None
+    completionTime: Timestamp | None = None
     affectedInstances: list[str] = Field(default_factory=list)
     skippedInstances: list[str] = Field(
         default_factory=list, description="Instances left alone, e.g. protected from scale set actions."

@@ -8,13 +8,18 @@ the backend is told to act, so a crash at any moment resumes without repeating o
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 ConditionStatus = Literal["True", "False", "Unknown"]
+TIMESTAMP_FORMAT = {"format": "date-time"}
+Timestamp = Annotated[str, Field(json_schema_extra=TIMESTAMP_FORMAT)]
+"""An RFC 3339 UTC time as Kubernetes writes them (``2026-01-02T03:04:05Z``; planner/timefmt.py), on
+the wall clock (with the simulator, simulated times are in ``ScaleSetStatus.simulatedClock``)."""
 RollingUpgradeCode = Literal["RollingForward", "Completed", "Cancelled", "Faulted"]
 RolloutKind = Literal["ModelUpgrade", "OSUpgrade", "ReimageAll"]
+RolloutOutcome = Literal["Completed", "Cancelled", "Faulted"]
 
 
 class StatusModel(BaseModel):
@@ -23,15 +28,26 @@ class StatusModel(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
-class Condition(StatusModel):
-    """metav1.Condition."""
+def _metav1_condition(schema: dict[str, Any]) -> None:
+    """metav1.Condition requires a message (possibly empty) and defaults none of its fields."""
+    schema["required"] = ["type", "status", "lastTransitionTime", "reason", "message"]
+    schema["properties"]["message"].pop("default", None)
 
-    type: str
+
+class Condition(StatusModel):
+    """metav1.Condition: the same fields, limits and patterns as Kubernetes' own."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, json_schema_extra=_metav1_condition)
+
+    type: str = Field(
+        max_length=316,
+        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$",
+    )
     status: ConditionStatus
-    reason: str = Field(pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
-    message: str = ""
-    lastTransitionTime: str
-    observedGeneration: int | None = None
+    reason: str = Field(min_length=1, max_length=1024, pattern=r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")
+    message: str = Field(default="", max_length=32768)
+    lastTransitionTime: Timestamp
+    observedGeneration: int | None = Field(default=None, ge=0)
 
 
 class DataDiskStatus(StatusModel):
@@ -55,20 +71,31 @@ class InstanceStatus(StatusModel):
     dataDisks: list[DataDiskStatus] = Field(default_factory=list)
     protectFromScaleIn: bool = False
     protectFromScaleSetActions: bool = False
-    lastUpgradeTime: str | None = None
+    lastUpgradeTime: Timestamp | None = None
+    lastOperationError: ApiErrorBase | None = Field(
+        default=None,
+        description="Azure's error code and message of the instance's last failed operation "
+        "(its instance view's ProvisioningState/failed status); target names the operation.",
+    )
     differsFromModel: list[str] = Field(
         default_factory=list,
         description="What still differs from the model and what fixes it, e.g. "
         "'dataDisks[lun=0].diskSizeGB 32 != 64 (needs ReimageAll)'.",
     )
+    requiredFixes: list[Literal["UpgradeInstances", "Reimage", "ReimageAll"]] = Field(
+        default_factory=list,
+        description="The instance actions that remove those differences (typed, for tools: no need to "
+        "parse differsFromModel).",
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
 
 
 class RollingUpgradeRunningStatus(StatusModel):
     code: RollingUpgradeCode
-    startTime: str | None = None
+    startTime: Timestamp | None = None
     lastAction: Literal["Start", "Cancel"] | None = None
-    lastActionTime: str | None = None
-    endTime: str | None = None
+    lastActionTime: Timestamp | None = None
+    endTime: Timestamp | None = None
 
 
 class RollingUpgradeProgress(StatusModel):
@@ -78,10 +105,17 @@ class RollingUpgradeProgress(StatusModel):
     pendingInstanceCount: int = 0
 
 
-class ApiError(StatusModel):
+class ApiErrorBase(StatusModel):
     code: str
     message: str
     target: str | None = None
+
+
+class ApiError(ApiErrorBase):
+    """Azure's ApiError: a code, a message, and per-target details (e.g. each failed instance's own
+    error from the cloud)."""
+
+    details: list[ApiErrorBase] = Field(default_factory=list)
 
 
 class RollingUpgradeStatus(StatusModel):
@@ -129,7 +163,7 @@ class RolloutBatch(StatusModel):
     number: int
     instanceIds: list[str]
     action: Literal["Upgrade", "Reimage", "ReimageAll", "Rollback", "Surge"]
-    startTime: str
+    startTime: Timestamp
     acted: bool = Field(default=False, description="The backend accepted the batch's call (so it is not sent again).")
     surgeInstanceIds: list[str] = Field(default_factory=list)
     surgeCapacity: int | None = Field(
@@ -146,7 +180,7 @@ class RolloutRecord(StatusModel):
 
     kind: RolloutKind
     target: str = Field(description="Model hash or image version the rollout drives instances to.")
-    startTime: str
+    startTime: Timestamp
     startedBy: Literal["Platform", "User"] = "Platform"
     rollback: bool = True
     done: list[str] = Field(default_factory=list, description="Instance IDs already brought to the target.")
@@ -155,12 +189,59 @@ class RolloutRecord(StatusModel):
     rollbackFailed: list[str] = Field(default_factory=list)
     batch: RolloutBatch | None = None
     batchesCompleted: int = 0
-    lastBatchEndTime: str | None = None
-    lastProgressTime: str | None = None
+    lastBatchEndTime: Timestamp | None = None
+    lastProgressTime: Timestamp | None = None
     previousImageVersions: dict[str, str] = Field(default_factory=dict)
     cancelRequested: bool = False
     fault: ApiError | None = Field(default=None, description="Set when a stop rule fired; final after rollback.")
     operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+
+
+class RolloutResult(StatusModel):
+    """How the last rollout of one kind ended: the facts later passes decide from (a Faulted or
+    Cancelled target is not retried automatically), and what ``rollingUpgrade`` is rendered from."""
+
+    kind: RolloutKind
+    target: str
+    outcome: RolloutOutcome
+    startTime: Timestamp
+    endTime: Timestamp
+    startedBy: Literal["Platform", "User"] = "Platform"
+    cancelRequested: bool = False
+    successful: int = 0
+    failed: int = 0
+    rolledBack: int = 0
+    rollbackFailed: int = 0
+    error: ApiError | None = None
+    operation: str | None = Field(default=None, description="ScaleSetOperation that started it, if any.")
+
+
+class ObservationStatus(StatusModel):
+    """What the operator could see of the cloud scale set on its last pass."""
+
+    state: Literal["Observed", "Absent", "Unknown"] = Field(
+        description="Observed; Absent (the cloud says it does not exist); Unknown (a call failed: the "
+        "counts and instances in status are the last ones observed, before since)."
+    )
+    since: Timestamp = Field(description="When this state began.")
+    phase: Literal["observe", "act"] | None = Field(
+        default=None, description="Unknown only: reading the scale set failed, or a call made on it did."
+    )
+    cause: Literal["throttled", "transient", "unauthorized", "error"] | None = None
+    code: str | None = Field(default=None, description="Azure's error code of the failed call.")
+    message: str | None = None
+
+
+class SimulatedClockStatus(StatusModel):
+    """Simulator only (absent with Azure, whose clock is the wall clock)."""
+
+    speed: float = Field(description="Simulated seconds per real second (scaleset-operator run --speed).")
+    times: dict[str, Timestamp] = Field(
+        default_factory=dict,
+        description="The simulated time of each status time the operator measures from on later passes "
+        "(the intent record, lastRollouts, observation.since, unhealthySince), by path, e.g. "
+        "rollout.batch.startTime; the fields themselves show wall-clock UTC.",
+    )
 
 
 class ScaleSetStatus(StatusModel):
@@ -177,8 +258,22 @@ class ScaleSetStatus(StatusModel):
     upgradeState: str | None = None
     modelHash: str | None = None
     latestImageVersion: str | None = None
-    lastImageCheckTime: str | None = None
+    lastImageCheckTime: Timestamp | None = None
     instances: list[InstanceStatus] = Field(default_factory=list)
     rollingUpgrade: RollingUpgradeStatus | None = None
     osUpgradeHistory: list[OSUpgradeHistoryEntry] = Field(default_factory=list, max_length=5)
     rollout: RolloutRecord | None = None
+    lastRollouts: list[RolloutResult] = Field(
+        default_factory=list,
+        max_length=3,
+        description="How the last rollout of each kind ended, most recent first.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["kind"]},
+    )
+    observation: ObservationStatus | None = None
+    unhealthySince: Timestamp | None = Field(
+        default=None,
+        description="Since when at least one settled instance has been unhealthy (absent while none is). "
+        "Once that lasts longer than rolloutPolicy.healthTimeout with nothing in progress, Stalled is True "
+        "with reason InstancesUnhealthy.",
+    )
+    simulatedClock: SimulatedClockStatus | None = None

@@ -8,8 +8,11 @@ Azure's long-running operations seen through the protocol.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.autoscale import MetricSample
+from scaleset_operator.cloud.autoscale import AUTOSCALE_HASH_TAG, AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.simulator.engine import SimulatedCloud
@@ -20,6 +23,7 @@ class FakeBackend:
 
     def __init__(self, cloud: SimulatedCloud) -> None:
         self.cloud = cloud
+        self._autoscale_tags: dict[ScaleSetKey, dict[str, str]] = {}
 
     async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
         return self.cloud.get(key)
@@ -47,6 +51,23 @@ class FakeBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return self.cloud.latest_image_version(location, image)
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        observed = self.cloud.get_autoscale(key)
+        self._autoscale_tags[key] = dict(observed.tags) if observed is not None else {}
+        return observed
+
+    async def apply_autoscale(self, autoscale: DesiredAutoscale) -> None:
+        kept = {k: v for k, v in self._autoscale_tags.get(autoscale.target, {}).items() if k != AUTOSCALE_HASH_TAG}
+        self.cloud.apply_autoscale(autoscale, tags={**kept, AUTOSCALE_HASH_TAG: autoscale.settings_hash()})
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        self.cloud.delete_autoscale(key)
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        return self.cloud.get_metrics(key, list(names), start, end)
 
     async def close(self) -> None:
         """Nothing to release: the engine lives as long as its owner keeps it."""

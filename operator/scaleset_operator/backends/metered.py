@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from scaleset_operator import metrics
 from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.autoscale import MetricSample
 from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import ObservedScaleSet
@@ -62,6 +65,20 @@ class MeteredBackend:
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         return await self._call("latest_image_version", lambda: self.inner.latest_image_version(location, image))
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        return await self._call("get_autoscale", lambda: self.inner.get_autoscale(key))
+
+    async def apply_autoscale(self, autoscale: DesiredAutoscale) -> None:
+        await self._call("apply_autoscale", lambda: self.inner.apply_autoscale(autoscale))
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        await self._call("delete_autoscale", lambda: self.inner.delete_autoscale(key))
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        return await self._call("get_metrics", lambda: self.inner.get_metrics(key, names, start, end))
 
     async def close(self) -> None:
         await self.inner.close()

@@ -1,6 +1,9 @@
 """The backend protocol: small, async and batch-oriented.
 
-One call per batch, never one per instance: every instance operation takes the batch's instance IDs.
+One call per batch, never one per instance: every instance operation takes the batch's instance IDs
+(a backend whose cloud has no batch call for an action, like Azure's Flexible orchestration for
+reimage and restart, fans the batch out itself and budgets it as a whole). Instance IDs are strings
+that may be names (Flexible: the VM name): never parse or order them as numbers.
 Instance operations return once the backend has *accepted* the work; progress and completion are
 read from the next observation (instances go ``Updating`` -> ``Succeeded`` and report health). That
 keeps the reconciler crash-safe: nothing important lives only in an in-flight call.
@@ -9,9 +12,12 @@ keeps the reconciler crash-safe: nothing important lives only in an in-flight ca
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.autoscale import MetricSample
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedScaleSet
 
@@ -54,5 +60,25 @@ class Backend(Protocol):
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         """The newest version 'latest' resolves to in ``location`` (gallery: replicated there and not
         excluded from latest); None if the image has no usable version."""
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        """The autoscale setting whose target is this scale set, whoever made it; None if there is none.
+
+        Also remembers what a later ``apply_autoscale`` must keep (tags it does not own, notifications).
+        """
+
+    async def apply_autoscale(self, autoscale: DesiredAutoscale) -> None:
+        """Create or replace the autoscale setting (tagged with ``settings_hash()``), keeping the tags
+        and notifications someone else set on it. The cloud then evaluates it and changes capacity."""
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        """Delete the autoscale setting; one already gone is not an error. Capacity stays as it is."""
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        """Per-instance samples (one-minute averages) of the scale set's own metrics in ``[start, end)``,
+        by the names asked for, in time then instance order. A name the cloud does not know is refused
+        (``InvalidRequest``, as Azure answers 400)."""
 
     async def close(self) -> None: ...

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("local", "crds", "run", "sim", "simulator")
+SUBCOMMANDS = ("local", "crds", "run", "status", "sim", "simulator")
 
 
 def build_parser() -> argparse.ArgumentParser:

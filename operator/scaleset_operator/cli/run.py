@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 from typing import Any
 
@@ -53,6 +52,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--lease-namespace", help="namespace of the shard Leases (default $POD_NAMESPACE)")
     parser.add_argument("--lease-name", help="Lease name prefix (default: the peering name, else scaleset-operator)")
     parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds a Lease lives unrenewed")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=os.environ.get("SCALESET_LOG_FORMAT") or "text",
+        help="text for people, json (one object per line, with the Kubernetes object it is about) for "
+        "log pipelines (default $SCALESET_LOG_FORMAT, else text)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.set_defaults(func=run)
 
@@ -75,14 +81,10 @@ def run(args: argparse.Namespace) -> int:
     if args.kubeconfig:
         # Before kopf and the kubernetes client are imported: the client reads $KUBECONFIG at import.
         os.environ["KUBECONFIG"] = args.kubeconfig
-    from scaleset_operator.runtime import OperatorConfig
+    from scaleset_operator.runtime import OperatorConfig, configure_logging
     from scaleset_operator.runtime import run as run_operator
 
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    configure_logging(args.log_format, verbose=args.verbose)
     config = OperatorConfig(
         backend=args.backend,
         namespaces=args.namespace,

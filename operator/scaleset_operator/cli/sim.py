@@ -14,6 +14,10 @@ Examples::
     scaleset-operator sim set-health web 3 Unhealthy
     scaleset-operator sim fail upgrade --count 2 --status 409 --code OperationNotAllowed
     scaleset-operator sim throttle --seconds 60
+    scaleset-operator sim load web 80                 # every instance at 80% CPU
+    scaleset-operator sim load web 95 --instance 3    # one instance
+    scaleset-operator sim metrics web
+    scaleset-operator sim autoscale web               # what autoscale decided, and why
 """
 
 from __future__ import annotations
@@ -29,7 +33,21 @@ from collections.abc import Sequence
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8089"
-OPERATIONS = ("get", "apply", "upgrade", "reimage", "reimage_all", "restart", "delete_instances", "delete", "image")
+OPERATIONS = (
+    "get",
+    "apply",
+    "upgrade",
+    "reimage",
+    "reimage_all",
+    "restart",
+    "delete_instances",
+    "delete",
+    "image",
+    "autoscale_get",
+    "autoscale_apply",
+    "autoscale_delete",
+    "metrics",
+)
 DURATIONS = ("create", "upgrade", "reimage", "restart", "delete", "health_delay")
 
 
@@ -231,7 +249,10 @@ def cmd_fail(client: AdminClient, args: argparse.Namespace) -> int:
 
 def cmd_fail_in_flight(client: AdminClient, args: argparse.Namespace) -> int:
     ids = [i.strip() for i in args.instances.split(",") if i.strip()] if args.instances else None
-    body = {"operation": args.operation, "instanceIds": ids, "count": args.count}
+    body: dict[str, Any] = {"operation": args.operation, "instanceIds": ids, "count": args.count}
+    for name, value in (("code", args.code), ("message", args.message)):
+        if value is not None:
+            body[name] = value
     data = client.call("POST", "/faults/fail-in-flight", body)
     which = f"instances {', '.join(ids)}" if ids else "all its instances"
     return _emit(args, data, f"the next {args.operation} will leave {which} Failed")
@@ -283,6 +304,64 @@ def cmd_protect(client: AdminClient, args: argparse.Namespace) -> int:
     return _emit(args, data, f"{args.name} instance {args.instance_id}: protection updated")
 
 
+def cmd_load(client: AdminClient, args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"percent": args.percent}
+    if args.instance is not None:
+        body["instanceId"] = args.instance
+    data = client.call("POST", f"/scalesets/{_path(args.name)}/load", body, query=_scale_set_query(args))
+    which = f"instance {args.instance}" if args.instance is not None else "every instance"
+    return _emit(args, data, f"{args.name}: {which} at {args.percent:g}% CPU")
+
+
+def cmd_metrics(client: AdminClient, args: argparse.Namespace) -> int:
+    data = client.call("GET", f"/scalesets/{_path(args.name)}/metrics", query=_scale_set_query(args))
+    rows = [
+        (
+            i["instanceId"],
+            f"{i['load']:g}" if i["load"] is not None else f"{data['load']:g} (scale set)",
+            _metric(i, "Percentage CPU", 1),
+            _metric(i, "Network In Total", 1e6),
+            _metric(i, "Network Out Total", 1e6),
+            _metric(i, "Available Memory Bytes", 1024**3),
+        )
+        for i in data["instances"]
+    ]
+    headers = ("ID", "LOAD%", "CPU%", "NET-IN-MB", "NET-OUT-MB", "MEM-AVAILABLE-GIB")
+    title = f"{data['scaleSet']}: load {data['load']:g}%, last sampled {data['sampledAt'] or 'never'}"
+    return _emit(args, data, title + "\n" + table(headers, rows))
+
+
+def _metric(instance: dict[str, Any], name: str, scale: float) -> str | None:
+    value = instance.get(name)
+    return None if value is None else f"{value / scale:.1f}"
+
+
+def cmd_autoscale(client: AdminClient, args: argparse.Namespace) -> int:
+    data = client.call("GET", f"/scalesets/{_path(args.name)}/autoscale", query=_scale_set_query(args))
+    setting = data["setting"]
+    if setting is None:
+        return _emit(args, data, f"{data['scaleSet']}: no autoscale setting targets it")
+    state = "enabled" if setting["enabled"] else "disabled"
+    lines = [f"{data['scaleSet']}: autoscale setting {setting['name']} ({state}, {setting['profiles']} profile(s))"]
+    last = data["lastEvaluation"]
+    if last is not None:
+        lines.append(f"profile: {last['profile'] or '-'} ({last['profileKind'] or '-'})")
+        lines.append(f"last run: {last['reason']}: {last['message']}")
+        if last["nextActionTime"]:
+            lines.append(f"next action allowed at: {last['nextActionTime']}")
+    rows = [
+        (a["time"], a["oldCapacity"], a["newCapacity"], a["reason"], a["profile"], a["metricName"], _value(a))
+        for a in data["actions"]
+    ]
+    if rows:
+        lines.append(table(("TIME", "FROM", "TO", "REASON", "PROFILE", "METRIC", "VALUE"), rows))
+    return _emit(args, data, "\n".join(lines))
+
+
+def _value(action: dict[str, Any]) -> str | None:
+    return None if action["metricValue"] is None else f"{action['metricValue']:g}"
+
+
 def cmd_calls(client: AdminClient, args: argparse.Namespace) -> int:
     if args.log:
         log = client.call("GET", "/calls/log")
@@ -311,6 +390,28 @@ def cmd_clock(client: AdminClient, args: argparse.Namespace) -> int:
 # -- argument parsing ---------------------------------------------------------------------------
 
 
+class _Commands:
+    """Adds ``sim`` subcommands that share the ``--url``/``--json`` options."""
+
+    def __init__(self, commands: Any, common: argparse.ArgumentParser) -> None:
+        self.commands = commands
+        self.common = common
+
+    def add(self, name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = self.commands.add_parser(
+            name, parents=[self.common], help=help_text, description=help_text
+        )
+        sub.set_defaults(func=run, handler=func)
+        return sub
+
+    def for_scale_set(self, name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
+        sub = self.add(name, func, help_text)
+        sub.add_argument("name", help="scale set name")
+        sub.add_argument("--resource-group", help="when several scale sets share the name")
+        sub.add_argument("--subscription", help="when several scale sets share the name")
+        return sub
+
+
 def register(subparsers: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -321,89 +422,90 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sim",
         help="control the simulator of an operator running with --backend fake",
-        description="Control the simulator's admin endpoint: inspect scale sets, publish images, inject faults.",
+        description="Control the simulator's admin endpoint: inspect scale sets, publish images, set the load, "
+        "inject faults.",
     )
     parser.add_argument("--url", default=os.environ.get("SCALESET_SIM_URL", DEFAULT_URL), help="admin endpoint URL")
     parser.add_argument("--json", action="store_true", default=False, help="print the raw JSON")
-    commands = parser.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND")
+    commands = _Commands(parser.add_subparsers(dest="sim_command", required=True, metavar="SIM_COMMAND"), common)
+    _scale_set_commands(commands)
+    _image_commands(commands)
+    _fault_commands(commands)
+    _load_commands(commands)
+    sub = commands.add("calls", cmd_calls, "show backend call counts (reads/writes, per scale set)")
+    sub.add_argument("--log", action="store_true", help="list every write call with its instance IDs")
+    sub = commands.add("clock", cmd_clock, "show the simulated clock")
+    sub.add_argument("--advance", type=float, metavar="SECONDS", help="jump simulated time forward")
 
-    def add(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = commands.add_parser(
-            name, parents=[common], help=help_text, description=help_text
-        )
-        sub.set_defaults(func=run, handler=func)
-        return sub
 
-    def scale_set_args(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("name", help="scale set name")
-        sub.add_argument("--resource-group", help="when several scale sets share the name")
-        sub.add_argument("--subscription", help="when several scale sets share the name")
-
-    add("list", cmd_list, "list scale sets")
-    scale_set_args(add("instances", cmd_instances, "list the instances of a scale set"))
-    scale_set_args(add("remove", cmd_remove, "delete a scale set at once, behind the operator's back"))
-    add("images", cmd_images, "list the image catalog")
-
-    sub = add("publish-image", cmd_publish_image, "publish a platform image version (available everywhere)")
-    for flag in ("--publisher", "--offer", "--sku", "--version"):
-        sub.add_argument(flag, required=True)
-
-    sub = add("publish-gallery-image", cmd_publish_gallery_image, "publish a gallery image version")
-    sub.add_argument("--id", required=True, help="gallery image definition ID (.../galleries/G/images/I)")
-    sub.add_argument("--version", required=True)
-    sub.add_argument("--regions", default="", help="comma-separated regions it is replicated to")
-    sub.add_argument("--exclude-from-latest", action="store_true")
-
-    sub = add("replicate-gallery-image", cmd_replicate_gallery_image, "replicate a gallery image version to a region")
-    sub.add_argument("--id", required=True)
-    sub.add_argument("--version", required=True)
-    sub.add_argument("--region", required=True)
-
-    sub = add("set-health", cmd_set_health, "force the health an instance reports, or clear it")
-    scale_set_args(sub)
+def _scale_set_commands(commands: _Commands) -> None:
+    commands.add("list", cmd_list, "list scale sets")
+    commands.for_scale_set("instances", cmd_instances, "list the instances of a scale set")
+    commands.for_scale_set("remove", cmd_remove, "delete a scale set at once, behind the operator's back")
+    sub = commands.for_scale_set("set-health", cmd_set_health, "force the health an instance reports, or clear it")
     sub.add_argument("instance_id", metavar="INSTANCE_ID")
     sub.add_argument("state", choices=("Healthy", "Unhealthy", "clear"))
-
-    sub = add("bad-image", cmd_bad_image, "mark an image version bad (instances on it come up Unhealthy)")
-    sub.add_argument("version", metavar="VERSION")
-    sub.add_argument("--clear", action="store_true", help="unmark it")
-
-    sub = add("fail", cmd_fail, "fail the next N calls of an operation")
-    sub.add_argument("operation", choices=OPERATIONS)
-    sub.add_argument("--count", type=int, default=1)
-    sub.add_argument("--status", type=int, default=500, help="HTTP status (500, 409, 401, 429 ...)")
-    sub.add_argument("--code", help="Azure error code (default from the status)")
-    sub.add_argument("--message")
-    sub.add_argument("--retry-after", type=float, help="seconds, for --status 429")
-
-    sub = add("fail-in-flight", cmd_fail_in_flight, "accept the next call of an operation but leave instances Failed")
-    sub.add_argument("operation", choices=("apply", "upgrade", "reimage", "reimage_all", "restart"))
-    sub.add_argument("--instances", help="comma-separated instance IDs (default: the whole batch)")
-    sub.add_argument("--count", type=int, default=1)
-
-    sub = add("throttle", cmd_throttle, "answer every backend call with HTTP 429 for a while")
-    sub.add_argument("--seconds", type=float, required=True, help="simulated seconds")
-    sub.add_argument("--retry-after", type=float, help="Retry-After to report (default: the time left)")
-
-    sub = add("faults", cmd_faults, "show the injected faults")
-    sub.add_argument("--clear", action="store_true", help="clear every fault and bad image")
-
-    sub = add("durations", cmd_durations, "show or set operation durations (simulated seconds)")
-    for name in DURATIONS:
-        sub.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float)
-
-    sub = add("protect", cmd_protect, "set an instance's protection flags")
-    scale_set_args(sub)
+    sub = commands.for_scale_set("protect", cmd_protect, "set an instance's protection flags")
     sub.add_argument("instance_id", metavar="ID")
     sub.add_argument("--scale-in", action=argparse.BooleanOptionalAction, help="protect from scale-in")
     sub.add_argument(
         "--scale-set-actions", action=argparse.BooleanOptionalAction, help="protect from scale set actions"
     )
 
-    sub = add("calls", cmd_calls, "show backend call counts (reads/writes, per scale set)")
-    sub.add_argument("--log", action="store_true", help="list every write call with its instance IDs")
-    sub = add("clock", cmd_clock, "show the simulated clock")
-    sub.add_argument("--advance", type=float, metavar="SECONDS", help="jump simulated time forward")
+
+def _image_commands(commands: _Commands) -> None:
+    commands.add("images", cmd_images, "list the image catalog")
+    sub = commands.add("publish-image", cmd_publish_image, "publish a platform image version (available everywhere)")
+    for flag in ("--publisher", "--offer", "--sku", "--version"):
+        sub.add_argument(flag, required=True)
+    sub = commands.add("publish-gallery-image", cmd_publish_gallery_image, "publish a gallery image version")
+    sub.add_argument("--id", required=True, help="gallery image definition ID (.../galleries/G/images/I)")
+    sub.add_argument("--version", required=True)
+    sub.add_argument("--regions", default="", help="comma-separated regions it is replicated to")
+    sub.add_argument("--exclude-from-latest", action="store_true")
+    sub = commands.add(
+        "replicate-gallery-image", cmd_replicate_gallery_image, "replicate a gallery image version to a region"
+    )
+    sub.add_argument("--id", required=True)
+    sub.add_argument("--version", required=True)
+    sub.add_argument("--region", required=True)
+    sub = commands.add("bad-image", cmd_bad_image, "mark an image version bad (instances on it come up Unhealthy)")
+    sub.add_argument("version", metavar="VERSION")
+    sub.add_argument("--clear", action="store_true", help="unmark it")
+
+
+def _fault_commands(commands: _Commands) -> None:
+    sub = commands.add("fail", cmd_fail, "fail the next N calls of an operation")
+    sub.add_argument("operation", choices=OPERATIONS)
+    sub.add_argument("--count", type=int, default=1)
+    sub.add_argument("--status", type=int, default=500, help="HTTP status (500, 409, 401, 429 ...)")
+    sub.add_argument("--code", help="Azure error code (default from the status)")
+    sub.add_argument("--message")
+    sub.add_argument("--retry-after", type=float, help="seconds, for --status 429")
+    sub = commands.add(
+        "fail-in-flight", cmd_fail_in_flight, "accept the next call of an operation but leave instances Failed"
+    )
+    sub.add_argument("operation", choices=("apply", "upgrade", "reimage", "reimage_all", "restart"))
+    sub.add_argument("--instances", help="comma-separated instance IDs (default: the whole batch)")
+    sub.add_argument("--count", type=int, default=1)
+    sub.add_argument("--code", help="Azure error code the instances fail with (default InternalOperationError)")
+    sub.add_argument("--message", help="the error message")
+    sub = commands.add("throttle", cmd_throttle, "answer every backend call with HTTP 429 for a while")
+    sub.add_argument("--seconds", type=float, required=True, help="simulated seconds")
+    sub.add_argument("--retry-after", type=float, help="Retry-After to report (default: the time left)")
+    sub = commands.add("faults", cmd_faults, "show the injected faults")
+    sub.add_argument("--clear", action="store_true", help="clear every fault and bad image")
+    sub = commands.add("durations", cmd_durations, "show or set operation durations (simulated seconds)")
+    for name in DURATIONS:
+        sub.add_argument(f"--{name.replace('_', '-')}", dest=name, type=float)
+
+
+def _load_commands(commands: _Commands) -> None:
+    sub = commands.for_scale_set("load", cmd_load, "set the load (percent CPU) that drives a scale set's metrics")
+    sub.add_argument("percent", type=float, metavar="PERCENT", help="0-100")
+    sub.add_argument("--instance", metavar="ID", help="only this instance (default: every instance)")
+    commands.for_scale_set("metrics", cmd_metrics, "show the load and the last minute's metrics per instance")
+    commands.for_scale_set("autoscale", cmd_autoscale, "show the autoscale setting's last decision and scale actions")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-BudgetKind = Literal["put", "update", "delete", "high_cost_get", "low_cost_get"]
+BudgetKind = Literal["put", "update", "delete", "high_cost_get", "low_cost_get", "vm_update"]
 """PUT (create/update the model), update (POST actions: manual upgrade, reimage, restart, delete
 instances), delete (the scale set), high-cost GET (the VM list with instance views), low-cost GET
-(the scale set)."""
+(the scale set), vm_update (an action on one VM: Flexible orchestration has no batch actions)."""
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,14 @@ SCALE_SET_LIMITS: Mapping[BudgetKind, Rate] = {
     "update": Rate(per_minute=4, burst=12),
     "high_cost_get": Rate(per_minute=10, burst=30),
     "low_cost_get": Rate(per_minute=12, burst=36),
+    "vm_update": Rate(per_minute=500, burst=1500),
 }
-"""Per scale set (``Microsoft.Compute/...VMScaleSet3Min`` policies). Deleting the scale set is
-metered per subscription only."""
+"""Per scale set (``Microsoft.Compute/...VMScaleSet3Min`` policies), except the kinds in
+``SUBSCRIPTION_KINDS``, whose bucket is the subscription's. Deleting the scale set is metered per
+subscription only."""
+
+SUBSCRIPTION_KINDS: frozenset[BudgetKind] = frozenset({"vm_update"})
+"""Calls on single VMs ("update VMSS VMs"): Compute meters them per subscription only."""
 
 SUBSCRIPTION_LIMITS: Mapping[BudgetKind, Rate] = {
     "put": Rate(per_minute=125, burst=375),

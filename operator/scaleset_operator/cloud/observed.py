@@ -1,7 +1,8 @@
 """What a backend reports: the scale set and, per instance, its model view and instance view.
 
-One observation = one scale set GET plus one VM list with the instance view expanded; the planner
-works only from this snapshot (plus the recorded rollout), never from per-instance calls.
+One observation = one scale set GET plus one VM list with the instance view expanded (Flexible
+orchestration on Azure: two filtered VM lists); the planner works only from this snapshot (plus the
+recorded rollout), never from per-instance calls.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Literal
 ProvisioningState = Literal["Creating", "Updating", "Succeeded", "Failed", "Deleting"]
 PowerState = Literal["starting", "running", "stopping", "stopped", "deallocated"]
 HealthState = Literal["Healthy", "Unhealthy", "Initializing", "Unknown"]
+OrchestrationMode = Literal["Uniform", "Flexible"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,16 @@ class ObservedImage:
         if self.gallery_image_id:
             return f"{self.gallery_image_id.rsplit('/', 1)[-1]}:{self.version}"
         return f"{self.offer}:{self.sku}:{self.version}"
+
+
+@dataclass(frozen=True)
+class InstanceError:
+    """Azure's own reason an instance's last operation failed (its instance view's
+    ``ProvisioningState/failed/<code>`` status and message)."""
+
+    code: str
+    message: str
+    operation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,8 @@ class ObservedInstance:
     last_model_update: datetime | None = None
     protect_from_scale_in: bool = False
     protect_from_scale_set_actions: bool = False
+    last_error: InstanceError | None = None
+    """Set while the instance's provisioning state is Failed, when the cloud says why."""
 
     @property
     def busy(self) -> bool:
@@ -67,6 +81,8 @@ class ObservedScaleSet:
     provisioning_state: ProvisioningState
     instances: tuple[ObservedInstance, ...] = field(default_factory=tuple)
     etag: str | None = None
+    orchestration_mode: OrchestrationMode = "Uniform"
+    """Flexible: instance IDs are VM names (``web_1a2b3c4d``), not decimal numbers; never parse them."""
 
     def instance(self, instance_id: str) -> ObservedInstance | None:
         return next((i for i in self.instances if i.instance_id == instance_id), None)
@@ -74,3 +90,12 @@ class ObservedScaleSet:
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(i.instance_id for i in self.instances)
+
+
+def instance_order(instance_id: str) -> tuple[int, int, str]:
+    """A stable display and tie-break order for instance IDs: Uniform's decimal IDs by value, then
+    Flexible's VM names (``web_1a2b3c4d``) by name. Nothing may depend on it for policy except where
+    Azure's own rules order by ID (scale-in's highest IDs)."""
+    if instance_id.isdigit():
+        return (0, int(instance_id), "")
+    return (1, 0, instance_id)

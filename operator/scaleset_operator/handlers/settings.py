@@ -14,7 +14,9 @@ no "last handled" spec to diff against:
   CRD would prune silently) should a changing handler ever be added.
 
 Only explicit Events are posted (no log-to-Event mirroring), so an idle ScaleSet produces no Event
-churn. kopf's per-object log lines are kept from WARNING up: at INFO it logs "Handler ... succeeded"
+churn. Events name us as their source (``kubectl describe``'s "From" column, ``reportingComponent``)
+and the replica that posted them (``reportingInstance``: the pod name the chart passes as ``POD_ID``,
+else the host name). kopf's per-object log lines are kept from WARNING up: at INFO it logs "Handler ... succeeded"
 for every watch event (every status write coming back), which says nothing and, across a fleet,
 costs CPU and log volume; what happens to a ScaleSet is logged by the reconciler.
 """
@@ -22,6 +24,8 @@ costs CPU and log volume; what happens to a ScaleSet is logged by the reconciler
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from typing import Any
 
 import kopf
@@ -51,5 +55,8 @@ async def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     settings.posting.loggers = False
     settings.posting.level = logging.INFO
+    settings.posting.reporting_component = "scaleset-operator"
+    settings.posting.reporting_instance = os.environ.get("POD_ID") or socket.gethostname()
+    settings.posting.event_name_prefix = "scaleset-operator-"
     settings.watching.server_timeout = 300
     settings.networking.request_timeout = 60

@@ -5,26 +5,31 @@ or Application Health extension); on Windows ``enableAutomaticUpdates: false``. 
 version is published: refuse to start while more than 20% of instances are unhealthy; batches of
 at most 20% (one instance for five or fewer); roll back a batch that does not become healthy
 unless ``disableAutomaticRollback``; the percentages come from the rolling policy when
-``useRollingUpgradePolicy`` is set. ``upgradePolicy.mode`` does not matter.
+``useRollingUpgradePolicy`` is set. ``upgradePolicy.mode`` does not matter. A Faulted or Cancelled
+attempt at a version is not retried automatically (``status.lastRollouts`` says how it ended).
 """
 
 from __future__ import annotations
 
-from scaleset_operator.api.status import RolloutRecord, ScaleSetStatus
+from collections.abc import Sequence
+
+from scaleset_operator.api.scaleset import ScaleSetSpec
+from scaleset_operator.api.status import RolloutRecord, RolloutResult
+from scaleset_operator.planner.decision import OSUpgradeCheck, Reason
+from scaleset_operator.planner.facts import Facts
 from scaleset_operator.planner.health import has_health_signal
-from scaleset_operator.planner.inputs import PlanInputs
-from scaleset_operator.planner.rolling_upgrade import BEFORE_BATCH_CODE, BatchPolicy, unhealthy_before_batch
+from scaleset_operator.planner.rolling_policy import BEFORE_BATCH_CODE, BatchPolicy, unhealthy_before_batch
 from scaleset_operator.planner.timefmt import fmt
 
 REQUIREMENTS_REASON = "AutomaticOSUpgradeRequirementsNotMet"
+STARTING = OSUpgradeCheck("Starting", "UpToDate", "an upgrade is starting")
 
 
-def enabled(inputs: PlanInputs) -> bool:
-    return inputs.spec.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade
+def enabled(spec: ScaleSetSpec) -> bool:
+    return spec.upgradePolicy.automaticOSUpgradePolicy.enableAutomaticOSUpgrade
 
 
-def requirement_errors(inputs: PlanInputs) -> list[str]:
-    spec = inputs.spec
+def requirement_errors(spec: ScaleSetSpec) -> list[str]:
     errors: list[str] = []
     if not spec.virtualMachineProfile.storageProfile.imageReference.wants_latest:
         errors.append("storageProfile.imageReference must use version 'latest' (gallery: an id without /versions/)")
@@ -39,59 +44,75 @@ def requirement_errors(inputs: PlanInputs) -> list[str]:
     return errors
 
 
-def policy(inputs: PlanInputs) -> BatchPolicy:
-    use_rolling = inputs.spec.upgradePolicy.automaticOSUpgradePolicy.useRollingUpgradePolicy
-    return BatchPolicy.from_spec(inputs.spec, use_rolling_policy=use_rolling)
+def requirements_blocker(spec: ScaleSetSpec) -> Reason | None:
+    """Automatic OS upgrades are enabled but cannot work with this spec: a person must fix it."""
+    errors = requirement_errors(spec) if enabled(spec) else []
+    return Reason(REQUIREMENTS_REASON, "; ".join(errors)) if errors else None
+
+
+def policy(spec: ScaleSetSpec) -> BatchPolicy:
+    use_rolling = spec.upgradePolicy.automaticOSUpgradePolicy.useRollingUpgradePolicy
+    return BatchPolicy.from_spec(spec, use_rolling_policy=use_rolling)
 
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-def older_instances(inputs: PlanInputs, target: str) -> list[str]:
-    observed = inputs.observed
-    if observed is None:
-        return []
+def older_instances(facts: Facts, target: str) -> list[str]:
     return [
         i.instance_id
-        for i in observed.instances
+        for i in facts.instances
         if not i.protect_from_scale_set_actions and _version_key(i.image.version) < _version_key(target)
     ]
 
 
-def _already_tried(status: ScaleSetStatus, target: str) -> bool:
-    """A Faulted or Cancelled attempt at this version is not retried automatically."""
-    return any(
-        h.targetImageReference.version == target and h.runningStatus.code in ("Faulted", "Cancelled")
-        for h in status.osUpgradeHistory[:1]
-    )
+def check(
+    facts: Facts, record: RolloutRecord | None, results: Sequence[RolloutResult] | None = None
+) -> OSUpgradeCheck | None:
+    """Where automatic OS upgrades stand, given the rollout and how rollouts ended after this pass
+    (``results``: ``status.lastRollouts`` as this pass leaves it; default as stored); None when disabled."""
+    if not enabled(facts.spec):
+        return None
+    errors = requirement_errors(facts.spec)
+    if errors:
+        return OSUpgradeCheck("RequirementsNotMet", REQUIREMENTS_REASON, "; ".join(errors))
+    if record is not None and record.kind == "OSUpgrade":
+        return OSUpgradeCheck("Rolling", "RollingForward", f"upgrading to image {record.target}")
+    return start_check(facts, facts.status.lastRollouts if results is None else results)
 
 
-def start_check(inputs: PlanInputs) -> tuple[str, str] | None:
-    """Why no automatic OS upgrade starts now (reason, message); None when one may start."""
-    latest = inputs.latest_image_version
-    if latest is None or inputs.observed is None:
-        return ("WaitingForImageCatalog", "the latest image version is not known yet")
-    if not older_instances(inputs, latest):
-        return ("UpToDate", f"every instance runs image {latest}")
-    if _already_tried(inputs.status, latest):
-        return (
+def start_check(facts: Facts, results: Sequence[RolloutResult]) -> OSUpgradeCheck:
+    """Whether an automatic OS upgrade may start now (state ``Starting``), and why not."""
+    latest = facts.latest_image_version
+    if latest is None:
+        return OSUpgradeCheck(
+            "WaitingForImageCatalog", "WaitingForImageCatalog", "the latest image version is not known yet"
+        )
+    if not older_instances(facts, latest):
+        return OSUpgradeCheck("UpToDate", "UpToDate", f"every instance runs image {latest}")
+    last = next((r for r in results if r.kind == "OSUpgrade"), None)
+    if last is not None and last.target == latest and last.outcome in ("Faulted", "Cancelled"):
+        return OSUpgradeCheck(
+            "NotRetried",
             "PreviousAttemptFailed",
             f"the upgrade to {latest} stopped; it is not retried automatically "
             "(publish a newer version or create a StartOSUpgrade operation)",
         )
-    unhealthy = unhealthy_before_batch(inputs.observed.instances, True, policy(inputs))
+    batch_policy = policy(facts.spec)
+    unhealthy = unhealthy_before_batch(facts.instances, True, batch_policy)
     if unhealthy is not None:
-        return (
+        return OSUpgradeCheck(
+            "TooManyUnhealthy",
             BEFORE_BATCH_CODE,
-            f"{unhealthy} of {len(inputs.observed.instances)} instances are unhealthy "
-            f"(more than {policy(inputs).max_unhealthy_percent}%): the OS upgrade to {latest} does not start",
+            f"{unhealthy} of {len(facts.instances)} instances are unhealthy "
+            f"(more than {batch_policy.max_unhealthy_percent}%): the OS upgrade to {latest} does not start",
         )
-    return None
+    return STARTING
 
 
 def new_record(
-    inputs: PlanInputs,
+    facts: Facts,
     target: str,
     *,
     started_by: str = "Platform",
@@ -99,11 +120,11 @@ def new_record(
     operation: str | None = None,
 ) -> RolloutRecord:
     if rollback is None:
-        rollback = not inputs.spec.upgradePolicy.automaticOSUpgradePolicy.disableAutomaticRollback
+        rollback = not facts.spec.upgradePolicy.automaticOSUpgradePolicy.disableAutomaticRollback
     return RolloutRecord(
         kind="OSUpgrade",
         target=target,
-        startTime=fmt(inputs.now),
+        startTime=fmt(facts.now),
         startedBy=started_by,
         rollback=rollback,
         operation=operation,

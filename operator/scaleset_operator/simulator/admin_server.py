@@ -26,6 +26,11 @@ Routes:
   the health an instance reports (null clears). ``DELETE`` on the same path clears it.
 - ``POST /scalesets/{name}/instances/{id}/protection``
   ``{"protectFromScaleIn": bool, "protectFromScaleSetActions": bool}`` (either may be omitted).
+- ``POST /scalesets/{name}/load`` ``{"percent": 80, "instanceId": "3"}``: the load (percent CPU)
+  that drives the metrics, for every instance (clearing their own) or, with ``instanceId``, one.
+- ``GET /scalesets/{name}/metrics``: the load and the last minute's samples per instance.
+- ``GET /scalesets/{name}/autoscale``: the autoscale setting targeting the scale set, its last
+  evaluation (profile, decision, why) and its scale actions (with the rule's metric value).
 - ``GET /images``: the catalog ``{"platform": [...], "gallery": [...]}``.
 - ``POST /images/platform`` ``{"publisher", "offer", "sku", "version"}``: publish a platform version.
 - ``POST /images/gallery`` ``{"id", "version", "regions": [...], "excludeFromLatest": false}``.
@@ -54,10 +59,12 @@ from typing import Any, cast
 from aiohttp import web
 
 from scaleset_operator.api.scaleset import ImageReference
+from scaleset_operator.autoscale import Evaluation
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
 from scaleset_operator.cloud.observed import HealthState
 from scaleset_operator.simulator.engine import InstanceDetail, SimulatedCloud
+from scaleset_operator.simulator.metrics import values_at
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8089
@@ -112,6 +119,9 @@ def create_app(cloud: SimulatedCloud) -> web.Application:
             web.post("/scalesets/{name}/instances/{id}/health", _set_health),
             web.delete("/scalesets/{name}/instances/{id}/health", _clear_health),
             web.post("/scalesets/{name}/instances/{id}/protection", _set_protection),
+            web.post("/scalesets/{name}/load", _set_load),
+            web.get("/scalesets/{name}/metrics", _metrics),
+            web.get("/scalesets/{name}/autoscale", _autoscale),
             web.get("/images", _images),
             web.post("/images/platform", _publish_platform),
             web.post("/images/gallery", _publish_gallery),
@@ -356,6 +366,76 @@ async def _set_protection(request: web.Request) -> web.Response:
     return _ok()
 
 
+async def _set_load(request: web.Request) -> web.Response:
+    body = await _body(request)
+    instance_id = body.get("instanceId")
+    if instance_id is not None and not isinstance(instance_id, str):
+        raise _bad("'instanceId' must be an instance ID string")
+    _cloud(request).set_load(_key(request), _number(body, "percent"), instance_id)
+    return _ok()
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    cloud, key = _cloud(request), _key(request)
+    load, own = cloud.loads(key)
+    latest = cloud.latest_metrics(key)
+    sampled = latest[1] if latest else {}
+    instances = [
+        {"instanceId": i, "load": own.get(i), **(values_at(sampled[i]) if i in sampled else {})}
+        for i in sorted(set(own) | set(sampled), key=int)
+    ]
+    at = _time(latest[0]) if latest else None
+    return web.json_response({"scaleSet": key.name, "load": load, "sampledAt": at, "instances": instances})
+
+
+def _evaluation(evaluation: Evaluation | None) -> dict[str, Any] | None:
+    if evaluation is None:
+        return None
+    return {
+        "profile": evaluation.profile.name if evaluation.profile else None,
+        "profileKind": evaluation.profile_kind,
+        "reason": evaluation.reason,
+        "message": evaluation.message,
+        "capacity": evaluation.capacity,
+        "newCapacity": evaluation.new_capacity,
+        "nextActionTime": _time(evaluation.next_action_time),
+        "nextProfileChange": _time(evaluation.next_profile_change),
+    }
+
+
+async def _autoscale(request: web.Request) -> web.Response:
+    key = _key(request)
+    setting = _cloud(request).autoscale.targeting(key)
+    if setting is None:
+        return web.json_response({"scaleSet": key.name, "setting": None, "lastEvaluation": None, "actions": []})
+    actions = [
+        {
+            "time": _time(a.time),
+            "oldCapacity": a.old_capacity,
+            "newCapacity": a.new_capacity,
+            "reason": a.reason,
+            "profile": a.profile,
+            "metricName": a.metric_name,
+            "metricValue": a.metric_value,
+            "message": a.message,
+        }
+        for a in setting.actions
+    ]
+    summary = {
+        "name": setting.key.name,
+        "enabled": setting.settings.enabled,
+        "profiles": len(setting.settings.profiles),
+    }
+    return web.json_response(
+        {
+            "scaleSet": key.name,
+            "setting": summary,
+            "lastEvaluation": _evaluation(setting.last_evaluation),
+            "actions": actions,
+        }
+    )
+
+
 async def _images(request: web.Request) -> web.Response:
     return web.json_response(_cloud(request).catalog.snapshot())
 
@@ -430,8 +510,11 @@ async def _fail_in_flight(request: web.Request) -> web.Response:
     ids = body.get("instanceIds")
     if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
         raise _bad("'instanceIds' must be a list of instance ID strings or null")
+    code, message = body.get("code"), body.get("message")
+    if not isinstance(code, str | None) or not isinstance(message, str | None):
+        raise _bad("'code' and 'message' must be strings")
     _cloud(request).faults.fail_in_flight(
-        _str(body, "operation"), instance_ids=ids, count=int(_number(body, "count", 1))
+        _str(body, "operation"), instance_ids=ids, count=int(_number(body, "count", 1)), code=code, message=message
     )
     return _ok()
 

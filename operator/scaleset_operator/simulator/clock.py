@@ -77,3 +77,8 @@ class ScaledClock:
             raise ValueError("time only moves forward")
         self._offset += timedelta(seconds=seconds)
         return self.now()
+
+    def anchor(self) -> tuple[datetime, datetime]:
+        """(simulated, wall): a simulated instant and the wall-clock instant it was; with ``speed``
+        that maps any simulated time to the wall clock exactly (status shows wall-clock times)."""
+        return self._origin + self._offset, self._origin

@@ -5,7 +5,8 @@ Later work (retries, throttling budgets, rollback, stalled rollouts) is tested a
   TransientError, 409 Conflict, 401 Unauthorized, 429 Throttled with ``retry_after`` ...);
 - ``throttle_until``: every call is refused with 429 until a simulated time;
 - ``fail_in_flight``: the next call of a kind is *accepted*, but its long-running operation fails
-  mid-batch: the affected instances end ``Failed`` instead of ``Succeeded``;
+  mid-batch: the affected instances end ``Failed`` instead of ``Succeeded``, with the Azure error code
+  and message given (their instance view and the operation's result carry it, as on Azure);
 - ``mark_image_bad``: instances that come up on that image version report ``Unhealthy``.
 
 Instance-level knobs (health override, protection) and durations live on the engine, which owns
@@ -28,12 +29,25 @@ from scaleset_operator.cloud.errors import (
     TransientError,
     Unauthorized,
 )
+from scaleset_operator.cloud.observed import instance_order
 
 OperationKind = Literal[
-    "get", "apply", "upgrade", "reimage", "reimage_all", "restart", "delete_instances", "delete", "image"
+    "get",
+    "apply",
+    "upgrade",
+    "reimage",
+    "reimage_all",
+    "restart",
+    "delete_instances",
+    "delete",
+    "image",
+    "autoscale_get",
+    "autoscale_apply",
+    "autoscale_delete",
+    "metrics",
 ]
 OPERATION_KINDS: tuple[OperationKind, ...] = get_args(OperationKind)
-READ_KINDS: frozenset[OperationKind] = frozenset({"get", "image"})
+READ_KINDS: frozenset[OperationKind] = frozenset({"get", "image", "autoscale_get", "metrics"})
 WRITE_KINDS: frozenset[OperationKind] = frozenset(OPERATION_KINDS) - READ_KINDS
 # Operations whose accepted work can fail later, leaving instances Failed.
 IN_FLIGHT_KINDS: frozenset[OperationKind] = frozenset({"apply", "upgrade", "reimage", "reimage_all", "restart"})
@@ -87,12 +101,18 @@ class InjectedFailure:
         return error_for(self.status, self.code, self.message, retry_after=self.retry_after)
 
 
+IN_FLIGHT_CODE = "InternalOperationError"
+IN_FLIGHT_MESSAGE = "injected fault: the operation failed on the instance"
+
+
 @dataclass
 class InFlightFailure:
     kind: OperationKind
     instance_ids: frozenset[str] | None
     """None: every instance of the batch fails."""
     remaining: int
+    code: str = IN_FLIGHT_CODE
+    message: str = IN_FLIGHT_MESSAGE
 
     def affects(self, instance_id: str) -> bool:
         return self.instance_ids is None or instance_id in self.instance_ids
@@ -131,12 +151,21 @@ class Faults:
         """Refuse every call with 429 until ``until``; ``retry_after`` defaults to the time left."""
         self.throttle = ThrottleWindow(until, retry_after)
 
-    def fail_in_flight(self, kind: str, *, instance_ids: Collection[str] | None = None, count: int = 1) -> None:
+    def fail_in_flight(
+        self,
+        kind: str,
+        *,
+        instance_ids: Collection[str] | None = None,
+        count: int = 1,
+        code: str | None = None,
+        message: str | None = None,
+    ) -> None:
         checked = check_kind(kind)
         if checked not in IN_FLIGHT_KINDS:
             raise ValueError(f"{kind} has no in-flight work to fail; one of: {', '.join(sorted(IN_FLIGHT_KINDS))}")
         ids = frozenset(instance_ids) if instance_ids is not None else None
-        self.in_flight.append(InFlightFailure(checked, ids, count))
+        failure = InFlightFailure(checked, ids, count, code or IN_FLIGHT_CODE, message or IN_FLIGHT_MESSAGE)
+        self.in_flight.append(failure)
 
     def mark_image_bad(self, version: str) -> None:
         self.bad_images.add(version)
@@ -207,7 +236,9 @@ class Faults:
                 {
                     "operation": f.kind,
                     "remaining": f.remaining,
-                    "instanceIds": sorted(f.instance_ids, key=int) if f.instance_ids is not None else None,
+                    "instanceIds": sorted(f.instance_ids, key=instance_order) if f.instance_ids is not None else None,
+                    "code": f.code,
+                    "message": f.message,
                 }
                 for f in self.in_flight
             ],

@@ -1,7 +1,8 @@
 """Which instances a scale-in removes: Azure's scale-in policy, as a pure function.
 
 - ``Default``: repeatedly take the zone with the most instances, within it the fault domain with
-  the most instances, then the highest instance ID.
+  the most instances, then the highest instance ID (Flexible orchestration, whose instance IDs are
+  VM names: the most recently created, as the caller's ``sequence`` says).
 - ``NewestVM`` / ``OldestVM``: still balance across zones first, then the newest / oldest
   created instance (ties: the higher / lower instance ID).
 
@@ -27,10 +28,12 @@ class ScaleInCandidate:
     fault_domain: int
     created_at: datetime
     protected: bool = False
+    sequence: int | None = None
+    """Order of creation, for IDs that are not numbers (Flexible VM names); None: the decimal ID."""
 
     @property
     def number(self) -> int:
-        return int(self.instance_id)
+        return self.sequence if self.sequence is not None else int(self.instance_id)
 
 
 def select_for_scale_in(instances: Sequence[ScaleInCandidate], rule: ScaleInRule, count: int) -> list[str]:

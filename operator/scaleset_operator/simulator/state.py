@@ -13,14 +13,18 @@ from scaleset_operator.api.scaleset import ImageReference
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import (
     HealthState,
+    InstanceError,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
     PowerState,
     ProvisioningState,
 )
+from scaleset_operator.simulator.metrics import DEFAULT_LOAD, MetricStore
+from scaleset_operator.simulator.rolling import PlatformPolicy, RollingUpgrade
 
 BUSY_STATES: frozenset[ProvisioningState] = frozenset({"Creating", "Updating", "Deleting"})
+OS_HISTORY = 5
 
 
 @dataclass
@@ -55,10 +59,16 @@ class SimInstance:
     """Bumped by every new operation, so a superseded completion event does nothing."""
     surplus: bool = False
     """An overprovisioned extra: deleted once its batch has finished creating."""
+    load: float | None = None
+    """This instance's own load (percent CPU); None follows the scale set's."""
+    error: InstanceError | None = None
+    """Why the last operation failed (kept while the instance is Failed, cleared by the next one)."""
+    vm_name: str | None = None
+    """Flexible orchestration: the VM's name (``web_1a2b3c4d``), which is its instance ID."""
 
     @property
     def instance_id(self) -> str:
-        return str(self.number)
+        return self.vm_name if self.vm_name is not None else str(self.number)
 
     @property
     def busy(self) -> bool:
@@ -91,6 +101,7 @@ class SimInstance:
             last_model_update=self.last_model_update,
             protect_from_scale_in=self.protect_from_scale_in,
             protect_from_scale_set_actions=self.protect_from_scale_set_actions,
+            last_error=self.error if self.provisioning_state == "Failed" else None,
         )
 
 
@@ -110,6 +121,19 @@ class SimScaleSet:
     """False until the initial instances have finished creating (provisioning state Creating)."""
     deleting_at: datetime | None = None
     etag: int = 1
+    load: float = DEFAULT_LOAD
+    """The load (percent CPU) of every instance without its own; drives the metrics."""
+    metrics: MetricStore = field(default_factory=MetricStore)
+    platform_policy: PlatformPolicy = field(default_factory=PlatformPolicy)
+    """Azure's upgrade policy as a client set it (the operator always sends Manual)."""
+    rolling: RollingUpgrade | None = None
+    """The latest rolling upgrade the platform ran (``rollingUpgrades/latest``)."""
+    os_history: list[RollingUpgrade] = field(default_factory=list)
+    """OS rolling upgrades, oldest first (``osUpgradeHistory``), the last ``OS_HISTORY`` kept."""
+
+    @property
+    def flexible(self) -> bool:
+        return self.model.flexible
 
     def live(self) -> list[SimInstance]:
         """Instances not being deleted, in ID order."""
@@ -120,6 +144,14 @@ class SimScaleSet:
     def counted(self) -> list[SimInstance]:
         """The instances that make up ``capacity`` (live, not overprovisioned extras)."""
         return [i for i in self.live() if not i.surplus]
+
+    def reporting_loads(self) -> dict[str, float]:
+        """The load of every instance that reports metrics now (running, not being created or deleted)."""
+        return {
+            i.instance_id: self.load if i.load is None else i.load
+            for i in self.instances.values()
+            if i.provisioning_state in ("Succeeded", "Updating") and i.power_state == "running"
+        }
 
     def provisioning_state(self) -> ProvisioningState:
         if self.deleting_at is not None:
@@ -142,4 +174,5 @@ class SimScaleSet:
                 i.observe(self.model_hash) for i in sorted(self.instances.values(), key=lambda i: i.number)
             ),
             etag=str(self.etag),
+            orchestration_mode=self.model.orchestration_mode,
         )

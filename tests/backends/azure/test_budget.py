@@ -38,7 +38,19 @@ def test_the_limits_are_computes() -> None:
         "update": (4, 12),
         "high_cost_get": (10, 30),
         "low_cost_get": (12, 36),
+        "vm_update": (500, 1500),
     }
+
+
+def test_single_vm_calls_share_one_budget_per_subscription_taken_all_or_none(budget: CallBudget) -> None:
+    other = ScaleSetKey(WEB.subscription_id, WEB.resource_group, "api")
+    budget.take(WEB, *["vm_update"] * 1000)
+    with pytest.raises(Throttled) as error:
+        budget.take(other, *["vm_update"] * 501)
+    assert "subscription" in error.value.message and "501 vm-update call(s)" in error.value.message
+    assert budget.available(other, "vm_update") == pytest.approx(500), "a refused batch takes nothing"
+    budget.take(other, *["vm_update"] * 500)
+    assert budget.available(WEB, "vm_update") == pytest.approx(0)
 
 
 def test_a_burst_then_the_wait_for_the_next_token(budget: CallBudget, clock: Clock) -> None:

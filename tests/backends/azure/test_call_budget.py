@@ -30,7 +30,7 @@ async def test_an_idle_observation_is_two_gets_and_no_writes(azure_world: World)
     azure_world.clock.advance(10)
     idle = await run.step()
 
-    assert idle.plan is not None and not idle.plan.actions
+    assert idle is not None and idle.decision is not None and not idle.actions
     counts = azure_world.arm.requests.counts(marker)
     assert {k: v for k, v in counts.items() if k != "images.list"} == {"vmss.get": 2, "vms.list": 2}
     assert counts.get("images.list", 0) <= 1, "the image catalog is checked at most once per interval"

@@ -19,9 +19,10 @@ from azure.core.exceptions import ClientAuthenticationError
 from scaleset_operator.backends.azure import AzureBackend, AzureConfig, StaticTokenCredential
 from scaleset_operator.cloud.desired import ScaleSetKey, scale_set_key
 from scaleset_operator.cloud.errors import Throttled, TransientError, Unauthorized
+from scaleset_operator.planner.requeue import BUSY_RESYNC_SECONDS, MAX_RETRY_AFTER_SECONDS
 from scaleset_operator.simulator.arm import ArmEndpoint
 
-from ..scenarios import Run, World, make_spec
+from ..scenarios import Run, World, changed, make_spec
 from .conftest import TOKEN, azure_config
 
 
@@ -55,6 +56,9 @@ async def test_a_429_carries_the_servers_retry_after_and_closes_the_budget(azure
 
 
 async def test_a_reconcile_loop_rides_out_a_429_storm_without_tight_looping(azure_world: World) -> None:
+    """Retry-After is honoured on the wire (the budget keeps every request off it until then); the
+    passes themselves are capped so the storm's end is noticed within seconds, and the status keeps
+    the scale set as last observed all along."""
     run = await created(azure_world)
     assert azure_world.arm is not None
     azure_world.cloud.throttle_for(120, retry_after=17)
@@ -64,14 +68,18 @@ async def test_a_reconcile_loop_rides_out_a_429_storm_without_tight_looping(azur
     while azure_world.clock.now() < end:
         result = await run.step()
         passes += 1
-        assert result.requeue_after >= 16.9, "every throttled pass waits out Retry-After"
+        assert result is not None
+        assert BUSY_RESYNC_SECONDS <= result.requeue_after <= MAX_RETRY_AFTER_SECONDS, "no tight loop, no long sleep"
+        assert run.status.replicas == 3, "a throttled observation never reports fewer replicas"
         azure_world.clock.advance(result.requeue_after)
 
     during = azure_world.arm.requests.since(marker)
-    assert passes <= 8 and len(during) <= 8, (passes, azure_world.arm.requests.counts(marker))
+    assert len(during) <= 120 // 17 + 1, azure_world.arm.requests.counts(marker)
     assert {r.status for r in during} == {429}
     assert run.condition("Reconciling") is not None and run.condition("Reconciling")[1] == "Throttled"  # type: ignore[index]
-    await run.converge()  # and recovers once the storm is over
+    assert run.status.observation is not None and run.status.observation.state == "Unknown"
+    await run.converge(max_steps=3)  # and observes again at once once the storm is over
+    assert run.status.observation is not None and run.status.observation.state == "Observed"
 
 
 async def test_5xx_is_a_transient_error_and_the_sdk_does_not_retry_it(azure_world: World) -> None:
@@ -179,7 +187,9 @@ async def test_an_lro_that_fails_mid_batch_is_logged_with_azures_error(
     run = await created(azure_world)
     backend = azure_world.backend
     assert isinstance(backend, AzureBackend)
-    azure_world.cloud.faults.fail_in_flight("reimage", instance_ids=["1"])
+    azure_world.cloud.faults.fail_in_flight(
+        "reimage", instance_ids=["1"], code="OSProvisioningTimedOut", message="OS provisioning did not finish in time"
+    )
     caplog.set_level(logging.INFO, logger="scaleset_operator.backends.azure")
 
     await backend.reimage(run.key, ["0", "1"], image_version="2024.01.10")  # accepted
@@ -188,12 +198,39 @@ async def test_an_lro_that_fails_mid_batch_is_logged_with_azures_error(
     await asyncio.wait_for(backend.operations.wait(), timeout=10)
 
     assert backend.stats.count("reimage.lro", "failed") == 1
-    assert "InstanceOperationFailed" in caplog.text and "instance(s) 1 of scale set web" in caplog.text
-    observed = await run.observe()
+    assert "OSProvisioningTimedOut" in caplog.text and "instance(s) 1 of scale set web" in caplog.text
+    observed = await backend.get(run.key)  # the real SDK, as the operator observes
+    assert observed is not None
     assert [(i.instance_id, i.provisioning_state, i.image.version) for i in observed.instances][:2] == [
         ("0", "Succeeded", "2024.01.10"),
         ("1", "Failed", "2024.02.15"),
     ]
+    error = observed.instances[1].last_error
+    assert error is not None and (error.code, error.message) == (
+        "OSProvisioningTimedOut",
+        "OS provisioning did not finish in time",
+    )
+    assert observed.instances[0].last_error is None
+
+
+async def test_a_failed_batch_reports_azures_reason_in_instance_and_rollout_status(world: World) -> None:
+    """Through either backend: the instance's own error code reaches status.instances[] and the
+    Faulted rollout's error details, not only "unhealthy after upgrade"."""
+    spec = make_spec(**{"sku.capacity": 3, "upgradePolicy.rollingUpgradePolicy.maxUnhealthyUpgradedInstancePercent": 0})
+    run = Run(world, spec)
+    await run.converge()
+    world.cloud.faults.fail_in_flight("upgrade", code="VMExtensionProvisioningError", message="the extension failed")
+    run.set_spec(changed(spec, **{"sku.name": "Standard_D4s_v5"}))
+    await run.converge(until=lambda r: r.status.rollout is None and r.status.rollingUpgrade is not None)
+    await world.finish_operations()
+    rolling = run.status.rollingUpgrade
+    assert rolling is not None and rolling.runningStatus.code == "Faulted" and rolling.error is not None
+    assert [(d.code, d.message, d.target) for d in rolling.error.details] == [
+        ("VMExtensionProvisioningError", "the extension failed", "0")
+    ]
+    assert "VMExtensionProvisioningError" in rolling.error.message
+    failed = next(i for i in run.status.instances if i.instanceId == "0")
+    assert failed.lastOperationError is not None and failed.lastOperationError.code == "VMExtensionProvisioningError"
 
 
 async def test_an_lro_that_succeeds_is_counted(azure_world: World) -> None:
@@ -231,7 +268,7 @@ async def test_a_scale_set_held_back_by_its_subscriptions_budget_says_so_in_stat
     result = await run.step()
 
     assert azure_world.arm.requests.since(marker) == [], "nothing reached Azure"
-    assert 0 < result.requeue_after <= 1.0, "back at the next refill slot (360 a minute)"
+    assert 0 < result.requeue_after <= 10.0, "back soon: the wait is a refill slot (360 a minute), capped"
     status, reason, message = run.condition("Reconciling")  # type: ignore[misc]
     assert (status, reason) == ("True", "Throttled")
     assert "SubscriptionBudget" in message and run.key.subscription_id in message and "360/min" in message

@@ -45,12 +45,13 @@ async def test_the_azure_backend_is_built_from_config_and_env(
         azure_subscription_id="00000000-0000-0000-0000-000000000001",
     )
     memo = kopf.Memo()
-    backend, now, scale = await _azure_backend(config, memo)
+    backend, clocks = await _azure_backend(config, memo)
     try:
-        assert isinstance(backend, AzureBackend) and scale == 1.0
+        assert isinstance(backend, AzureBackend) and clocks.time_scale == 1.0
+        assert clocks.simulated is None, "Azure's clock is the wall clock: status times are written as they are"
         assert memo.azure_stats is backend.stats
         assert backend.clients.config.base_url == arm_endpoint.url
-        assert now().tzinfo is not None
+        assert clocks.now().tzinfo is not None
     finally:
         await backend.close()
 

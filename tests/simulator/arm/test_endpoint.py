@@ -70,17 +70,26 @@ async def test_an_action_answers_202_with_location_and_async_operation(
 async def test_an_operation_that_fails_mid_batch_says_why(
     http: Http, clock: ManualClock, cloud: SimulatedCloud
 ) -> None:
+    """As on Azure: the operation's error and the VM's instance view carry the instance's own code."""
     await created(http, clock)
-    cloud.faults.fail_in_flight("upgrade", instance_ids=["1"])
+    cloud.faults.fail_in_flight("upgrade", instance_ids=["1"], code="VMExtensionProvisioningError", message="boom")
     accepted = await http.call("POST", VMSS + "/manualupgrade", {"instanceIds": ["0", "1"]})
     clock.advance(60)
     status = await http.call("GET", accepted.headers["Azure-AsyncOperation"], absolute=True)
     result = await http.call("GET", accepted.headers["Location"], absolute=True)
+    vms = await http.call("GET", VMSS + "/virtualMachines?$expand=instanceView")
 
     assert status.body["status"] == "Failed"
-    assert status.body["error"]["code"] == "InstanceOperationFailed"
-    assert "instance(s) 1 of scale set web" in status.body["error"]["message"]
-    assert (result.status, result.error[0]) == (500, "InstanceOperationFailed")
+    assert status.body["error"]["code"] == "VMExtensionProvisioningError"
+    assert "instance(s) 1 of scale set web: boom" in status.body["error"]["message"]
+    assert (result.status, result.error[0]) == (500, "VMExtensionProvisioningError")
+    failed = next(vm for vm in vms.body["value"] if vm["instanceId"] == "1")["properties"]["instanceView"]
+    assert failed["statuses"][0] == {
+        "code": "ProvisioningState/failed/VMExtensionProvisioningError",
+        "level": "Error",
+        "displayStatus": "Provisioning failed",
+        "message": "boom",
+    }
 
 
 async def test_the_vm_list_pages_and_expands_the_instance_view(http: Http, clock: ManualClock) -> None:
@@ -136,11 +145,28 @@ async def test_delete_is_an_operation_and_a_missing_scale_set_is_204(http: Http,
 
 @pytest.mark.parametrize(
     ("api_version", "code"),
-    [(None, "MissingApiVersionParameter"), ("2019-07-01", "InvalidApiVersionParameter")],
+    [
+        (None, "MissingApiVersionParameter"),
+        ("yesterday", "InvalidApiVersionParameter"),
+        ("2024-07-01", "NoRegisteredProviderFound"),
+        ("2026-05-01", "NoRegisteredProviderFound"),
+        (GALLERY_API, "NoRegisteredProviderFound"),
+    ],
 )
 async def test_the_api_version_is_required_and_checked(http: Http, api_version: str | None, code: str) -> None:
     reply = await http.call("GET", VMSS, api_version=api_version)
     assert (reply.status, reply.error[0]) == (400, code)
+    if code == "NoRegisteredProviderFound":
+        assert "'virtualMachineScaleSets'" in reply.error[1] and "2024-11-01, 2025-04-01" in reply.error[1]
+
+
+@pytest.mark.parametrize("api_version", ["2024-11-01", "2025-04-01", "2025-11-01", "2026-03-01", COMPUTE])
+async def test_every_compute_api_version_since_2024_11_01_is_served(
+    http: Http, clock: ManualClock, api_version: str
+) -> None:
+    await created(http, clock)
+    reply = await http.call("GET", VMSS, api_version=api_version)
+    assert reply.status == 200 and reply.body["name"] == "web"
 
 
 async def test_bearer_tokens(http: Http, endpoint: ArmEndpoint) -> None:
@@ -164,7 +190,7 @@ async def test_paths_are_case_insensitive_and_unknown_ones_are_404(http: Http, c
     await created(http, clock)
     shouted = await http.call("GET", VMSS.upper().replace("MICROSOFT.COMPUTE", "microsoft.compute"))
     unknown = await http.call("GET", f"/subscriptions/{SUB}/providers/Microsoft.Compute/disks")
-    wrong_method = await http.call("PATCH", VMSS, {})
+    wrong_method = await http.call("POST", VMSS, {})
     assert shouted.status == 200 and shouted.body["name"] == "web"
     assert unknown.status == 404 and wrong_method.status == 405
 

@@ -1,13 +1,14 @@
 """``AzureBackend``: the ``Backend`` protocol on azure-mgmt-compute's async client.
 
-Every protocol call is one Azure call (an observation is two: the scale set and the VM list), so
-"one call per batch" holds on the wire. Each call first takes a token from the client-side budget
+Every protocol call is one Azure call where Azure has a batch call (an observation is two: the
+scale set and the VM list; three for Flexible orchestration), so "one call per batch" holds on the
+wire for Uniform scale sets. Each call first takes a token from the client-side budget
 (``budget.py``), is counted in ``stats`` by outcome, and has its SDK exception translated to the
 ``cloud.errors`` vocabulary (``errors.py``). Long-running operations return once Azure accepted
 them; their pollers finish in the background (``lro.py``).
 
 =================  =====================================================  ==============
-protocol           Azure call                                             budget
+protocol           Azure call (Uniform)                                   budget
 =================  =====================================================  ==============
 get                virtualMachineScaleSets.get + VMs.list(instanceView)   low + high GET
 apply              virtualMachineScaleSets.createOrUpdate (PUT, Manual)   put
@@ -18,7 +19,23 @@ restart            virtualMachineScaleSets.restart                        update
 delete_instances   virtualMachineScaleSets.deleteInstances                update
 delete             virtualMachineScaleSets.delete (404: already gone)     delete (subscription)
 latest_image_...   virtualMachineImages.list / galleryImageVersions.list  (cached by the reconciler)
+get_autoscale      autoscaleSettings.listByResourceGroup (Insights)       -
+apply_autoscale    autoscaleSettings.createOrUpdate (Insights)            -
+delete_autoscale   autoscaleSettings.delete (Insights; 404: already gone) -
+get_metrics        metrics.list (Insights, VMName eq '*')                 -
 =================  =====================================================  ==============
+
+The Insights calls (``autoscale.py``) are not Compute calls and take nothing from the Compute
+budget; ARM's own limits apply to them.
+
+Flexible orchestration (instance IDs are VM names): ``get`` is the scale set GET, the VM list
+filtered to the scale set (``$filter='virtualMachineScaleSet/id' eq '...'``, instance views
+expanded) and the scale set's VM list filtered to ``latestModelApplied eq false`` (low + 2 high
+GET); manual upgrade and delete keep their batch calls with VM names; ``reimage`` and ``restart``
+are one ``virtualMachines.reimage``/``restart`` per VM (Azure has no batch call for them), sent
+together only when the per-subscription ``vm_update`` budget holds one token per VM, at most
+``VM_CONCURRENCY`` in flight, not polled; ``reimage_all`` is refused without a call (it does not
+apply to Flexible). docs/azure.md ("Flexible orchestration") says why.
 
 Pinned reimage: ``reimage(image_version=...)`` (OS upgrade targets and rollbacks) sends Azure's
 ``exactVersion`` reimage parameter. Azure documents it as "the version the OS disk should be
@@ -29,24 +46,33 @@ existing version; the simulator resolves the model's version, like the fake back
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
+from datetime import datetime
+from typing import TypeVar
 
+from azure.core.async_paging import AsyncItemPaged
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.compute import models as sdk
 from azure.mgmt.compute.aio import ComputeManagementClient
+from azure.mgmt.compute.aio.operations import VirtualMachinesOperations
+from azure.mgmt.monitor import models as monitor
 
 from scaleset_operator.api.scaleset import ImageReference
-from scaleset_operator.backends.azure import images, mapping
+from scaleset_operator.autoscale import MetricSample
+from scaleset_operator.backends.azure import autoscale, images, mapping
 from scaleset_operator.backends.azure.budget import BudgetKind, CallBudget
 from scaleset_operator.backends.azure.client import AzureConfig, ComputeClients
 from scaleset_operator.backends.azure.credentials import build_credential
 from scaleset_operator.backends.azure.errors import outcome, translate
 from scaleset_operator.backends.azure.lro import OperationWatch
-from scaleset_operator.backends.azure.observation import observe_scale_set
+from scaleset_operator.backends.azure.observation import is_flexible, observe_flexible, observe_scale_set
 from scaleset_operator.backends.azure.stats import CallStats
+from scaleset_operator.cloud.autoscale import AutoscaleKey, DesiredAutoscale, ObservedAutoscale
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError, InvalidRequest, Throttled
 from scaleset_operator.cloud.observed import ObservedScaleSet
@@ -54,6 +80,10 @@ from scaleset_operator.cloud.observed import ObservedScaleSet
 log = logging.getLogger(__name__)
 
 EXPAND_INSTANCE_VIEW = "instanceView"
+STALE_FILTER = "properties/latestModelApplied eq false"
+VM_CONCURRENCY = 8
+"""Calls on single VMs in flight at once (Flexible reimage and restart)."""
+T = TypeVar("T")
 
 
 class AzureBackend:
@@ -71,6 +101,9 @@ class AzureBackend:
         self.stats = stats if stats is not None else CallStats()
         self.operations = OperationWatch(self.stats)
         self._tags: dict[ScaleSetKey, dict[str, str]] = {}
+        self._autoscale: dict[ScaleSetKey, monitor.AutoscaleSettingResource | None] = {}
+        self._modes: dict[ScaleSetKey, str] = {}
+        """Orchestration mode per scale set, as last observed (or written)."""
 
     @classmethod
     def from_config(
@@ -88,7 +121,12 @@ class AzureBackend:
     # -- reads ----------------------------------------------------------------------------------
 
     async def get(self, key: ScaleSetKey) -> ObservedScaleSet | None:
-        async with self._call("get", key, "low_cost_get", "high_cost_get"):
+        """Uniform: the scale set and its VM list. Flexible (known from an earlier observation or
+        the model): the scale set, its virtual machines (one filtered list) and the names of those
+        not on the latest model (one more filtered list): three calls, budgeted together."""
+        flexible = self._modes.get(key) == "Flexible"
+        kinds: tuple[BudgetKind, ...] = ("low_cost_get", "high_cost_get") + (("high_cost_get",) if flexible else ())
+        async with self._call("get", key, *kinds):
             client = self._client(key)
             try:
                 vmss = await client.virtual_machine_scale_sets.get(key.resource_group, key.name)
@@ -96,24 +134,58 @@ class AzureBackend:
                 self._tags.pop(key, None)
                 return None
             self._tags[key] = dict(vmss.tags or {})
-            pages = client.virtual_machine_scale_set_vms.list(
-                key.resource_group, key.name, expand=EXPAND_INSTANCE_VIEW
-            ).by_page()
-            vms: list[sdk.VirtualMachineScaleSetVM] = []
-            fetched = False
+            self._modes[key] = "Flexible" if is_flexible(vmss) else "Uniform"
             try:
-                while True:
-                    if fetched and getattr(pages, "continuation_token", None) is not None:
-                        self._take(key, ("high_cost_get",), "get")  # every further page is a request
-                    try:
-                        page = await pages.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    fetched = True
-                    vms.extend([vm async for vm in page])
+                if is_flexible(vmss):
+                    if not flexible:  # learnt just now: the third call still needs its token
+                        self._take(key, ("high_cost_get",), "get")
+                    return self._with_operation_errors(key, await self._observe_flexible(key, vmss))
+                pager = client.virtual_machine_scale_set_vms.list(
+                    key.resource_group, key.name, expand=EXPAND_INSTANCE_VIEW
+                )
+                return self._with_operation_errors(key, observe_scale_set(vmss, await self._all_pages(key, pager)))
             except ResourceNotFoundError:
-                return None  # deleted between the two calls
-            return observe_scale_set(vmss, vms)
+                return None  # deleted between the calls
+
+    def _with_operation_errors(self, key: ScaleSetKey, observed: ObservedScaleSet) -> ObservedScaleSet:
+        """A Failed instance whose instance view does not say why gets its failed operation's error."""
+        failures = self.operations.failures
+        instances = []
+        for instance in observed.instances:
+            known = failures.get((key, instance.instance_id))
+            if instance.provisioning_state != "Failed":
+                failures.pop((key, instance.instance_id), None)
+            elif instance.last_error is None and known is not None:
+                instance = replace(instance, last_error=known)
+            instances.append(instance)
+        return replace(observed, instances=tuple(instances))
+
+    async def _observe_flexible(self, key: ScaleSetKey, vmss: sdk.VirtualMachineScaleSet) -> ObservedScaleSet:
+        client = self._client(key)
+        vms = client.virtual_machines.list(
+            key.resource_group,
+            filter=f"'virtualMachineScaleSet/id' eq '{key.resource_id}'",
+            expand=EXPAND_INSTANCE_VIEW,
+        )
+        stale = client.virtual_machine_scale_set_vms.list(key.resource_group, key.name, filter=STALE_FILTER)
+        machines = await self._all_pages(key, vms)
+        outdated = [vm.instance_id or vm.name or "" for vm in await self._all_pages(key, stale)]
+        return observe_flexible(vmss, machines, outdated)
+
+    async def _all_pages(self, key: ScaleSetKey, pager: AsyncItemPaged[T]) -> list[T]:
+        """Every item of a paged list; each page after the first is one more high-cost GET."""
+        pages = pager.by_page()
+        items: list[T] = []
+        fetched = False
+        while True:
+            if fetched and getattr(pages, "continuation_token", None) is not None:
+                self._take(key, ("high_cost_get",), "get")
+            try:
+                page = await pages.__anext__()
+            except StopAsyncIteration:
+                return items
+            fetched = True
+            items.extend([item async for item in page])
 
     async def latest_image_version(self, location: str, image: ImageReference) -> str | None:
         async with self._call("latest_image_version", None):
@@ -126,6 +198,7 @@ class AzureBackend:
 
     async def apply(self, key: ScaleSetKey, model: DesiredModel, capacity: int) -> None:
         body = mapping.scale_set(model, capacity, self._tags.get(key))
+        self._modes.setdefault(key, model.orchestration_mode)
         async with self._call("apply", key, "put"):
             poller = await self._client(key).virtual_machine_scale_sets.begin_create_or_update(
                 key.resource_group, key.name, body
@@ -142,6 +215,15 @@ class AzureBackend:
             self.operations.watch("upgrade_instances", key, poller, instance_ids)
 
     async def reimage(self, key: ScaleSetKey, instance_ids: Sequence[str], *, image_version: str | None = None) -> None:
+        if await self._flexible(key):
+            parameters = sdk.VirtualMachineReimageParameters(exact_version=image_version)
+            await self._each_vm(
+                "reimage",
+                key,
+                instance_ids,
+                lambda c, vm: c.begin_reimage(key.resource_group, vm, parameters, polling=False),
+            )
+            return
         async with self._call("reimage", key, "update"):
             poller = await self._client(key).virtual_machine_scale_sets.begin_reimage(
                 key.resource_group,
@@ -153,6 +235,15 @@ class AzureBackend:
             self.operations.watch("reimage", key, poller, instance_ids)
 
     async def reimage_all(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        if await self._flexible(key):
+            error = InvalidRequest(
+                f"reimage-all does not apply to Flexible orchestration (scale set {key.name}): Azure has no "
+                "reimage-all for virtual machines; reimage them (OS disk) or delete and recreate them instead",
+                code="OperationNotAllowed",
+                status=400,
+            )
+            self.stats.record("reimage_all", outcome(error))
+            raise error
         async with self._call("reimage_all", key, "update"):
             poller = await self._client(key).virtual_machine_scale_sets.begin_reimage_all(
                 key.resource_group,
@@ -162,6 +253,11 @@ class AzureBackend:
             self.operations.watch("reimage_all", key, poller, instance_ids)
 
     async def restart(self, key: ScaleSetKey, instance_ids: Sequence[str]) -> None:
+        if await self._flexible(key):
+            await self._each_vm(
+                "restart", key, instance_ids, lambda c, vm: c.begin_restart(key.resource_group, vm, polling=False)
+            )
+            return
         async with self._call("restart", key, "update"):
             poller = await self._client(key).virtual_machine_scale_sets.begin_restart(
                 key.resource_group,
@@ -187,9 +283,101 @@ class AzureBackend:
                 return
             self.operations.watch("delete", key, poller)
 
+    # -- autoscale settings and metrics (Microsoft.Insights) ------------------------------------
+
+    async def get_autoscale(self, key: ScaleSetKey) -> ObservedAutoscale | None:
+        async with self._call("get_autoscale", None):
+            settings = self.clients.monitor_for_subscription(key.subscription_id).autoscale_settings
+            found = None
+            async for resource in settings.list_by_resource_group(key.resource_group):
+                if (resource.target_resource_uri or "").lower() == key.resource_id.lower():
+                    found = resource
+                    break
+            self._autoscale[key] = found
+            return autoscale.observe_setting(found) if found is not None else None
+
+    async def apply_autoscale(self, desired: DesiredAutoscale) -> None:
+        existing = self._autoscale.get(desired.target)
+        if existing is not None and (existing.name or "").lower() != desired.key.name.lower():
+            existing = None  # someone else's setting: Azure refuses a second one, and says so
+        body = autoscale.setting_body(desired, existing)
+        async with self._call("apply_autoscale", None):
+            settings = self.clients.monitor_for_subscription(desired.key.subscription_id).autoscale_settings
+            stored = await settings.create_or_update(desired.key.resource_group, desired.key.name, body)
+            self._autoscale[desired.target] = stored
+
+    async def delete_autoscale(self, key: AutoscaleKey) -> None:
+        async with self._call("delete_autoscale", None):
+            settings = self.clients.monitor_for_subscription(key.subscription_id).autoscale_settings
+            with suppress(ResourceNotFoundError):
+                await settings.delete(key.resource_group, key.name)
+            for target, resource in list(self._autoscale.items()):
+                if resource is not None and (resource.name or "").lower() == key.name.lower():
+                    self._autoscale[target] = None
+
+    async def get_metrics(
+        self, key: ScaleSetKey, names: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, list[MetricSample]]:
+        async with self._call("get_metrics", None):
+            response = await self.clients.monitor_for_subscription(key.subscription_id).metrics.list(
+                key.resource_id.lstrip("/"),
+                timespan=autoscale.timespan(start, end),
+                interval="PT1M",
+                metricnames=",".join(names),
+                aggregation="Average",
+                filter=autoscale.PER_INSTANCE,
+            )
+            return autoscale.samples(response, names)
+
     async def close(self) -> None:
         await self.operations.close()
         await self.clients.close()
+
+    # -- Flexible: one call per VM where Azure has no batch call ----------------------------------
+
+    async def _flexible(self, key: ScaleSetKey) -> bool:
+        """The orchestration mode, from the last observation or write (one scale set GET otherwise)."""
+        if key not in self._modes:
+            async with self._call("get", key, "low_cost_get"):
+                vmss = await self._client(key).virtual_machine_scale_sets.get(key.resource_group, key.name)
+                self._modes[key] = "Flexible" if is_flexible(vmss) else "Uniform"
+        return self._modes[key] == "Flexible"
+
+    async def _each_vm(
+        self,
+        operation: str,
+        key: ScaleSetKey,
+        names: Sequence[str],
+        send: Callable[[VirtualMachinesOperations, str], Awaitable[object]],
+    ) -> None:
+        """One call per VM, ``VM_CONCURRENCY`` at a time, after taking one ``vm_update`` token per VM
+        (all or none: a batch is sent whole or held back whole). The calls' long-running operations
+        are not polled (one poller per VM would multiply the reads): the next observation shows each
+        VM ``Updating`` then ``Succeeded`` or ``Failed``. If some calls fail, the first failure is
+        raised, saying how many VMs accepted the work."""
+        tokens: list[BudgetKind] = ["vm_update"] * len(names)
+        async with self._call(operation, key, *tokens):
+            client = self._client(key).virtual_machines
+            limit = asyncio.Semaphore(VM_CONCURRENCY)
+
+            async def one(name: str) -> None:
+                async with limit:
+                    await send(client, name)
+
+            results = await asyncio.gather(*(one(n) for n in names), return_exceptions=True)
+            failed = [(n, r) for n, r in zip(names, results, strict=True) if isinstance(r, BaseException)]
+            if failed:
+                name, first = failed[0]
+                log.warning(
+                    "%s of scale set %s: %d of %d VM calls accepted; %s failed first: %s",
+                    operation,
+                    key.name,
+                    len(names) - len(failed),
+                    len(names),
+                    name,
+                    first,
+                )
+                raise first
 
     # -- internals ------------------------------------------------------------------------------
 

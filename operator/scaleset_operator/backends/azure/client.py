@@ -1,7 +1,9 @@
-"""Building the async Compute clients: credential, ARM endpoint, CA bundle, timeouts, retries.
+"""Building the async Compute and Monitor clients: credential, ARM endpoint, CA bundle, timeouts, retries.
 
 One ``ComputeManagementClient`` per subscription (a scale set and the gallery holding its image
-may live in different subscriptions), all sharing one credential and so one token cache.
+may live in different subscriptions), and one ``MonitorManagementClient`` per subscription for the
+autoscale settings and metrics (Microsoft.Insights), all sharing one credential and so one token
+cache.
 
 Two choices that matter for an operator:
 - The SDK's own retry policy is off (``retry_total=0``). By default it sleeps inside the call on a
@@ -23,6 +25,7 @@ import aiohttp
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.pipeline.transport import AioHttpTransport
 from azure.mgmt.compute.aio import ComputeManagementClient
+from azure.mgmt.monitor.aio import MonitorManagementClient
 
 from scaleset_operator.backends.azure.credentials import CredentialConfig
 
@@ -51,6 +54,7 @@ class ComputeClients:
         self.config = config
         self.credential = credential
         self._clients: dict[str, ComputeManagementClient] = {}
+        self._monitors: dict[str, MonitorManagementClient] = {}
         self._session: aiohttp.ClientSession | None = None
 
     def _shared_session(self) -> aiohttp.ClientSession:
@@ -65,24 +69,40 @@ class ComputeClients:
             )
         return self._session
 
+    def _transport(self) -> AioHttpTransport:
+        return AioHttpTransport(
+            session=self._shared_session(),
+            session_owner=False,
+            connection_timeout=self.config.connection_timeout,
+            read_timeout=self.config.read_timeout,
+        )
+
     def for_subscription(self, subscription_id: str) -> ComputeManagementClient:
         key = subscription_id.lower()
         client = self._clients.get(key)
         if client is None:
-            transport = AioHttpTransport(
-                session=self._shared_session(),
-                session_owner=False,
-                connection_timeout=self.config.connection_timeout,
-                read_timeout=self.config.read_timeout,
-            )
             client = self._clients[key] = ComputeManagementClient(
                 self.credential,
                 subscription_id,
                 base_url=self.config.base_url,
-                transport=transport,
+                transport=self._transport(),
                 polling_interval=self.config.polling_interval,
                 retry_total=0,
                 user_agent=self.config.user_agent,
+            )
+        return client
+
+    def monitor_for_subscription(self, subscription_id: str) -> MonitorManagementClient:
+        """Autoscale settings and metrics (Microsoft.Insights), same endpoint, session and credential."""
+        key = subscription_id.lower()
+        client = self._monitors.get(key)
+        if client is None:
+            client = self._monitors[key] = MonitorManagementClient(
+                self.credential,
+                subscription_id,
+                base_url=self.config.base_url,
+                transport=self._transport(),
+                retry_total=0,
             )
         return client
 
@@ -92,8 +112,11 @@ class ComputeClients:
 
     async def close(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
+        monitors, self._monitors = list(self._monitors.values()), {}
         for client in clients:
             await client.close()
+        for monitor in monitors:
+            await monitor.close()
         if self._session is not None:
             await self._session.close()
             self._session = None

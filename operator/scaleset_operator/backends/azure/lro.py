@@ -5,8 +5,9 @@ shows its progress (instances ``Updating`` -> ``Succeeded``/``Failed``). Waiting
 the reconcile pass would hold a ScaleSet for minutes per batch; dropping it would lose the one
 place where Azure explains *why* an operation failed. So each poller runs to completion in its own
 task: the outcome is counted (``<operation>.lro``) and a failure is logged with Azure's error code
-and message. A poll that itself fails (429, network) is counted as ``poll_error`` and dropped:
-the operation goes on in Azure regardless. ``close`` cancels whatever is still polling.
+and message, and kept per instance (``failures``) so the next observation can say why an instance
+failed even where its instance view does not. A poll that itself fails (429, network) is counted
+as ``poll_error`` and dropped: the operation goes on in Azure regardless. ``close`` cancels whatever is still polling.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from azure.core.polling.base_polling import OperationFailed
 from scaleset_operator.backends.azure.errors import translate
 from scaleset_operator.backends.azure.stats import CallStats
 from scaleset_operator.cloud.desired import ScaleSetKey
+from scaleset_operator.cloud.observed import InstanceError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ class OperationWatch:
     def __init__(self, stats: CallStats) -> None:
         self.stats = stats
         self._tasks: set[asyncio.Task[None]] = set()
+        self.failures: dict[tuple[ScaleSetKey, str], InstanceError] = {}
+        """(scale set, instance ID) -> Azure's error of the last failed operation on it."""
 
     def watch(
         self, operation: str, key: ScaleSetKey, poller: AsyncLROPoller[Any], instance_ids: Sequence[str] = ()
@@ -68,6 +72,8 @@ class OperationWatch:
             if isinstance(exc.__cause__, OperationFailed):
                 log.warning("%s failed: %s", what, error)
                 self.stats.record(f"{operation}.lro", "failed")
+                for instance_id in instance_ids:
+                    self.failures[(key, instance_id)] = InstanceError(error.code, error.message, operation)
             else:
                 # Polling itself failed (throttled, network): the operation may well succeed; the
                 # next observation tells.

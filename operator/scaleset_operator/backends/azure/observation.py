@@ -1,7 +1,12 @@
 """SDK scale set + VM list (instance view expanded) -> ``ObservedScaleSet``.
 
-One observation is exactly two calls: the scale set GET and the VM list with
-``$expand=instanceView``. Everything per instance comes from that list, never from per-VM GETs:
+A Uniform observation is exactly two calls: the scale set GET and the scale set's VM list with
+``$expand=instanceView``. A Flexible one is three (``observe_flexible``): the scale set GET, the
+virtual machine list filtered to the scale set (``$filter='virtualMachineScaleSet/id' eq '...'``,
+``$expand=instanceView``), where each VM's name is its instance ID, and the scale set's VM list
+filtered to ``properties/latestModelApplied eq false``, because a standalone VM resource does not
+say whether it runs the scale set's latest model. Everything per instance comes from those lists,
+never from per-VM GETs:
 
 - image actually on the OS disk: ``storageProfile.imageReference.exactVersion`` (the model says
   'latest'; the VM says which version it got), gallery images reduced to their definition ID;
@@ -12,7 +17,8 @@ One observation is exactly two calls: the scale set GET and the VM list with
 - health: ``instanceView.vmHealth.status.code`` (``HealthState/healthy`` ...), which Azure fills in
   only when the scale set has a health probe or the Application Health extension; without one the
   health is ``Unknown``, which the planner treats as unhealthy (as Azure's rolling upgrade does);
-- ``latestModelApplied`` and the protection policy as Azure reports them.
+- ``latestModelApplied`` and the protection policy as Azure reports them;
+- why the last operation failed: the ``ProvisioningState/failed/<code>`` status's code and message.
 
 The OS profile fingerprint is None: Azure never returns the password or custom data, so it cannot
 tell which OS profile an instance was built with; the planner then reports no OS profile drift.
@@ -20,21 +26,26 @@ tell which OS profile an instance was built with; the planner then reports no OS
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from azure.mgmt.compute import models as sdk
+from azure.mgmt.compute._utils.model_base import SdkJSONEncoder
 
-from scaleset_operator.backends.azure.mapping import SETTINGS_HASH_TAG
-from scaleset_operator.cloud.desired import MODEL_HASH_TAG
+from scaleset_operator.cloud.desired import MODEL_HASH_TAG, SETTINGS_HASH_TAG
 from scaleset_operator.cloud.observed import (
     HealthState,
+    InstanceError,
     ObservedImage,
     ObservedInstance,
     ObservedScaleSet,
     PowerState,
     ProvisioningState,
+    instance_order,
 )
+from scaleset_operator.cloud.wire import from_arm
 
 UNKNOWN_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 """``created_at`` when Azure does not report ``timeCreated`` (only the OldestVM/NewestVM order uses it)."""
@@ -71,9 +82,30 @@ def provisioning_state(value: str | None, default: ProvisioningState = "Updating
     return _PROVISIONING.get(value.lower(), default)
 
 
+def is_flexible(vmss: sdk.VirtualMachineScaleSet) -> bool:
+    mode = vmss.properties.orchestration_mode if vmss.properties is not None else None
+    return mode is not None and str(getattr(mode, "value", mode)).lower() == "flexible"  # an enum or a str
+
+
 def observe_scale_set(
     vmss: sdk.VirtualMachineScaleSet, vms: Iterable[sdk.VirtualMachineScaleSetVM]
 ) -> ObservedScaleSet:
+    return _scale_set(
+        vmss, tuple(sorted((observe_instance(vm) for vm in vms), key=lambda i: instance_order(i.instance_id)))
+    )
+
+
+def observe_flexible(
+    vmss: sdk.VirtualMachineScaleSet, vms: Iterable[sdk.VirtualMachine], stale: Iterable[str]
+) -> ObservedScaleSet:
+    """``vms``: the scale set's virtual machines; ``stale``: the instance IDs (VM names) not on the
+    latest model. Instances are in creation order (names carry no order)."""
+    outdated = {name.lower() for name in stale}
+    instances = [observe_vm(vm, latest_model_applied=(vm.name or "").lower() not in outdated) for vm in vms]
+    return _scale_set(vmss, tuple(sorted(instances, key=lambda i: (i.created_at, i.instance_id))))
+
+
+def _scale_set(vmss: sdk.VirtualMachineScaleSet, instances: tuple[ObservedInstance, ...]) -> ObservedScaleSet:
     tags = vmss.tags or {}
     props = vmss.properties
     return ObservedScaleSet(
@@ -83,13 +115,42 @@ def observe_scale_set(
         model_hash=tags.get(MODEL_HASH_TAG),
         settings_hash=tags.get(SETTINGS_HASH_TAG),
         provisioning_state=provisioning_state(props.provisioning_state if props else None, "Succeeded"),
-        instances=tuple(sorted((observe_instance(vm) for vm in vms), key=_id_order)),
+        instances=instances,
         etag=vmss.etag,
+        orchestration_mode="Flexible" if is_flexible(vmss) else "Uniform",
     )
 
 
-def _id_order(instance: ObservedInstance) -> tuple[int, str]:
-    return (int(instance.instance_id), "") if instance.instance_id.isdigit() else (0, instance.instance_id)
+def scale_set_model(vmss: sdk.VirtualMachineScaleSet) -> dict[str, Any]:
+    """The scale set model Azure holds, shaped like ``ScaleSet.spec`` (Azure's names, only what the
+    API model has; no secrets: Azure returns none). For comparisons with the desired model."""
+    body = json.loads(json.dumps(vmss, cls=SdkJSONEncoder, exclude_readonly=True))
+    return from_arm(body)[0]
+
+
+def observe_vm(vm: sdk.VirtualMachine, *, latest_model_applied: bool) -> ObservedInstance:
+    """A Flexible scale set's VM: its name is the instance ID; no update domains, no protection
+    policy (Azure protects such VMs with resource locks, which this backend does not read)."""
+    props = vm.properties or sdk.VirtualMachineProperties()
+    view = props.instance_view or sdk.VirtualMachineInstanceView()
+    provisioning, power = _states(view.statuses or [], props.provisioning_state)
+    computer_name = view.computer_name or (props.os_profile.computer_name if props.os_profile else None)
+    fault_domain = view.platform_fault_domain if view.platform_fault_domain is not None else props.platform_fault_domain
+    return ObservedInstance(
+        instance_id=vm.name or "",
+        name=computer_name or vm.name or "",
+        zone=vm.zones[0] if vm.zones else None,
+        fault_domain=int(fault_domain or 0),
+        update_domain=int(view.platform_update_domain or 0),
+        latest_model_applied=latest_model_applied,
+        image=observed_image(props.storage_profile),
+        data_disks=_data_disks(props.storage_profile),
+        os_profile_fingerprint=None,
+        provisioning_state=provisioning,
+        power_state=power,
+        health_state=health_state(view.vm_health),
+        created_at=props.time_created or UNKNOWN_TIME,
+    )
 
 
 def observe_instance(vm: sdk.VirtualMachineScaleSetVM) -> ObservedInstance:
@@ -115,6 +176,7 @@ def observe_instance(vm: sdk.VirtualMachineScaleSetVM) -> ObservedInstance:
         created_at=props.time_created or UNKNOWN_TIME,
         protect_from_scale_in=bool(protection.protect_from_scale_in) if protection else False,
         protect_from_scale_set_actions=bool(protection.protect_from_scale_set_actions) if protection else False,
+        last_error=_error(view.statuses or []) if provisioning == "Failed" else None,
     )
 
 
@@ -124,11 +186,23 @@ def _states(statuses: Iterable[sdk.InstanceViewStatus], fallback: str | None) ->
     for status in statuses:
         kind, _, value = (status.code or "").partition("/")
         if kind == "ProvisioningState":
-            # "ProvisioningState/failed/<error code>" keeps only the state.
+            # "ProvisioningState/failed/<error code>" keeps only the state here (see ``_error``).
             provisioning = provisioning_state(value.split("/", 1)[0])
         elif kind == "PowerState":
             power = _POWER.get(value.lower(), "running")
     return provisioning or provisioning_state(fallback, "Succeeded"), power
+
+
+def _error(statuses: Iterable[sdk.InstanceViewStatus]) -> InstanceError | None:
+    """Azure's reason a VM operation failed: ``ProvisioningState/failed/<code>`` and its message."""
+    for status in statuses:
+        kind, _, value = (status.code or "").partition("/")
+        state, _, code = value.partition("/")
+        if kind == "ProvisioningState" and state.lower() == "failed":
+            return InstanceError(
+                code=code or "ProvisioningFailed", message=status.message or status.display_status or ""
+            )
+    return None
 
 
 def health_state(health: sdk.VirtualMachineHealthStatus | None) -> HealthState:

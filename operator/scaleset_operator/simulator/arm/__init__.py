@@ -6,9 +6,12 @@ paths and api-versions, long-running operations with ``Azure-AsyncOperation``/``
 ``Retry-After``, ARM's error shape and codes, 429s with ``Retry-After``, etags, bearer tokens.
 It never imports the Azure SDK. ``scaleset-operator simulator`` runs it; see docs/azure.md.
 
-Modules: ``app`` (routes), ``parse``/``render`` (ARM JSON <-> engine), ``operations`` (LROs over
-simulated time), ``auth``, ``errors``, ``state``, ``tls`` (test CA), ``admin`` (``/arm/*`` admin
-routes), ``server`` (start it).
+Modules: ``app`` (routes, api-versions, headers), ``request`` (what every handler shares), the
+handlers ``scale_sets``, ``virtual_machines`` (Flexible VMs), ``upgrades`` (rolling upgrades) and
+``images``; ``documents`` (each scale set as its client wrote it), ``validation`` (what ARM refuses
+up front), ``parse``/``render`` (ARM JSON <-> engine), ``operations`` (LROs over simulated time),
+``auth``, ``errors``, ``state``, ``tls`` (test CA), ``admin`` (``/arm/*`` admin routes), ``server``
+(start it). docs/simulator.md has the route table.
 """
 
 from scaleset_operator.simulator.arm.server import ArmEndpoint, start_arm_endpoint

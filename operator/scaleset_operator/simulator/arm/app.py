@@ -1,90 +1,65 @@
-"""The ARM-compatible HTTPS endpoint: the Compute REST paths the Azure backend uses, over the engine.
+"""The ARM-compatible HTTPS endpoint: the routes, api-versions, auth and headers of every request.
 
-Routes (case-insensitive, like ARM; ``api-version`` required and checked):
+Paths are case-insensitive, like ARM. Every request needs an ``api-version`` the route serves
+(Compute: ``COMPUTE_API_VERSIONS``, from 2024-11-01 to the one azure-mgmt-compute 39 sends;
+galleries: ``GALLERY_API_VERSIONS``): a malformed one is ``400 InvalidApiVersionParameter``, a
+well-formed one the route does not serve ``400 NoRegisteredProviderFound`` listing those it does,
+as ARM answers. Every response carries ``x-ms-request-id`` and ``x-ms-correlation-request-id``
+(and echoes ``x-ms-client-request-id``). The route table, with what each route does, is in
+docs/simulator.md ("The ARM endpoint"); Microsoft.Insights (autoscale settings and metrics) is
+served by ``insights.py``.
 
-=========  ===============================================================================
-GET/PUT/   ``/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/
-DELETE     virtualMachineScaleSets/{name}``
-GET        ``.../virtualMachineScaleSets/{name}/virtualMachines`` (``$expand=instanceView``,
-           paged with ``nextLink``)
-POST       ``.../virtualMachineScaleSets/{name}/{manualupgrade|reimage|reimageall|restart|delete}``
-GET        ``/subscriptions/{s}/providers/Microsoft.Compute/locations/{loc}/operations/{id}``
-           (``Azure-AsyncOperation``; with ``monitor=true`` it is the ``Location`` URL)
-GET        ``/subscriptions/{s}/providers/Microsoft.Compute/locations/{loc}/publishers/{p}/
-           artifacttypes/vmimage/offers/{o}/skus/{sku}/versions``
-GET        ``/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/galleries/{g}/
-           images/{i}/versions``
-=========  ===============================================================================
-
-Writes are long-running operations as ARM does them: a PUT answers 201 (created) or 200 with the
-resource, POST actions and DELETE answer 202 with no body; all carry ``Azure-AsyncOperation``,
-(POST/DELETE) ``Location`` and ``Retry-After``. The operation's status is ``InProgress`` until the
-engine's instances settle (see ``operations.py``); the final GET is the resource (PUT) or the
-``Location`` URL answering 200 (POST/DELETE).
-
+Writes are long-running operations as ARM does them: a PUT or PATCH answers 201 (created) or 200
+with the resource, POST actions and DELETE answer 202 with no body; all carry
+``Azure-AsyncOperation``, (POST/DELETE) ``Location`` and ``Retry-After`` (``operations.py``).
 Engine calls are the counted, fault-injected ones (``cloud.get``, ``cloud.apply`` ...), so the
 simulator's faults (429 with ``Retry-After``, 5xx, 401, in-flight failures) reach the client as
-Azure would send them. Reimage reads Azure's ``exactVersion`` parameter to pin the OS image version.
+Azure would send them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-from collections.abc import Awaitable, Callable
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
-from urllib.parse import urlencode
 
 from aiohttp import web
 
-from scaleset_operator.api.scaleset import ImageReference
-from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import BackendError
-from scaleset_operator.simulator.arm import parse, render
+from scaleset_operator.simulator.arm import images, insights, scale_sets, upgrades, virtual_machines
 from scaleset_operator.simulator.arm.errors import ArmError, backend_error_response, error_response
-from scaleset_operator.simulator.arm.operations import Operation, marks
-from scaleset_operator.simulator.arm.render import ResourceMeta
-from scaleset_operator.simulator.arm.state import COMPUTE_API_VERSIONS, GALLERY_API_VERSIONS, ArmState
+from scaleset_operator.simulator.arm.request import Call, Handler, operation_urls
+from scaleset_operator.simulator.arm.state import (
+    AUTOSCALE_API_VERSIONS,
+    COMPUTE_API_VERSIONS,
+    GALLERY_API_VERSIONS,
+    METRICS_API_VERSIONS,
+    ArmState,
+)
 
 ARM_STATE = web.AppKey("arm_state", ArmState)
 
 _SUB = r"/subscriptions/(?P<sub>[^/]+)"
-_RG = _SUB + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute"
+_PROVIDER = r"/providers/Microsoft\.Compute"
+_RG = _SUB + r"/resourceGroups/(?P<rg>[^/]+)" + _PROVIDER
 _VMSS = _RG + r"/virtualMachineScaleSets/(?P<name>[^/]+)"
-_LOCATION = _SUB + r"/providers/Microsoft\.Compute/locations/(?P<location>[^/]+)"
-
-ACTIONS = {
-    "manualupgrade": "upgrade",
-    "reimage": "reimage",
-    "reimageall": "reimage_all",
-    "restart": "restart",
-    "delete": "delete_instances",
-}
+_VM = _RG + r"/virtualMachines/(?P<vm>[^/]+)"
+_LOCATION = _SUB + _PROVIDER + r"/locations/(?P<location>[^/]+)"
+_AUTOSCALE = _SUB + r"/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Insights/autoscalesettings"
+_SETTING = _AUTOSCALE + r"/(?P<setting>[^/]+)"
+_API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 THROTTLE_POLICIES = {
     "vmss.get": "Microsoft.Compute/GetVMScaleSet3Min",
     "vms.list": "Microsoft.Compute/HighCostGetVMScaleSet3Min",
+    "vm.list": "Microsoft.Compute/HighCostGetVMScaleSet3Min",
     "vmss.put": "Microsoft.Compute/PutVMScaleSet3Min",
+    "vmss.patch": "Microsoft.Compute/PutVMScaleSet3Min",
     "vmss.delete": "Microsoft.Compute/DeleteVMScaleSet3Min",
 }
 DEFAULT_THROTTLE_POLICY = "Microsoft.Compute/VMScaleSetActions3Min"
-
-Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Call:
-    """One routed request: the match groups, the state, and what the log should say about it."""
-
-    request: web.Request
-    state: ArmState
-    groups: dict[str, str]
-    operation: str
-    api_version: str
-    key: ScaleSetKey | None = None
 
 
 @dataclass(frozen=True)
@@ -94,207 +69,18 @@ class Route:
     operation: str
     api_versions: frozenset[str]
     handler: Handler
+    resource_type: str
 
 
-def _route(method: str, path: str, operation: str, handler: Handler, versions: frozenset[str]) -> Route:
-    return Route(method, re.compile(f"^{path}$", re.IGNORECASE), operation, versions, handler)
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-
-
-def _key(call: Call) -> ScaleSetKey:
-    groups = call.groups
-    found = call.state.cloud.find(groups["name"], resource_group=groups["rg"], subscription_id=groups["sub"])
-    return found[0] if found else ScaleSetKey(groups["sub"], groups["rg"], groups["name"])
-
-
-async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any] | None:
-    raw = await request.read()
-    if not raw.strip():
-        if required:
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid and could not be deserialized."
-            )
-        return None
-    try:
-        body = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ArmError(400, "InvalidRequestContent", f"The request content is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
-    return cast(dict[str, Any], body)
-
-
-def _base(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
-
-
-def _operation_urls(call: Call, operation: Operation) -> tuple[str, str]:
-    """(Azure-AsyncOperation URL, Location URL) of an operation."""
-    path = (
-        f"/subscriptions/{operation.key.subscription_id}/providers/Microsoft.Compute/locations/"
-        f"{operation.location}/operations/{operation.id}"
-    )
-    status = f"{_base(call.request)}{path}?{urlencode({'api-version': call.api_version})}"
-    monitor = f"{_base(call.request)}{path}?{urlencode({'monitor': 'true', 'api-version': call.api_version})}"
-    return status, monitor
-
-
-def _lro_headers(call: Call, operation: Operation, *, location: bool) -> dict[str, str]:
-    status, monitor = _operation_urls(call, operation)
-    headers = {"Azure-AsyncOperation": status}
-    if location:
-        headers["Location"] = monitor
-    if call.state.settings.poll_retry_after > 0:
-        headers["Retry-After"] = str(call.state.settings.poll_retry_after)
-    return headers
-
-
-def _location_of(call: Call, key: ScaleSetKey) -> str:
-    model = call.state.cloud.model(key)
-    return model.location if model is not None else "unknown"
-
-
-def _not_found(key: ScaleSetKey) -> ArmError:
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource 'Microsoft.Compute/virtualMachineScaleSets/{key.name}' under resource group "
-        f"'{key.resource_group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-    )
-
-
-def _bare_etag(value: str) -> str:
-    return value.strip().removeprefix("W/").strip('"')
-
-
-def _check_if_match(call: Call, current_etag: str | None) -> None:
-    wanted = call.request.headers.get("If-Match")
-    if wanted is None or wanted.strip() == "*":
-        return
-    if current_etag is None or _bare_etag(wanted) != _bare_etag(render.etag(current_etag)):
-        raise ArmError(
-            412,
-            "PreconditionFailed",
-            f"The condition specified using HTTP conditional header(s) is not met (If-Match {wanted}).",
-        )
-
-
-# -- scale set -------------------------------------------------------------------------------------
-
-
-async def get_scale_set(call: Call) -> web.StreamResponse:
-    key = call.key = _key(call)
-    cloud = call.state.cloud
-    observed = cloud.get(key)
-    model = cloud.model(key)
-    if observed is None or model is None:
-        call.state.meta.pop(key, None)
-        raise _not_found(key)
-    meta = call.state.meta.setdefault(key, ResourceMeta(created_at=cloud.now()))
-    return web.json_response(render.scale_set(key, model, observed, meta), headers={"ETag": render.etag(observed.etag)})
-
-
-async def put_scale_set(call: Call) -> web.StreamResponse:
-    key = call.key = _key(call)
-    body = await _json_body(call.request, required=True)
-    assert body is not None
-    model = parse.desired_model(body)
-    capacity = parse.capacity(body)
-    cloud = call.state.cloud
-    existing = cloud.snapshot(key)
-    if existing is None:
-        call.state.meta.pop(key, None)
-    _check_if_match(call, existing.etag if existing else None)
-    before = marks(cloud, key)
-    cloud.apply(key, model, capacity)
-    meta = call.state.meta.setdefault(key, ResourceMeta(created_at=cloud.now()))
-    tags = body.get("tags") or {}
-    meta.tags = {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
-    upgrade_policy = (body.get("properties") or {}).get("upgradePolicy")
-    meta.upgrade_policy = dict(upgrade_policy) if isinstance(upgrade_policy, dict) else {"mode": "Manual"}
-    operation = call.state.operations.begin(
-        "createOrUpdate", key, model.location, before, whole_scale_set="create" if existing is None else None
-    )
-    observed = cloud.snapshot(key)
-    stored = cloud.model(key)
-    assert observed is not None and stored is not None
-    headers = _lro_headers(call, operation, location=False)
-    headers["ETag"] = render.etag(observed.etag)
-    return web.json_response(
-        render.scale_set(key, stored, observed, meta), status=201 if existing is None else 200, headers=headers
-    )
-
-
-async def delete_scale_set(call: Call) -> web.StreamResponse:
-    key = call.key = _key(call)
-    cloud = call.state.cloud
-    existed = cloud.snapshot(key) is not None
-    location = _location_of(call, key)
-    before = marks(cloud, key)
-    cloud.delete(key)
-    if not existed:
-        return web.Response(status=204)
-    operation = call.state.operations.begin("delete", key, location, before, whole_scale_set="delete")
-    return web.Response(status=202, headers=_lro_headers(call, operation, location=True))
-
-
-async def scale_set_action(call: Call) -> web.StreamResponse:
-    key = call.key = _key(call)
-    action = call.groups["action"].lower()
-    kind = ACTIONS[action]
-    body = await _json_body(call.request, required=False)
-    ids = parse.instance_ids(body, required=kind in ("upgrade", "delete_instances"))
-    cloud = call.state.cloud
-    if ids is None:
-        snapshot = cloud.snapshot(key)
-        ids = [i.instance_id for i in snapshot.instances if i.provisioning_state != "Deleting"] if snapshot else []
-    location = _location_of(call, key)
-    before = marks(cloud, key)
-    match kind:
-        case "upgrade":
-            cloud.upgrade_instances(key, ids)
-        case "reimage":
-            version = (body or {}).get("exactVersion")
-            if version is not None and not isinstance(version, str):
-                raise ArmError(400, "InvalidParameter", "exactVersion must be a string.")
-            cloud.reimage(key, ids, image_version=version or None)
-        case "reimage_all":
-            cloud.reimage_all(key, ids)
-        case "restart":
-            cloud.restart(key, ids)
-        case _:
-            cloud.delete_instances(key, ids)
-    operation = call.state.operations.begin(action, key, location, before)
-    return web.Response(status=202, headers=_lro_headers(call, operation, location=True))
-
-
-async def list_vms(call: Call) -> web.StreamResponse:
-    key = call.key = _key(call)
-    cloud = call.state.cloud
-    query = call.request.query
-    offset = int(query.get("$skiptoken", "0") or 0)
-    observed = cloud.get(key) if offset == 0 else cloud.snapshot(key)
-    model = cloud.model(key)
-    if observed is None or model is None:
-        raise ArmError(
-            404,
-            "ParentResourceNotFound",
-            f"Can not perform requested operation on nested resource. Parent resource '{key.name}' not found.",
-        )
-    expand = (query.get("$expand") or "").lower() == "instanceview"
-    size = max(1, call.state.settings.page_size)
-    page = observed.instances[offset : offset + size]
-    body: dict[str, Any] = {"value": [render.vm(key, model, i, expand_instance_view=expand) for i in page]}
-    if offset + size < len(observed.instances):
-        params = {k: v for k, v in query.items() if k != "$skiptoken"}
-        params["$skiptoken"] = str(offset + size)
-        body["nextLink"] = f"{_base(call.request)}{call.request.path}?{urlencode(params)}"
-    return web.json_response(body)
-
-
-# -- operations ------------------------------------------------------------------------------------
+def _route(
+    method: str,
+    path: str,
+    operation: str,
+    handler: Handler,
+    resource_type: str = "virtualMachineScaleSets",
+    versions: frozenset[str] = COMPUTE_API_VERSIONS,
+) -> Route:
+    return Route(method, re.compile(f"^{path}$", re.IGNORECASE), operation, versions, handler, resource_type)
 
 
 async def get_operation(call: Call) -> web.StreamResponse:
@@ -304,96 +90,74 @@ async def get_operation(call: Call) -> web.StreamResponse:
     call.key = operation.key
     retry = call.state.settings.poll_retry_after
     headers = {"Retry-After": str(retry)} if retry > 0 and operation.status == "InProgress" else {}
-    if call.request.query.get("monitor", "").lower() != "true":
+    if call.query("monitor").lower() != "true":
         return web.json_response(operation.as_json(), headers=headers)
     call.operation = "operation.result"
     if operation.status == "InProgress":
-        _, monitor = _operation_urls(call, operation)
+        _, monitor = operation_urls(call, operation)
         return web.Response(status=202, headers={**headers, "Location": monitor})
     if operation.status == "Failed" and operation.error is not None:
         return error_response(500, operation.error[0], operation.error[1])
     return web.Response(status=200)
 
 
-# -- images ----------------------------------------------------------------------------------------
-
-
-async def list_platform_versions(call: Call) -> web.StreamResponse:
-    g = call.groups
-    image = ImageReference(publisher=g["publisher"], offer=g["offer"], sku=g["sku"])
-    cloud = call.state.cloud
-    cloud.latest_image_version(g["location"], image)  # the counted, fault-injected image lookup
-    versions = cloud.catalog.versions(g["location"], image)
-    prefix = (
-        f"/Subscriptions/{g['sub']}/Providers/Microsoft.Compute/Locations/{g['location']}/Publishers/"
-        f"{g['publisher']}/ArtifactTypes/VMImage/Offers/{g['offer']}/Skus/{g['sku']}/Versions"
-    )
-    return web.json_response([{"name": v, "location": g["location"], "id": f"{prefix}/{v}"} for v in versions])
-
-
-async def list_gallery_versions(call: Call) -> web.StreamResponse:
-    g = call.groups
-    image_id = (
-        f"/subscriptions/{g['sub']}/resourceGroups/{g['rg']}/providers/Microsoft.Compute/galleries/{g['gallery']}"
-        f"/images/{g['image']}"
-    )
-    cloud = call.state.cloud
-    cloud.latest_image_version("", ImageReference(id=image_id))  # the counted, fault-injected image lookup
-    gallery = next((e for e in cloud.catalog.snapshot()["gallery"] if str(e["id"]).lower() == image_id.lower()), None)
-    if gallery is None:
-        raise ArmError(
-            404,
-            "ParentResourceNotFound",
-            f"Can not perform requested operation on nested resource. Parent resource "
-            f"'{g['gallery']}/{g['image']}' not found.",
-        )
-    value = []
-    for entry in cast(list[dict[str, Any]], gallery["versions"]):
-        regions = [str(r) for r in entry["regions"]]
-        value.append(
-            {
-                "id": f"{gallery['id']}/versions/{entry['version']}",
-                "name": entry["version"],
-                "type": "Microsoft.Compute/galleries/images/versions",
-                "location": regions[0] if regions else "unknown",
-                "properties": {
-                    "publishingProfile": {
-                        "targetRegions": [{"name": r} for r in regions],
-                        "excludeFromLatest": bool(entry["excludeFromLatest"]),
-                    },
-                    "provisioningState": "Succeeded",
-                },
-            }
-        )
-    return web.json_response({"value": value})
-
-
+_ACTIONS = r"/(?P<action>manualupgrade|reimage|reimageall|restart|delete)"
 ROUTES = (
-    _route("GET", _VMSS, "vmss.get", get_scale_set, COMPUTE_API_VERSIONS),
-    _route("PUT", _VMSS, "vmss.put", put_scale_set, COMPUTE_API_VERSIONS),
-    _route("DELETE", _VMSS, "vmss.delete", delete_scale_set, COMPUTE_API_VERSIONS),
-    _route("GET", _VMSS + r"/virtualMachines", "vms.list", list_vms, COMPUTE_API_VERSIONS),
+    _route("GET", _SETTING, "autoscale.get", insights.get_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route("PUT", _SETTING, "autoscale.put", insights.put_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
     _route(
-        "POST",
-        _VMSS + r"/(?P<action>manualupgrade|reimage|reimageall|restart|delete)",
-        "vmss.action",
-        scale_set_action,
-        COMPUTE_API_VERSIONS,
+        "DELETE", _SETTING, "autoscale.delete", insights.delete_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS
     ),
-    _route("GET", _LOCATION + r"/operations/(?P<op>[^/]+)", "operation.status", get_operation, COMPUTE_API_VERSIONS),
+    _route("GET", _AUTOSCALE, "autoscale.list", insights.list_autoscale, "autoscalesettings", AUTOSCALE_API_VERSIONS),
+    _route(
+        "GET",
+        _VMSS + r"/providers/Microsoft\.Insights/metrics",
+        "metrics.list",
+        insights.list_metrics,
+        "metrics",
+        METRICS_API_VERSIONS,
+    ),
+    _route("GET", _VMSS, "vmss.get", scale_sets.get_scale_set),
+    _route("PUT", _VMSS, "vmss.put", scale_sets.put_scale_set),
+    _route("PATCH", _VMSS, "vmss.patch", scale_sets.patch_scale_set),
+    _route("DELETE", _VMSS, "vmss.delete", scale_sets.delete_scale_set),
+    _route("GET", _RG + r"/virtualMachineScaleSets", "vmss.list", scale_sets.list_scale_sets),
+    _route("GET", _SUB + _PROVIDER + r"/virtualMachineScaleSets", "vmss.listAll", scale_sets.list_scale_sets),
+    _route("GET", _VMSS + r"/instanceView", "vmss.instanceView", scale_sets.scale_set_instance_view),
+    _route("GET", _VMSS + r"/virtualMachines", "vms.list", scale_sets.list_vms),
+    _route("GET", _VMSS + r"/virtualMachines/(?P<instance>[^/]+)", "vms.get", scale_sets.get_vmss_vm),
+    _route(
+        "GET",
+        _VMSS + r"/virtualMachines/(?P<instance>[^/]+)/instanceView",
+        "vms.instanceView",
+        scale_sets.get_vmss_vm_instance_view,
+    ),
+    _route("POST", _VMSS + _ACTIONS, "vmss.action", scale_sets.scale_set_action),
+    _route("GET", _VMSS + r"/rollingUpgrades/latest", "vmss.rollingUpgrades.latest", upgrades.get_latest),
+    _route("POST", _VMSS + r"/osRollingUpgrade", "vmss.osRollingUpgrade", upgrades.start_os_upgrade),
+    _route("POST", _VMSS + r"/rollingUpgrades/cancel", "vmss.rollingUpgrades.cancel", upgrades.cancel),
+    _route("GET", _VMSS + r"/osUpgradeHistory", "vmss.osUpgradeHistory", upgrades.os_upgrade_history),
+    _route("GET", _RG + r"/virtualMachines", "vm.list", virtual_machines.list_vms, "virtualMachines"),
+    _route("GET", _SUB + _PROVIDER + r"/virtualMachines", "vm.listAll", virtual_machines.list_vms, "virtualMachines"),
+    _route("GET", _VM, "vm.get", virtual_machines.get_vm, "virtualMachines"),
+    _route("DELETE", _VM, "vm.delete", virtual_machines.delete_vm, "virtualMachines"),
+    _route("GET", _VM + r"/instanceView", "vm.instanceView", virtual_machines.get_instance_view, "virtualMachines"),
+    _route("POST", _VM + r"/(?P<action>reimage|restart)", "vm.action", virtual_machines.vm_action, "virtualMachines"),
+    _route("GET", _LOCATION + r"/operations/(?P<op>[^/]+)", "operation.status", get_operation, "locations/operations"),
     _route(
         "GET",
         _LOCATION + r"/publishers/(?P<publisher>[^/]+)/artifacttypes/vmimage/offers/(?P<offer>[^/]+)"
         r"/skus/(?P<sku>[^/]+)/versions",
         "images.list",
-        list_platform_versions,
-        COMPUTE_API_VERSIONS,
+        images.list_platform_versions,
+        "locations/publishers/artifacttypes/offers/skus/versions",
     ),
     _route(
         "GET",
         _RG + r"/galleries/(?P<gallery>[^/]+)/images/(?P<image>[^/]+)/versions",
         "gallery.versions",
-        list_gallery_versions,
+        images.list_gallery_versions,
+        "galleries/images/versions",
         GALLERY_API_VERSIONS,
     ),
 )
@@ -423,14 +187,37 @@ def _check_api_version(request: web.Request, route: Route) -> str:
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
-    if version not in route.api_versions:
+    supported = ", ".join(sorted(route.api_versions))
+    if not _API_VERSION.match(version):
         raise ArmError(
             400,
             "InvalidApiVersionParameter",
-            f"The api-version '{version}' is invalid. "
-            f"The supported versions are '{', '.join(sorted(route.api_versions))}'.",
+            f"The api-version '{version}' is invalid. The supported versions are '{supported}'.",
+        )
+    if version not in route.api_versions:
+        raise ArmError(
+            400,
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for location 'global' and API version '{version}' for type "
+            f"'{route.resource_type}'. The supported api-versions are '{supported}'.",
         )
     return version
+
+
+def _operation_name(route: Route, groups: dict[str, str]) -> str:
+    if route.operation in ("vmss.action", "vm.action"):
+        return f"{route.operation.split('.')[0]}.{groups['action'].lower()}"
+    return route.operation
+
+
+def _request_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """ARM's tracing headers, on every response."""
+    response.headers["x-ms-request-id"] = str(uuid.uuid4())
+    correlation = request.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
+    response.headers["x-ms-correlation-request-id"] = correlation
+    client_id = request.headers.get("x-ms-client-request-id")
+    if client_id:
+        response.headers["x-ms-client-request-id"] = client_id
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
@@ -439,9 +226,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     call: Call | None = None
     try:
         route, groups = _match(request)
-        operation = route.operation
-        if operation == "vmss.action":
-            operation = f"vmss.{groups['action'].lower()}"
+        operation = _operation_name(route, groups)
         version = _check_api_version(request, route)
         state.auth.check(request.headers.get("Authorization"), datetime.now(UTC))
         delay = state.slow.take()
@@ -455,6 +240,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         response = backend_error_response(exc, THROTTLE_POLICIES.get(operation, DEFAULT_THROTTLE_POLICY))
     if call is not None:
         operation = call.operation
+    _request_headers(request, response)
     client = request.headers.get("User-Agent", "")
     state.requests.record(request.method, operation, response.status, call.key if call else None, client)
     return response

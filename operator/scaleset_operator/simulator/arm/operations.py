@@ -26,7 +26,9 @@ from typing import Literal
 
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.cloud.errors import NotFound
+from scaleset_operator.cloud.observed import ObservedInstance, instance_order
 from scaleset_operator.simulator.engine import SimulatedCloud
+from scaleset_operator.simulator.rolling import RollingUpgrade
 
 OperationStatus = Literal["InProgress", "Succeeded", "Failed"]
 Mark = tuple[str | None, datetime | None]
@@ -35,6 +37,16 @@ Mark = tuple[str | None, datetime | None]
 FAILED_CODE = "InstanceOperationFailed"
 KEEP_FINISHED = 10_000
 """Finished operations kept for late pollers; older ones are forgotten (a long demo stays bounded)."""
+
+
+def _error(operation: Operation, failed: list[ObservedInstance]) -> tuple[str, str]:
+    """As Azure reports a failed VM operation: the instance's own error code and message."""
+    ids = ", ".join(i.instance_id for i in failed)
+    cause = next((i.last_error for i in failed if i.last_error is not None), None)
+    where = f"{operation.name} failed on instance(s) {ids} of scale set {operation.key.name}"
+    if cause is None:
+        return FAILED_CODE, f"{where}: provisioning state Failed"
+    return cause.code, f"{where}: {cause.message}"
 
 
 def marks(cloud: SimulatedCloud, key: ScaleSetKey) -> dict[str, Mark]:
@@ -55,6 +67,8 @@ class Operation:
     started_at: datetime
     targets: dict[str, Mark]
     whole_scale_set: Literal["create", "delete"] | None = None
+    rolling: RollingUpgrade | None = None
+    """A rolling upgrade the operation follows (start an OS upgrade, cancel): done when it stops."""
     status: OperationStatus = "InProgress"
     ended_at: datetime | None = None
     error: tuple[str, str] | None = None
@@ -80,6 +94,7 @@ class Operations:
         location: str,
         before: dict[str, Mark],
         whole_scale_set: Literal["create", "delete"] | None = None,
+        rolling: RollingUpgrade | None = None,
     ) -> Operation:
         """Record an accepted operation; ``before`` is ``marks()`` taken just before the engine call."""
         after = marks(self.cloud, key)
@@ -92,6 +107,7 @@ class Operations:
             started_at=self.cloud.now(),
             targets=targets,
             whole_scale_set=whole_scale_set,
+            rolling=rolling,
         )
         self._operations[operation.id] = operation
         self._forget_old()
@@ -112,6 +128,8 @@ class Operations:
     def refresh(self, operation: Operation) -> Operation:
         if operation.status != "InProgress":
             return operation
+        if operation.rolling is not None:
+            return self._follow_rolling(operation, operation.rolling)
         snapshot = self.cloud.snapshot(operation.key)
         if operation.whole_scale_set == "delete":
             if snapshot is None:
@@ -126,24 +144,16 @@ class Operations:
         if any(now.get(i) == mark for i, mark in operation.targets.items()):
             return operation
         failed = sorted(
-            (
-                i.instance_id
-                for i in snapshot.instances
-                if i.instance_id in operation.targets and i.provisioning_state == "Failed"
-            ),
-            key=lambda i: int(i) if i.isdigit() else 0,
+            (i for i in snapshot.instances if i.instance_id in operation.targets and i.provisioning_state == "Failed"),
+            key=lambda i: instance_order(i.instance_id),
         )
-        if failed:
-            self._finish(
-                operation,
-                (
-                    FAILED_CODE,
-                    f"{operation.name} failed on instance(s) {', '.join(failed)} of scale set "
-                    f"{operation.key.name}: provisioning state Failed",
-                ),
-            )
-        else:
-            self._finish(operation, None)
+        self._finish(operation, _error(operation, failed) if failed else None)
+        return operation
+
+    def _follow_rolling(self, operation: Operation, rolling: RollingUpgrade) -> Operation:
+        self.cloud.now()  # let the rolling upgrade's due steps run
+        if not rolling.running:
+            self._finish(operation, rolling.error if rolling.code == "Faulted" else None)
         return operation
 
     def _finish(self, operation: Operation, error: tuple[str, str] | None) -> None:

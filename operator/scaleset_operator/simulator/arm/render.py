@@ -1,12 +1,12 @@
 """The engine's state as ARM JSON: the scale set resource and its VMs (with the instance view).
 
 Shapes follow the Compute REST API (``Microsoft.Compute/virtualMachineScaleSets`` and
-``.../virtualMachines``), so the real SDK deserializes them unmodified. The scale set echoes the
-model the engine holds (without any secret) plus the resource metadata the engine does not model
-(tags, upgrade policy), which the endpoint keeps from the last PUT. Per VM: the image the OS disk
-was built from is ``imageReference.exactVersion``, the data disks carry their provisioned sizes,
-and the instance view has ``ProvisioningState/*`` and ``PowerState/*`` statuses and
-``vmHealth.status.code = HealthState/*``.
+``.../virtualMachines``), so the real SDK deserializes them unmodified. ``scale_set`` renders the
+model the engine holds (without any secret) for a scale set created through the engine alone; one
+written through the endpoint is served from the document its client wrote (``documents.py``).
+Per VM: the image the OS disk was built from is ``imageReference.exactVersion``, the data disks
+carry their provisioned sizes, and the instance view has ``ProvisioningState/*`` and
+``PowerState/*`` statuses and ``vmHealth.status.code = HealthState/*``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from scaleset_operator.cloud.desired import DesiredModel, ScaleSetKey
 from scaleset_operator.cloud.observed import ObservedInstance, ObservedScaleSet
+from scaleset_operator.cloud.wire import TOP_LEVEL
 
 JsonObject = dict[str, Any]
 SCALE_SET_TYPE = "Microsoft.Compute/virtualMachineScaleSets"
@@ -39,14 +40,28 @@ def etag(value: str | None) -> str:
 
 
 def _profile(model: DesiredModel) -> JsonObject:
+    """The stored profile without any secret or reference to one (the engine holds none anyway)."""
     profile: JsonObject = model.profile.model_dump(mode="json", exclude_none=True)
     profile.get("osProfile", {}).pop("adminPasswordSecretRef", None)
+    profile.pop("userDataSecretRef", None)
+    for ext in profile.get("extensionProfile", {}).get("extensions", []):
+        ext["properties"].pop("protectedSettingsSecretRef", None)
     if not profile.get("networkProfile"):
         profile.pop("networkProfile", None)
     return profile
 
 
+def _properties(model: DesiredModel) -> tuple[JsonObject, JsonObject]:
+    """(top-level, under ``properties``) parts of the stored scale-set-level properties."""
+    properties: JsonObject = model.properties.model_dump(mode="json", exclude_none=True)
+    properties.pop("tags", None)
+    top = {name: properties.pop(name) for name in TOP_LEVEL if name in properties}
+    properties["orchestrationMode"] = model.properties.orchestrationMode
+    return top, properties
+
+
 def scale_set(key: ScaleSetKey, model: DesiredModel, observed: ObservedScaleSet, meta: ResourceMeta) -> JsonObject:
+    top, properties = _properties(model)
     body: JsonObject = {
         "id": key.resource_id,
         "name": key.name,
@@ -55,11 +70,12 @@ def scale_set(key: ScaleSetKey, model: DesiredModel, observed: ObservedScaleSet,
         "tags": dict(meta.tags),
         "etag": etag(observed.etag),
         "sku": {"name": model.sku_name, "tier": model.sku_tier, "capacity": observed.capacity},
+        **top,
         "properties": {
+            **properties,
             "provisioningState": observed.provisioning_state,
             "uniqueId": meta.unique_id,
             "timeCreated": meta.created_at.isoformat(),
-            "orchestrationMode": "Uniform",
             "upgradePolicy": dict(meta.upgrade_policy),
             "overprovision": model.overprovision,
             "platformFaultDomainCount": model.platform_fault_domain_count,
@@ -93,15 +109,26 @@ def _status(code: str, display: str, *, error: bool = False) -> JsonObject:
     return {"code": code, "level": "Error" if error else "Info", "displayStatus": display}
 
 
-def instance_view(instance: ObservedInstance) -> JsonObject:
+def _provisioning(instance: ObservedInstance) -> JsonObject:
+    """Azure's ``ProvisioningState/<state>`` status; a failure names its code and says why."""
     state = instance.provisioning_state
+    error = instance.last_error
+    if error is None:
+        return _status(f"ProvisioningState/{state.lower()}", f"Provisioning {state.lower()}", error=state == "Failed")
+    return {
+        **_status(f"ProvisioningState/failed/{error.code}", "Provisioning failed", error=True),
+        "message": error.message,
+    }
+
+
+def instance_view(instance: ObservedInstance) -> JsonObject:
     health = instance.health_state
     return {
         "platformUpdateDomain": instance.update_domain,
         "platformFaultDomain": instance.fault_domain,
         "computerName": instance.name,
         "statuses": [
-            _status(f"ProvisioningState/{state.lower()}", f"Provisioning {state.lower()}", error=state == "Failed"),
+            _provisioning(instance),
             _status(f"PowerState/{instance.power_state}", f"VM {instance.power_state}"),
         ],
         "vmHealth": {"status": _status(f"HealthState/{health.lower()}", f"The VM health is {health.lower()}")},

@@ -7,22 +7,28 @@ fresh one so a test session can keep one listening endpoint across tests.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
 from scaleset_operator.cloud.desired import ScaleSetKey
 from scaleset_operator.simulator.arm.auth import AuthSettings
+from scaleset_operator.simulator.arm.documents import SecretSealer, StoredScaleSet
 from scaleset_operator.simulator.arm.operations import Operations
-from scaleset_operator.simulator.arm.render import ResourceMeta
 from scaleset_operator.simulator.engine import SimulatedCloud
 
-COMPUTE_API_VERSIONS = frozenset({"2026-04-01"})
-"""Compute API versions served (the one azure-mgmt-compute 39 sends); the shapes are that version's."""
-GALLERY_API_VERSIONS = frozenset({"2026-03-03"})
-"""Gallery API versions served (azure-mgmt-compute 39)."""
+COMPUTE_API_VERSIONS = frozenset({"2024-11-01", "2025-04-01", "2025-11-01", "2026-03-01", "2026-04-01"})
+"""Compute API versions served: the stable ones from 2024-11-01 to the one azure-mgmt-compute 39 sends
+(2026-04-01). Responses have that version's shapes whatever the version asked for."""
+GALLERY_API_VERSIONS = frozenset({"2025-03-03", "2025-12-03", "2026-03-03"})
+"""Gallery API versions served: the stable ones since 2024-11-01, up to azure-mgmt-compute 39's."""
 
-READ_OPERATIONS = frozenset({"vmss.get", "vms.list", "images.list", "gallery.versions"})
+AUTOSCALE_API_VERSIONS = frozenset({"2022-10-01"})
+"""Microsoft.Insights autoscale settings (azure-mgmt-monitor 7)."""
+METRICS_API_VERSIONS = frozenset({"2024-02-01"})
+"""Microsoft.Insights metrics (azure-mgmt-monitor 7)."""
+
 POLL_OPERATIONS = frozenset({"operation.status", "operation.result"})
 
 
@@ -70,10 +76,10 @@ class RequestLog:
         return dict(sorted(Counter(r.operation for r in self.since(marker)).items()))
 
     def summary(self, marker: int = 0) -> dict[str, int]:
-        """reads (Compute GETs), writes (PUT/POST/DELETE) and polls (operation status) since ``marker``."""
+        """reads (Compute GETs), writes (PUT/PATCH/POST/DELETE) and polls (operation status) since ``marker``."""
         records = self.since(marker)
         polls = sum(1 for r in records if r.operation in POLL_OPERATIONS)
-        reads = sum(1 for r in records if r.operation in READ_OPERATIONS)
+        reads = sum(1 for r in records if r.method == "GET" and r.operation not in POLL_OPERATIONS)
         return {"reads": reads, "writes": len(records) - reads - polls, "polls": polls, "total": len(records)}
 
 
@@ -102,7 +108,9 @@ class ArmState:
     def reset(self, cloud: SimulatedCloud) -> None:
         """Serve a fresh engine (tests); the request log, auth and settings stay."""
         self.cloud = cloud
-        self.meta: dict[ScaleSetKey, ResourceMeta] = {}
+        self.documents: dict[ScaleSetKey, StoredScaleSet] = {}
+        """Each scale set as its client wrote it (``documents.py``): secrets only as keyed markers."""
+        self.sealer = SecretSealer(os.urandom(32))
         self.operations = Operations(cloud)
         self.slow = SlowResponses()
         self.auth.expired = False
