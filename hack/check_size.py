@@ -2,7 +2,8 @@
 cyclomatic complexity grade C (``make lint`` runs it; ``--top N`` prints the largest functions).
 
 Lines are counted with ``ast`` from the ``def`` line to the function's last line (docstring
-included, decorators not). Checked: the planner, the reconciler, the fleet's scheduling modules and this gate's own list below.
+included, decorators not). Checked: the planner, the reconciler, the fleet's scheduling modules
+and this gate's own list below.
 """
 
 from __future__ import annotations
