@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -54,6 +55,10 @@ ORPHAN_GRACE_SECONDS = 5.0
 event may simply not have arrived yet)."""
 CONFLICT_RETRY_SECONDS = 1.0
 API_VERSION = f"{GROUP}/{VERSION}"
+
+ABOUT: ContextVar[dict[str, str] | None] = ContextVar("scaleset_about", default=None)
+"""The object the current pass is about (kopf's ``k8s_ref`` shape): log lines written during a pass,
+the reconciler's and the backends' included, name it (``runtime.configure_logging``)."""
 
 
 class Ref(NamedTuple):
@@ -268,6 +273,7 @@ class Fleet:
     # -- passes ------------------------------------------------------------------------------------
 
     async def _pass(self, key: Ref) -> Outcome:
+        ABOUT.set({"apiVersion": API_VERSION, "kind": key.kind, "namespace": key.namespace, "name": key.name})
         if key.kind == operation_api.KIND:
             return await self._housekeep(key)
         tracked = self.objects.get(key)

@@ -17,7 +17,7 @@ import kopf
 from scaleset_operator import kube, metrics
 from scaleset_operator.backends.metered import MeteredBackend
 from scaleset_operator.backends.protocol import Backend
-from scaleset_operator.fleet import Fleet
+from scaleset_operator.fleet import ABOUT, Fleet
 from scaleset_operator.pacing import DEFAULT_IDLE_READ_SHARE, ResyncPacing
 from scaleset_operator.planner.simulated_time import SimulatedClock
 from scaleset_operator.reconciler import Reconciler
@@ -30,6 +30,15 @@ LOG_FORMATS = ("text", "json")
 
 def _with_logger_name(record: logging.LogRecord) -> bool:
     record.logger = record.name  # JSON logs carry record attributes that are not the standard ones
+    return True
+
+
+def _about_the_pass(record: logging.LogRecord) -> bool:
+    """A line logged during a ScaleSet's pass names the ScaleSet, like kopf's per-object lines."""
+    if not hasattr(record, "k8s_ref"):
+        about = ABOUT.get()
+        if about is not None:
+            record.k8s_ref = about
     return True
 
 
@@ -46,6 +55,8 @@ def configure_logging(log_format: str = "text", verbose: bool = False) -> None:
             handler.addFilter(_with_logger_name)
     else:
         kopf.configure(verbose=verbose, log_format=kopf.LogFormat.FULL, log_prefix=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_about_the_pass)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 

@@ -221,12 +221,13 @@ def test_install_then_run_as_the_chart_service_account(
         assert "status" not in kubectl.json("get", SCALESETS, "web", "-n", elsewhere)
         assert_no_rbac_trouble(op)
 
-    # The chart's default --log-format=json: every line an object; kopf's lines about the ScaleSet
-    # (its daemon stopping with the operator, at the latest) name it.
+    # The chart's default --log-format=json: every line an object; the lines written during the
+    # ScaleSet's passes (creating its scale set, at least) name it.
     records = json_log(op.log_file)
     assert {"message", "severity", "timestamp", "logger"} <= set(records[0]), records[0]
     about_web = [r for r in records if (r.get("object") or {}).get("name") == "web"]
     assert about_web and about_web[0]["object"]["kind"] == "ScaleSet", records[-5:]
+    assert any("CreateScaleSet" in r["message"] for r in about_web), about_web
     assert_only_the_role_is_granted(as_operator, rel.subject, watched, elsewhere, rel.namespace)
 
 
