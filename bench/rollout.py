@@ -71,7 +71,13 @@ def cluster() -> Iterator[tuple[ControlPlane, Kubectl]]:
         kubectl = Kubectl(kubeconfig=plane.kubeconfig)
         for path in sorted((REPO / "crds").glob("*.yaml")):
             kubectl.ok("apply", "--server-side", "-f", str(path))
-        kubectl.ok("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        # A CRD just applied may have no status yet, which `kubectl wait` reports as an error: retry.
+        eventually(
+            lambda: kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s").returncode,
+            lambda code: code == 0,
+            timeout=120,
+            interval=1,
+        )
         yield plane, kubectl
 
 

@@ -10,4 +10,5 @@ _PREFIX = f"{__package__}.fixtures" if __package__ else "fixtures"
 pytest_plugins = [
     f"{_PREFIX}.control_plane",  # control_plane, kubectl, kubeconfig_for, ... (real kube-apiserver)
     f"{_PREFIX}.operator",  # operator_process(), scaleset_crds, scaleset_operator (the operator, in the background)
+    f"{_PREFIX}.arm_simulator",  # arm_simulator: the ARM-compatible endpoint as its own process (--backend azure)
 ]

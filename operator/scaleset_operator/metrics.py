@@ -62,10 +62,64 @@ REPLICAS = Gauge(
     ["namespace", "name", "kind"],
     registry=REGISTRY,
 )
+SCHEDULER_KEYS = Gauge(
+    "scaleset_scheduler_keys",
+    "ScaleSets in the scheduler by state: running a pass, due and waiting for a worker, or scheduled later.",
+    ["state"],
+    registry=REGISTRY,
+)
+SCHEDULER_LAG_SECONDS = Histogram(
+    "scaleset_scheduler_lag_seconds",
+    "How late a pass started after it was due, by priority (busy ScaleSets are served first).",
+    ["priority"],
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
+)
+SUBSCRIPTION_SCALESETS = Gauge(
+    "scaleset_subscription_scalesets",
+    "ScaleSets per subscription, all shards together (every shard watches them all).",
+    ["subscription"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_RESYNC_SECONDS = Gauge(
+    "scaleset_subscription_resync_interval_seconds",
+    "Idle resync interval of the subscription's ScaleSets, stretched so idle reads stay within the read share.",
+    ["subscription"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_CALLS = Counter(
+    "scaleset_subscription_budget_calls_total",
+    "Azure calls taken from the subscription's budget, by Compute budget kind.",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_REMAINING = Gauge(
+    "scaleset_subscription_budget_remaining",
+    "Tokens left in this process's share of the subscription's bucket, by Compute budget kind.",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_WAITS = Counter(
+    "scaleset_subscription_budget_waits_total",
+    "Calls the subscription's budget refused (the ScaleSet waits; status says SubscriptionBudget).",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
+SUBSCRIPTION_BUDGET_WAIT_SECONDS = Counter(
+    "scaleset_subscription_budget_wait_seconds_total",
+    "Seconds of waiting the subscription's budget asked for, summed over refused calls.",
+    ["subscription", "kind"],
+    registry=REGISTRY,
+)
 
 
 def serve(port: int, host: str = "127.0.0.1") -> None:
     start_http_server(port, addr=host, registry=REGISTRY)
+
+
+_INSTANCE_SERIES: dict[tuple[str, str], set[tuple[str, str, str, str, str]]] = {}
+"""The ``scaleset_instances`` label sets set per ScaleSet: forgetting one ScaleSet's series must not
+scan every series of the fleet (that made each pass cost O(fleet))."""
 
 
 def observe_status(namespace: str, name: str, desired: int, status: ScaleSetStatus) -> None:
@@ -77,13 +131,18 @@ def observe_status(namespace: str, name: str, desired: int, status: ScaleSetStat
         ("updated", status.updatedReplicas),
     ):
         REPLICAS.labels(namespace, name, kind).set(value)
-    forget_instances(namespace, name)
-    counts: dict[tuple[str, str, str], int] = {}
+    counts: dict[tuple[str, str, str, str, str], int] = {}
     for instance in status.instances:
-        key = (instance.provisioningState, instance.healthState, str(instance.latestModelApplied).lower())
-        counts[key] = counts.get(key, 0) + 1
-    for (provisioning, health, latest), count in counts.items():
-        INSTANCES.labels(namespace, name, provisioning, health, latest).set(count)
+        key = (namespace, name, instance.provisioningState, instance.healthState)
+        labels = (*key, str(instance.latestModelApplied).lower())
+        counts[labels] = counts.get(labels, 0) + 1
+    series = _INSTANCE_SERIES.setdefault((namespace, name), set())
+    for stale in series - set(counts):
+        INSTANCES.remove(*stale)
+    for labels, count in counts.items():
+        INSTANCES.labels(*labels).set(count)
+    series.clear()
+    series.update(counts)
     rolling = status.rollingUpgrade
     ROLLOUT_ACTIVE.labels(namespace, name).set(1 if status.rollout is not None else 0)
     if rolling is not None:
@@ -98,9 +157,8 @@ def observe_status(namespace: str, name: str, desired: int, status: ScaleSetStat
 
 
 def forget_instances(namespace: str, name: str) -> None:
-    for labels in list(INSTANCES._metrics):  # prometheus_client has no public "remove matching"
-        if labels[0] == namespace and labels[1] == name:
-            INSTANCES.remove(*labels)
+    for labels in _INSTANCE_SERIES.pop((namespace, name), set()):
+        INSTANCES.remove(*labels)
 
 
 def forget(namespace: str, name: str) -> None:

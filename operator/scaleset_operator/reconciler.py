@@ -11,6 +11,7 @@ The only module that performs I/O on purpose, and the only one that decides *whe
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -35,7 +36,7 @@ from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.refusals import CloudFacts
 from scaleset_operator.cloud.secrets import Fingerprints, SecretError, SecretForbidden, resolve, secret_refs
 from scaleset_operator.planner import actions as act
-from scaleset_operator.planner import autoscale_observation, hash_scheme
+from scaleset_operator.planner import autoscale_observation, hash_scheme, requeue
 from scaleset_operator.planner import events as planned_events
 from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.decide import decide
@@ -69,6 +70,11 @@ def _owned(body: Mapping[str, Any], observed: ObservedScaleSet) -> bool:
     except ValidationError:
         management = None
     return (management is not None and management.origin is not None) or observed.model_hash is not None
+
+
+def _uid(body: Mapping[str, Any]) -> str:
+    meta = body["metadata"]
+    return str(meta.get("uid") or f"{meta['namespace']}/{meta['name']}")
 
 
 def _count_throttling(observation: Observation, wait: float) -> None:
@@ -170,9 +176,13 @@ class FactsWatch:
 class ObjectMemory:
     """What the reconciler remembers per object between passes (lost on restart, by design)."""
 
-    written: dict[str, Any] | None = None
+    written: str | None = None
+    """The status as last written (or found already stored), as compact JSON: a pass needs it whole
+    because the watch may lag behind our own writes, but a fleet keeps one per ScaleSet, and as text
+    it is a fourth of the dict. An unchanged status is recognised by comparing the text."""
     status: ScaleSetStatus | None = None
-    """``written``, parsed (parsing the status of a large scale set every pass costs more than the pass)."""
+    """``written``, parsed, kept while the ScaleSet is busy (parsing a large scale set's status every
+    pass costs more than the pass); an idle one is passed rarely and keeps only the text."""
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Operation name -> the status last written for it (the watch may lag behind our writes)."""
 
@@ -184,10 +194,22 @@ class PassResult:
     decision: Decision | None = None
     report: Report | None = None
     status_writes: int = 0
+    busy: bool = False
+    """Work in flight (actions, a rollout, an operation, progress): served first, never paced as idle."""
 
     @property
     def actions(self) -> tuple[act.Action, ...]:
         return self.decision.actions if self.decision is not None else ()
+
+
+def is_busy(inputs: DecideInputs, decision: Decision) -> bool:
+    record = decision.rollout.record if decision.rollout is not None else inputs.status.rollout
+    return (
+        bool(decision.actions or decision.progress)
+        or inputs.operation is not None
+        or record is not None
+        or decision.requeue_after < requeue.IDLE_RESYNC_SECONDS
+    )
 
 
 @dataclass(frozen=True)
@@ -237,16 +259,18 @@ class Reconciler:
     # -- Kubernetes -------------------------------------------------------------------------------
 
     async def _write(self, body: Mapping[str, Any], mem: ObjectMemory, status: ScaleSetStatus) -> int:
-        new = status_dict(status)
-        old = mem.written if mem.written is not None else dict(body.get("status") or {})
-        patch = merge_patch(old, new)
-        if not patch:
+        text = status.model_dump_json(exclude_none=True)
+        if text == mem.written:
+            mem.status = status
             return 0
-        meta = body["metadata"]
-        await self.kube.patch_status(scaleset_api.PLURAL, meta["namespace"], meta["name"], patch)
-        metrics.STATUS_WRITES.labels(scaleset_api.KIND).inc()
-        mem.written, mem.status = new, status
-        return 1
+        old = json.loads(mem.written) if mem.written is not None else dict(body.get("status") or {})
+        patch = merge_patch(old, status_dict(status))
+        if patch:
+            meta = body["metadata"]
+            await self.kube.patch_status(scaleset_api.PLURAL, meta["namespace"], meta["name"], patch)
+            metrics.STATUS_WRITES.labels(scaleset_api.KIND).inc()
+        mem.written, mem.status = text, status
+        return 1 if patch else 0
 
     async def _write_operation(
         self, mem: ObjectMemory, raw: Mapping[str, Any] | None, status: ScaleSetOperationStatus | None
@@ -272,6 +296,8 @@ class Reconciler:
         if mem.status is not None:
             return mem.status
         try:
+            if mem.written is not None:
+                return ScaleSetStatus.model_validate_json(mem.written)
             return ScaleSetStatus.model_validate(body.get("status") or {})
         except ValidationError:
             log.warning("ignoring unreadable status of %s", body["metadata"].get("name"))
@@ -418,6 +444,8 @@ class Reconciler:
         result_label = "error"
         try:
             result = await self._reconcile(body, emit, operations)
+            if not result.busy:
+                self._settle(body)
             result_label = "acted" if result.actions else "observed"
             if result.report is not None:
                 meta = body["metadata"]
@@ -433,8 +461,7 @@ class Reconciler:
     async def _reconcile(
         self, body: Mapping[str, Any], emit: EventSink, operations: list[Mapping[str, Any]] | None
     ) -> PassResult:
-        meta = body["metadata"]
-        mem = self.memory.setdefault(meta.get("uid") or f"{meta['namespace']}/{meta['name']}", ObjectMemory())
+        mem = self.memory.setdefault(_uid(body), ObjectMemory())
         now = self.clock()
         current = await self._gather(body, mem, list(operations or []), now)
         inputs = current.inputs
@@ -445,10 +472,11 @@ class Reconciler:
         await self.rollout_io.create_jobs(body, inputs.spec, decision)
         for event in decision.events:
             emit(event.type, event.reason, event.message)
+        busy = is_busy(inputs, decision)
         if not decision.actions:
             await self.rollout_io.prune(body, decision)
             _count_throttling(decision.observation, decision.requeue_after)
-            return PassResult(self._real_seconds(decision.requeue_after), decision, report, writes)
+            return PassResult(self._real_seconds(decision.requeue_after), decision, report, writes, busy)
         outcome = await self._act(current, decision)
         report = build_status(inputs, decision, outcome)
         writes += await self._report(current, mem, report)
@@ -458,7 +486,7 @@ class Reconciler:
             if warned is not None:
                 emit(warned.type, warned.reason, warned.message)
             _count_throttling(outcome.failure, decision.next_pass(outcome, now))
-        return PassResult(self._real_seconds(decision.next_pass(outcome, now)), decision, report, writes)
+        return PassResult(self._real_seconds(decision.next_pass(outcome, now)), decision, report, writes, busy)
 
     async def _act(self, current: Pass, decision: Decision) -> Outcome:
         """Send the decision's calls in order; the first failure stops the rest."""
@@ -511,6 +539,20 @@ class Reconciler:
                 await self.backend.perform_maintenance(key, ids)
             case act.SimulateEviction(instance_ids=ids):
                 await self.backend.simulate_eviction(key, ids)
+
+    def _settle(self, body: Mapping[str, Any]) -> None:
+        """An idle ScaleSet keeps only its status text (see ``ObjectMemory.status``)."""
+        mem = self.memory.get(_uid(body))
+        if mem is not None:
+            mem.status = None
+
+    def remembers(self, uid: str) -> bool:
+        """Whether a pass for ``uid`` can rely on this reconciler's memory of its status."""
+        return uid in self.memory
+
+    def forget(self, uid: str) -> None:
+        """Drop what is remembered of ``uid`` (another process may act on it meanwhile)."""
+        self.memory.pop(uid, None)
 
     async def fail_operation(self, raw: Mapping[str, Any], message: str) -> None:
         """An operation whose ScaleSet does not exist: failed, through the same status builder."""

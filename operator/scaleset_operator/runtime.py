@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
 from scaleset_operator import kube, metrics
 from scaleset_operator.backends.metered import MeteredBackend
 from scaleset_operator.backends.protocol import Backend
+from scaleset_operator.fleet import ABOUT, Fleet
+from scaleset_operator.pacing import DEFAULT_IDLE_READ_SHARE, ResyncPacing
 from scaleset_operator.planner.simulated_time import SimulatedClock
 from scaleset_operator.reconciler import Reconciler
+from scaleset_operator.sharding import ShardGate, ShardSpec, always_active, peering_active
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,15 @@ LOG_FORMATS = ("text", "json")
 
 def _with_logger_name(record: logging.LogRecord) -> bool:
     record.logger = record.name  # JSON logs carry record attributes that are not the standard ones
+    return True
+
+
+def _about_the_pass(record: logging.LogRecord) -> bool:
+    """A line logged during a ScaleSet's pass names the ScaleSet, like kopf's per-object lines."""
+    if not hasattr(record, "k8s_ref"):
+        about = ABOUT.get()
+        if about is not None:
+            record.k8s_ref = about
     return True
 
 
@@ -43,6 +55,8 @@ def configure_logging(log_format: str = "text", verbose: bool = False) -> None:
             handler.addFilter(_with_logger_name)
     else:
         kopf.configure(verbose=verbose, log_format=kopf.LogFormat.FULL, log_prefix=True)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_about_the_pass)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
@@ -78,6 +92,27 @@ class OperatorConfig:
     else default); secrets come from the AZURE_* environment variables."""
     azure_subscription_id: str | None = None
     """Azure only: subscription for listing platform image versions (None: $AZURE_SUBSCRIPTION_ID)."""
+    workers: int = 32
+    """Reconcile passes in flight at once (busy ScaleSets first); mostly waiting on the API server or
+    Azure, so more than the cores."""
+    idle_read_share: float = DEFAULT_IDLE_READ_SHARE
+    """Share of each subscription's Compute read budget that idle resyncs may use (pacing.py)."""
+    shard: ShardSpec | None = None
+    """``--shard I/N``: act only on this shard's ScaleSets, under a Lease (sharding.py)."""
+    lease_namespace: str | None = None
+    """Where the shards' Leases live (None: $POD_NAMESPACE, else the first watched namespace, else default)."""
+    lease_name: str | None = None
+    """Lease name prefix (None: the peering name, else scaleset-operator); leases are <prefix>-shard-<I>."""
+    lease_duration: float = 15.0
+
+    @property
+    def leased(self) -> bool:
+        """Sharded or peered: act only under a lease (with kopf peering, a paused replica must not act)."""
+        return self.shard is not None or self.peering is not None
+
+    @property
+    def shard_spec(self) -> ShardSpec:
+        return self.shard if self.shard is not None else ShardSpec(0, 1)
 
 
 @dataclass(frozen=True)
@@ -112,7 +147,7 @@ async def _fake_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backen
 async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backend, Clocks]:
     import os
 
-    from scaleset_operator.backends.azure import AzureBackend, AzureConfig, CredentialConfig
+    from scaleset_operator.backends.azure import AzureBackend, AzureConfig, CallBudget, CredentialConfig
 
     try:
         azure = AzureConfig(
@@ -120,8 +155,10 @@ async def _azure_backend(config: OperatorConfig, memo: kopf.Memo) -> tuple[Backe
             ca_bundle=config.azure_ca_bundle,
             credential=CredentialConfig.from_env(kind=config.azure_credential),
             default_subscription_id=config.azure_subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID") or None,
+            user_agent=f"shard/{config.shard}" if config.shard is not None else None,
         )
-        backend = AzureBackend.from_config(azure)
+        budget = CallBudget(subscription_share=1 / config.shard_spec.count)
+        backend = AzureBackend.from_config(azure, budget=budget)
     except ValueError as exc:
         raise SystemExit(f"--backend azure: {exc}") from None
     memo.azure_stats = backend.stats
@@ -171,7 +208,7 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
         backend, clocks = await _azure_backend(config, memo)
     else:
         raise SystemExit(f"unknown backend {config.backend!r}: use fake or azure")
-    kube.load_config(config.kubeconfig)
+    kube.load_config(config.kubeconfig, concurrency=config.workers + 4)  # + leases, peering, Secrets
     fingerprints = await _hash_key(config)
     if config.metrics_port:
         metrics.serve(config.metrics_port, config.metrics_host)
@@ -189,18 +226,92 @@ async def build_reconciler(config: OperatorConfig, memo: kopf.Memo) -> Reconcile
     )
 
 
+def build_fleet(config: OperatorConfig, reconciler: Reconciler, identity: str) -> Fleet:
+    from scaleset_operator.handlers.scaleset import emitter
+
+    gateway = reconciler.kube
+    assert isinstance(gateway, kube.KubeGateway)
+    fleet = Fleet(
+        reconciler,
+        gateway,
+        emitter=emitter,
+        pacing=ResyncPacing(share=config.idle_read_share),
+        workers=config.workers,
+    )
+    if config.leased:
+        gate = ShardGate(
+            spec=config.shard_spec,
+            store=kube.Leases(lease_namespace(config)),
+            identity=identity,
+            prefix=config.lease_name or config.peering or "scaleset-operator",
+            duration=config.lease_duration,
+            peering=peering_check(config, identity),
+            on_change=fleet.regate,
+        )
+        fleet.gate = gate
+        gate.start()
+        log.info("shard %s: leases %s-shard-* in namespace %s", gate.spec, gate.prefix, lease_namespace(config))
+    return fleet
+
+
+def lease_namespace(config: OperatorConfig) -> str:
+    import os
+
+    return config.lease_namespace or os.environ.get("POD_NAMESPACE") or next(iter(config.namespaces), "default")
+
+
+def peering_check(config: OperatorConfig, identity: str) -> Callable[[], Awaitable[bool]]:
+    """Whether this replica is its kopf peering's active peer (always, without peering). Namespaced
+    operators have a peering object per watched namespace; they must be active in all of them."""
+    if config.peering is None:
+        return always_active
+    name = config.peering
+    objects = (
+        [kube.Peering(name, None)] if not config.namespaces else [kube.Peering(name, ns) for ns in config.namespaces]
+    )
+
+    async def active() -> bool:
+        now = datetime.now(UTC)
+        for peering in objects:
+            if not peering_active(await peering.status(), identity, config.priority, now):
+                return False
+        return True
+
+    return active
+
+
+def own_identity() -> str:
+    """This replica's name among its peers (kopf's convention: $POD_ID in a pod)."""
+    import getpass
+    import os
+    import secrets
+    import socket
+
+    return (
+        os.environ.get("POD_ID") or f"{getpass.getuser()}@{socket.gethostname()}/{os.getpid()}-{secrets.token_hex(2)}"
+    )
+
+
 def run(config: OperatorConfig) -> int:
     import scaleset_operator.handlers  # noqa: F401  (registers the handlers)
 
     memo = kopf.Memo()
+    identity = own_identity()
 
     @kopf.on.startup()
-    async def _start(memo: kopf.Memo, **_: Any) -> None:
+    async def _start(memo: kopf.Memo, **kwargs: Any) -> None:
         memo.reconciler = await build_reconciler(config, memo)
+        memo.fleet = build_fleet(config, memo.reconciler, identity)
+        memo.fleet.operations = kwargs["operations_by_scaleset"]  # kopf passes indexes by name
         memo.started = datetime.now(UTC)
 
     @kopf.on.cleanup()
     async def _stop(memo: kopf.Memo, **_: Any) -> None:
+        fleet = getattr(memo, "fleet", None)
+        if fleet is not None:
+            await fleet.scheduler.stop()
+            if isinstance(fleet.gate, ShardGate):
+                await fleet.gate.stop()  # after the passes: release the lease for the next holder
         runner = getattr(memo, "admin_runner", None)
         if runner is not None:
             await runner.cleanup()
@@ -221,6 +332,7 @@ def run(config: OperatorConfig) -> int:
             standalone=config.standalone and config.peering is None,
             peering_name=config.peering,
             priority=config.priority,
+            identity=cast(Any, identity),  # kopf's Identity is a NewType of str
             liveness_endpoint=liveness,
             memo=memo,
         )

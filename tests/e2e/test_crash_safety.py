@@ -9,80 +9,20 @@ SIGKILL can lose a batch) holds every batch the cloud was sent.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from scaleset_operator.localcp import ControlPlane, Kubectl
-from scaleset_operator.localcp.controlplane import allocate_ports, terminate_process_group
 from scaleset_operator.planner.rolling_policy import batch_size
 from tests.e2e.journeys import condition, eventually, example, get, wait_ready, with_name
-from tests.fixtures.operator import operator_command, operator_process
+from tests.fixtures.arm_simulator import AZURE_OPERATOR_ENV, ArmSimulator
+from tests.fixtures.operator import operator_process
 
-SPEED = 20.0
 CAPACITY = 10
 BATCH_PERCENT = 20
-
-
-@pytest.fixture
-def arm_simulator(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """``scaleset-operator simulator`` in its own process: (ARM URL, admin URL, CA bundle)."""
-    port, admin = allocate_ports(2)
-    log = open(tmp_path / "simulator.log", "wb")  # noqa: SIM115 - closed in teardown
-    process = subprocess.Popen(
-        [
-            *operator_command(),
-            "simulator",
-            "--port",
-            str(port),
-            "--admin-port",
-            str(admin),
-            "--state-dir",
-            str(tmp_path / "arm"),
-            "--speed",
-            f"{SPEED:g}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    ca = tmp_path / "arm" / "ca.pem"
-    admin_url = f"http://127.0.0.1:{admin}"
-    try:
-        eventually(lambda: ca.exists() and _ok(f"{admin_url}/healthz"), bool, timeout=30)
-        yield f"https://127.0.0.1:{port}", admin_url, ca
-    finally:
-        terminate_process_group(process.pid)
-        log.close()
-
-
-def _ok(url: str) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def _writes(admin_url: str, name: str) -> list[dict[str, object]]:
-    out = subprocess.run(
-        [*operator_command(), "sim", "--url", admin_url, "--json", "calls", "--log"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [c for c in json.loads(out)["writes"] if c["scaleSet"] == name and not c["error"]]
 
 
 def test_sigkill_at_several_points_of_a_rollout_never_repeats_or_loses_work(
@@ -90,21 +30,11 @@ def test_sigkill_at_several_points_of_a_rollout_never_repeats_or_loses_work(
     kubectl: Kubectl,
     scaleset_crds: list[str],
     namespace: str,
-    arm_simulator: tuple[str, str, Path],
+    arm_simulator: ArmSimulator,
 ) -> None:
     del scaleset_crds
-    arm_url, admin_url, ca = arm_simulator
-    args = [
-        "--azure-base-url",
-        arm_url,
-        "--azure-ca-bundle",
-        str(ca),
-        "--azure-credential",
-        "static",
-        "--azure-subscription-id",
-        "00000000-0000-0000-0000-000000000001",
-    ]
-    env = {"SCALESET_AZURE_TOKEN": "simulator"}
+    args = arm_simulator.operator_args()
+    env = AZURE_OPERATOR_ENV
     manifest = with_name(example("rolling-web-tier"), "crash", **{"sku.capacity": CAPACITY})
     with operator_process(control_plane, backend="azure", namespaces=[namespace], extra_args=args, env=env):
         kubectl.apply(manifest, namespace=namespace)
@@ -135,7 +65,7 @@ def test_sigkill_at_several_points_of_a_rollout_never_repeats_or_loses_work(
             timeout=120,
         )
     assert condition(obj, "Stalled")["status"] == "False"
-    upgrades = [c for c in _writes(admin_url, "crash") if c["operation"] == "upgrade"]
+    upgrades = [c for c in arm_simulator.writes("crash") if c["operation"] == "upgrade"]
     per_instance = Counter(i for c in upgrades for i in c["instanceIds"])  # type: ignore[attr-defined]
     assert set(per_instance) == {str(i) for i in range(CAPACITY)}
     assert max(per_instance.values()) == 1, f"instances upgraded twice: {per_instance}"

@@ -25,6 +25,8 @@ VALUE_COMBINATIONS: dict[str, dict[str, Any]] = {
     "namespaced": {"namespaces": WATCHED},
     "peering-cluster-wide": {"peering": {"enabled": True}, "replicaCount": 2},
     "peering-namespaced": PEERING,
+    "shards": {"shards": 3},
+    "shards-peering": {**PEERING, "shards": 2, "replicaCount": 2},
     "peering-ha-tuned": {
         **PEERING,
         "podDisruptionBudget": {"minAvailable": 2, "unhealthyPodEvictionPolicy": "IfHealthyBudget"},
@@ -172,7 +174,12 @@ def test_defaults_render_a_locked_down_single_replica_deployment(helm: Helm) -> 
         "--metrics-host=0.0.0.0",  # scraped through the Service
         "--speed=1",
         "--admin-port=8089",
+        "--shard=0/1",
+        "--lease-name=t-scaleset-operator",
+        "--idle-read-share=0.5",
     ]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     assert ports == {"health": 8080, "metrics": 9090}
     for probe in ("livenessProbe", "readinessProbe"):
@@ -234,6 +241,49 @@ def test_namespaced_mode_grants_only_in_the_watched_namespaces(helm: Helm) -> No
     ]
     without = helm.template({"namespaces": WATCHED, "rbac": {"namespaceObservation": False}})
     assert rules(find(without, "ClusterRole")) == CRD_DISCOVERY
+
+
+def test_the_shard_leases_are_granted_in_the_release_namespace_only(helm: Helm) -> None:
+    for values in ({}, {"namespaces": WATCHED}, {"shards": 3}):
+        manifests = helm.template(values)
+        role = find(manifests, "Role", name="t-scaleset-operator-leases", namespace="ops")
+        assert rules(role) == {("coordination.k8s.io", "leases"): {"get", "list", "create", "update"}}
+        binding = find(manifests, "RoleBinding", name="t-scaleset-operator-leases", namespace="ops")
+        assert binding["roleRef"]["name"] == "t-scaleset-operator-leases"
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "t-scaleset-operator", "namespace": "ops"}]
+
+
+def test_shards_run_a_statefulset_per_shard(helm: Helm) -> None:
+    manifests = helm.template({"shards": 3, "idleReadShare": 0.25})
+    assert not [m for m in manifests if m["kind"] == "Deployment"]
+    statefulsets = sorted((m for m in manifests if m["kind"] == "StatefulSet"), key=lambda m: m["metadata"]["name"])
+    assert [m["metadata"]["name"] for m in statefulsets] == [f"t-scaleset-operator-shard-{i}" for i in range(3)]
+    selectors = []
+    for i, statefulset in enumerate(statefulsets):
+        assert statefulset["spec"]["replicas"] == 1
+        selector = statefulset["spec"]["selector"]["matchLabels"]
+        assert selector["scaleset.dev/shard"] == str(i)
+        assert statefulset["spec"]["template"]["metadata"]["labels"].items() >= selector.items()
+        selectors.append(selector)
+        args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
+        assert f"--shard={i}/3" in args and "--lease-name=t-scaleset-operator" in args
+        assert "--idle-read-share=0.25" in args
+        assert not [a for a in args if a.startswith(("--peering", "--priority"))]
+    assert len({tuple(sorted(s.items())) for s in selectors}) == 3, "no StatefulSet selects another's pods"
+    service = find(manifests, "Service")
+    assert all(service["spec"]["selector"].items() <= s.items() for s in selectors), "metrics from every shard"
+
+
+def test_shards_with_peering_have_a_peering_per_shard(helm: Helm) -> None:
+    manifests = helm.template({**PEERING, "shards": 2, "replicaCount": 2})
+    for i in range(2):
+        statefulset = find(manifests, "StatefulSet", name=f"t-scaleset-operator-shard-{i}")
+        assert statefulset["spec"]["replicas"] == 2
+        args = statefulset["spec"]["template"]["spec"]["containers"][0]["args"]
+        assert f"--peering=t-scaleset-operator-shard-{i}" in args and "--priority=$(POD_INDEX)" in args
+        for ns in WATCHED:
+            find(manifests, "KopfPeering", name=f"t-scaleset-operator-shard-{i}", namespace=ns)
+    assert len([m for m in manifests if m["kind"] == "KopfPeering"]) == 2 * len(WATCHED)
 
 
 def test_secret_access_can_be_narrowed_to_named_secrets(helm: Helm) -> None:
@@ -347,6 +397,8 @@ def test_scheduling_image_and_argocd_values_pass_through(helm: Helm) -> None:
         ({"namespaces": ["Not_A_Namespace"]}, "/namespaces/0"),
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"replicas": 2}, "replicas"),  # a typo of replicaCount: unknown keys are refused
+        ({"shards": 0}, "/shards"),
+        ({"idleReadShare": 0}, "/idleReadShare"),
         ({"podDisruptionBudget": {"maxUnavailable": "half"}}, "/podDisruptionBudget/maxUnavailable"),
         ({"logFormat": "xml"}, "/logFormat"),
         ({"topologySpreadConstraints": [{"topologyKey": "zone"}]}, "/topologySpreadConstraints/0"),

@@ -159,6 +159,9 @@ def namespaced_expectations(
         ("create", "customresourcedefinitions.apiextensions.k8s.io", None): "no",
         ("list", "namespaces", None): "yes",
         ("delete", "namespaces", None): "no",
+        ("update", "leases.coordination.k8s.io", home): "yes",  # the shard lease
+        ("update", "leases.coordination.k8s.io", watched): "no",
+        ("delete", "leases.coordination.k8s.io", home): "no",
     }
 
 
@@ -214,7 +217,7 @@ def test_install_then_run_as_the_chart_service_account(
         health_port=liveness,
         admin_port=admin,
         kubeconfig=sa_kubeconfig,
-        env={"POD_ID": f"{rel.name}-scaleset-operator-local"},
+        env={"POD_ID": f"{rel.name}-scaleset-operator-local", "POD_NAMESPACE": rel.namespace},
         log_dir=tmp_path,
     ) as op:
         kubectl.apply(web_scale_set(), namespace=watched)
@@ -234,12 +237,13 @@ def test_install_then_run_as_the_chart_service_account(
         # The operator made its hash key Secret on its first start, where the chart said.
         kubectl.ok("get", "secret", f"{rel.name}-scaleset-operator-hash-key", "-n", rel.namespace)
 
-    # The chart's default --log-format=json: every line an object; kopf's lines about the ScaleSet
-    # (its daemon stopping with the operator, at the latest) name it.
+    # The chart's default --log-format=json: every line an object; the lines written during the
+    # ScaleSet's passes (creating its scale set, at least) name it.
     records = json_log(op.log_file)
     assert {"message", "severity", "timestamp", "logger"} <= set(records[0]), records[0]
     about_web = [r for r in records if (r.get("object") or {}).get("name") == "web"]
     assert about_web and about_web[0]["object"]["kind"] == "ScaleSet", records[-5:]
+    assert any("CreateScaleSet" in r["message"] for r in about_web), about_web
     assert_only_the_role_is_granted(as_operator, rel, watched, elsewhere)
 
 
@@ -346,7 +350,7 @@ def test_peering_replicas_have_distinct_priorities_and_one_is_active(
             health_port=liveness,
             admin_port=admin,
             kubeconfig=sa_kubeconfig,
-            env={"POD_ID": f"{pod}-{ordinal}"},
+            env={"POD_ID": f"{pod}-{ordinal}", "POD_NAMESPACE": rel.namespace},
             log_dir=tmp_path,
         )
 

@@ -70,6 +70,18 @@ topologySpreadConstraints:
 {{- default (printf "%s-hash-key" (include "scaleset-operator.fullname" .) | trunc 253) .Values.hashKey.existingSecret -}}
 {{- end -}}
 
+{{/* The peering objects: one, or one per shard (a shard's replicas are peers of each other only). */}}
+{{- define "scaleset-operator.peeringNames" -}}
+{{- $name := include "scaleset-operator.peeringName" . -}}
+{{- if gt (int .Values.shards) 1 -}}
+{{- range $shard := until (int .Values.shards) }}
+- {{ $name }}-shard-{{ $shard }}
+{{- end }}
+{{- else }}
+- {{ $name }}
+{{- end }}
+{{- end -}}
+
 {{- define "scaleset-operator.image" -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
@@ -82,7 +94,8 @@ topologySpreadConstraints:
 The arguments after the image's ENTRYPOINT ["scaleset-operator", "run"]. One "--flag=value" item
 each, so the list reads the same in `kubectl get -o yaml` as on a command line. With peering, the
 priority is the pod ordinal from the StatefulSet's apps.kubernetes.io/pod-index label, expanded by
-the kubelet from $(POD_INDEX).
+the kubelet from $(POD_INDEX). Every process runs under its shard's Lease (--shard, also 0/1), in
+the release namespace ($POD_NAMESPACE).
 */}}
 {{- define "scaleset-operator.args" -}}
 - --backend={{ .Values.backend }}
@@ -101,8 +114,11 @@ the kubelet from $(POD_INDEX).
 - --speed={{ .Values.simulator.speed }}
 - --admin-port={{ .Values.simulator.adminPort }}
 {{- end }}
+- --shard={{ .Shard | default 0 }}/{{ .Values.shards }}
+- --lease-name={{ include "scaleset-operator.fullname" . }}
+- --idle-read-share={{ .Values.idleReadShare }}
 {{- if .Values.peering.enabled }}
-- --peering={{ include "scaleset-operator.peeringName" . }}
+- --peering={{ include "scaleset-operator.peeringName" . }}{{ if hasKey . "Shard" }}-shard-{{ .Shard }}{{ end }}
 - --priority=$(POD_INDEX)
 {{- end }}
 {{- range .Values.extraArgs }}
@@ -115,6 +131,9 @@ the kubelet from $(POD_INDEX).
 metadata:
   labels:
     {{- include "scaleset-operator.selectorLabels" . | nindent 4 }}
+    {{- if hasKey . "Shard" }}
+    scaleset.dev/shard: {{ .Shard | quote }}
+    {{- end }}
     {{- with .Values.podLabels }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -137,7 +156,7 @@ spec:
   {{- end }}
   securityContext:
     {{- toYaml .Values.podSecurityContext | nindent 4 }}
-  {{- /* kopf's graceful stop: daemons are cancelled within 10s, then cleanup handlers run. */}}
+  {{- /* Graceful stop: passes in flight are cancelled, then the shard lease is released for the next holder. */}}
   terminationGracePeriodSeconds: 30
   containers:
     - name: operator
@@ -150,6 +169,10 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.name
+        - name: POD_NAMESPACE  # where the shard Leases live
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
         {{- if .Values.peering.enabled }}
         - name: POD_INDEX  # the StatefulSet ordinal: this replica's distinct peering priority
           valueFrom:

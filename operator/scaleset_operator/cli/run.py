@@ -6,6 +6,8 @@ import argparse
 import os
 from typing import Any
 
+from scaleset_operator.sharding import ShardSpec
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run the operator")
@@ -40,6 +42,29 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--azure-subscription-id", help="azure: subscription for listing platform image versions")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=32,
+        help="reconcile passes in flight at once, busy ScaleSets first (default 32; they mostly wait on the API "
+        "server or Azure)",
+    )
+    parser.add_argument(
+        "--idle-read-share",
+        type=_share,
+        default=0.5,
+        help="share of each subscription's Compute read budget idle resyncs may use (default 0.5): the idle "
+        "resync stretches with the number of ScaleSets in the subscription",
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        help="I/N: this process acts only on the ScaleSets the stable hash gives shard I of N, under the Lease "
+        "<lease-name>-shard-I (docs/sharding.md)",
+    )
+    parser.add_argument("--lease-namespace", help="namespace of the shard Leases (default $POD_NAMESPACE)")
+    parser.add_argument("--lease-name", help="Lease name prefix (default: the peering name, else scaleset-operator)")
+    parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds a Lease lives unrenewed")
+    parser.add_argument(
         "--log-format",
         choices=["text", "json"],
         default=os.environ.get("SCALESET_LOG_FORMAT") or "text",
@@ -48,6 +73,20 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.set_defaults(func=run)
+
+
+def _shard(text: str) -> ShardSpec:
+    try:
+        return ShardSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share in (0, 1]")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,5 +115,11 @@ def run(args: argparse.Namespace) -> int:
         azure_ca_bundle=args.azure_ca_bundle,
         azure_credential=args.azure_credential,
         azure_subscription_id=args.azure_subscription_id,
+        workers=args.workers,
+        idle_read_share=args.idle_read_share,
+        shard=args.shard,
+        lease_namespace=args.lease_namespace,
+        lease_name=args.lease_name,
+        lease_duration=args.lease_duration,
     )
     return run_operator(config)

@@ -18,9 +18,10 @@ the legacy unkeyed scheme are recognised once and replaced (``planner/hash_schem
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -68,6 +69,22 @@ class ScaleSetKey:
             f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
             f"/providers/Microsoft.Compute/virtualMachineScaleSets/{self.name}"
         )
+
+
+def _memoized(method: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A digest of a frozen model, computed once per instance: a pass asks for the OS profile
+    fingerprint once per instance, and serialising the profile each time dominated a pass's CPU."""
+    slot = f"_memo_{method.__name__}"
+
+    @functools.wraps(method)
+    def memoized(self: Any) -> str:
+        found: str | None = self.__dict__.get(slot)
+        if found is None:
+            found = method(self)
+            object.__setattr__(self, slot, found)  # frozen: fields are immutable, so is the digest
+        return found
+
+    return memoized
 
 
 @dataclass(frozen=True)
@@ -144,11 +161,13 @@ class DesiredModel:
         instance = {k: v for k, v in dumped.items() if k in INSTANCE_PROPERTIES}
         return instance, {k: v for k, v in dumped.items() if k not in INSTANCE_PROPERTIES}
 
+    @_memoized
     def os_profile_fingerprint(self) -> str:
         """Fingerprint of what only new or reimaged instances receive (Azure's OS profile rule)."""
         os_profile = self.profile.osProfile.model_dump(mode="json", exclude={"computerNamePrefix"})
         return _digest({"osProfile": os_profile, "password": self.password_fingerprint})[:12]
 
+    @_memoized
     def model_hash(self) -> str:
         """Hash of everything that makes an instance's ``latestModelApplied`` false when changed."""
         hashed: dict[str, Any] = {
@@ -163,6 +182,7 @@ class DesiredModel:
             hashed["secrets"] = dict(self.secret_fingerprints)
         return _digest(hashed)[:16]
 
+    @_memoized
     def settings_hash(self) -> str:
         """Hash of the scale-set-level settings that do not touch instances."""
         hashed: dict[str, Any] = {

@@ -1,27 +1,26 @@
-"""ScaleSet handlers: a daemon per object runs reconcile passes; deletion runs the finalizer.
+"""ScaleSet and ScaleSetOperation handlers: watch events go to the fleet; no policy here.
 
-The daemon sleeps between passes for as long as the plan asks, and wakes early when
-``metadata.generation`` changes or a ScaleSetOperation for it appears or changes (kopf keeps ``meta``
-and the indexes live), so edits are acted on at once without handlers that would write kopf
-bookkeeping on every change.
+No kopf daemon, timer or changing handler (on.create/update/delete/resume): a daemon or timer is a
+task per object that wakes on its own clock, and changing handlers make kopf write bookkeeping
+annotations (progress, last-handled configuration) and its finalizer on the objects. ``on.event``
+and index handlers are called once per watch event, store nothing on the object and cost nothing
+while nothing changes. The fleet (``fleet.py``) decides when a pass runs and manages the finalizer;
+the reconciler does the work.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from scaleset_operator import GROUP, VERSION
 from scaleset_operator.api import operation, scaleset
-from scaleset_operator.reconciler import Reconciler
+from scaleset_operator.fleet import Fleet, compact_operation
+from scaleset_operator.reconciler import EventSink
 
-TICK_SECONDS = 0.25
 
-
-def emitter(body: kopf.Body) -> Any:
+def emitter(body: Any) -> EventSink:
     def emit(kind: str, reason: str, message: str) -> None:
         kopf.event(body, type=kind, reason=reason, message=message)
 
@@ -30,81 +29,19 @@ def emitter(body: kopf.Body) -> Any:
 
 @kopf.index(GROUP, VERSION, operation.PLURAL)
 def operations_by_scaleset(namespace: str | None, spec: kopf.Spec, body: kopf.Body, **_: Any) -> dict[Any, Any]:
-    return {(namespace or "", spec.get("scaleSetName")): dict(body)}
+    """(namespace, ScaleSet name) -> the fields of each operation a pass reads (not the whole body).
+    As an index it is complete before any ScaleSet event is handled (kopf waits for indexes on start),
+    so a resumed ScaleSet's first pass already knows its unfinished operations."""
+    return {(namespace or "", spec.get("scaleSetName")): compact_operation(body)}
 
 
-@kopf.index(GROUP, VERSION, scaleset.PLURAL)
-def scalesets_by_name(namespace: str | None, name: str, **_: Any) -> dict[Any, Any]:
-    return {(namespace or "", name): name}
+@kopf.on.event(GROUP, VERSION, scaleset.PLURAL)
+async def scaleset_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    fleet: Fleet = memo.fleet
+    fleet.observe(type, body)
 
 
-def _operations(index: kopf.Index[Any, Any], key: tuple[str, str]) -> list[Mapping[str, Any]]:
-    return list(index.get(key, []))
-
-
-def _signature(ops: list[Mapping[str, Any]]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((o["metadata"]["name"], o["metadata"].get("resourceVersion", "")) for o in ops))
-
-
-@kopf.daemon(GROUP, VERSION, scaleset.PLURAL, cancellation_timeout=10.0)
-async def run_scaleset(
-    body: kopf.Body,
-    meta: kopf.Meta,
-    name: str,
-    namespace: str | None,
-    stopped: kopf.DaemonStopped,
-    memo: kopf.Memo,
-    logger: kopf.Logger,
-    **kwargs: Any,
-) -> None:
-    operations_by_scaleset: kopf.Index[Any, Any] = kwargs["operations_by_scaleset"]  # kopf passes indexes by name
-    reconciler: Reconciler = memo.reconciler
-    loop = asyncio.get_running_loop()
-    emit = emitter(body)
-    key = (namespace or "", name)
-    while not stopped:
-        if meta.get("deletionTimestamp"):
-            return
-        generation = meta.get("generation")
-        ops = _operations(operations_by_scaleset, key)
-        try:
-            result = await reconciler.reconcile(body, emit, ops)
-            delay = result.requeue_after
-        except Exception:  # the next pass retries; never let one object's bug kill its daemon
-            logger.exception("reconcile pass failed")
-            delay = 10.0
-        deadline = loop.time() + delay
-        seen = _signature(_operations(operations_by_scaleset, key))
-        while (
-            not stopped
-            and loop.time() < deadline
-            and meta.get("generation") == generation
-            and _signature(_operations(operations_by_scaleset, key)) == seen
-        ):
-            await stopped.wait(min(TICK_SECONDS, max(0.0, deadline - loop.time())))
-
-
-@kopf.on.delete(GROUP, VERSION, scaleset.PLURAL)
-async def delete_scaleset(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    reconciler: Reconciler = memo.reconciler
-    if not await reconciler.finalize(body, emitter(body)):
-        raise kopf.TemporaryError("waiting for the cloud scale set to be deleted", delay=2)
-
-
-def _unfinished(status: kopf.Status, **_: Any) -> bool:
-    return status.get("phase") not in ("Succeeded", "Failed")
-
-
-@kopf.timer(GROUP, VERSION, operation.PLURAL, interval=5.0, initial_delay=5.0, when=_unfinished)
-async def fail_orphan_operation(
-    body: kopf.Body, namespace: str | None, spec: kopf.Spec, memo: kopf.Memo, **kwargs: Any
-) -> None:
-    """An operation whose ScaleSet does not exist fails with a clear message (after a short grace)."""
-    scalesets_by_name: kopf.Index[Any, Any] = kwargs["scalesets_by_name"]
-    target = spec.get("scaleSetName")
-    if (namespace or "", target) in scalesets_by_name:
-        return
-    reconciler: Reconciler = memo.reconciler
-    message = f"ScaleSet {target!r} not found in namespace {namespace}"
-    await reconciler.fail_operation(body, message)
-    kopf.event(body, type="Warning", reason="ScaleSetNotFound", message=message)
+@kopf.on.event(GROUP, VERSION, operation.PLURAL)
+async def operation_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    fleet: Fleet = memo.fleet
+    fleet.observe_operation(type, body)

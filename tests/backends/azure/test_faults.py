@@ -250,3 +250,27 @@ async def test_deleting_a_missing_scale_set_is_fine_and_deleting_one_completes(a
     azure_world.clock.advance(60)
     assert await backend.get(run.key) is None
     await backend.delete(run.key)  # already gone: 204, no error
+
+
+async def test_a_scale_set_held_back_by_its_subscriptions_budget_says_so_in_status(azure_world: World) -> None:
+    """Other scale sets of the subscription spent its VM-list budget: the pass asks nothing of Azure,
+    waits for the next refill slot, and the ScaleSet's status names the budget."""
+    run = await created(azure_world)
+    assert isinstance(azure_world.backend, AzureBackend) and azure_world.arm is not None
+    budget = azure_world.backend.budget
+    for i in range(1080):
+        try:
+            budget.take(ScaleSetKey(run.key.subscription_id, "rg-other", f"vmss{i}"), "high_cost_get")
+        except Throttled:
+            break  # spent (the scale set's own passes took a few already)
+    marker = azure_world.arm.requests.marker()
+
+    result = await run.step()
+
+    assert azure_world.arm.requests.since(marker) == [], "nothing reached Azure"
+    assert 0 < result.requeue_after <= 10.0, "back soon: the wait is a refill slot (360 a minute), capped"
+    status, reason, message = run.condition("Reconciling")  # type: ignore[misc]
+    assert (status, reason) == ("True", "Throttled")
+    assert "SubscriptionBudget" in message and run.key.subscription_id in message and "360/min" in message
+    azure_world.clock.advance(60)
+    await run.converge()

@@ -273,3 +273,15 @@ async def test_power_actions_on_the_wire_and_azures_refusals(http: Http, clock: 
         "protectFromScaleIn": True,
         "protectFromScaleSetActions": False,
     }
+
+
+async def test_the_request_log_names_each_client(endpoint: ArmEndpoint, http: Http, clock: ManualClock) -> None:
+    """Sharded operators append ``shard/I/N`` to their User-Agent: the log tells their calls apart."""
+    await http.call("PUT", VMSS, scale_set_body(), headers={"User-Agent": "azsdk-python shard/1/3"})
+    await http.call("GET", VMSS, headers={"User-Agent": "azsdk-python shard/2/3"})
+    assert endpoint.admin_url is not None
+    async with aiohttp.ClientSession() as admin, admin.get(endpoint.admin_url + "/arm/requests?log=1") as response:
+        log = (await response.json())["log"]
+    mine = [(r["operation"], r["scaleSet"], r["client"]) for r in log[-2:]]
+    assert mine == [("vmss.put", "web", "azsdk-python shard/1/3"), ("vmss.get", "web", "azsdk-python shard/2/3")]
+    assert log[-1]["seq"] == log[-2]["seq"] + 1

@@ -25,7 +25,7 @@ redeploy           virtualMachineScaleSets.redeploy                       update
 perform_mainten... virtualMachineScaleSets.performMaintenance             update
 simulate_eviction  virtualMachineScaleSetVMs.simulateEviction, per VM     vm_update each
 set_protection     virtualMachineScaleSetVMs.get + update (PUT), per VM   2 vm_update each
-delete             virtualMachineScaleSets.delete (404: already gone)     put
+delete             virtualMachineScaleSets.delete (404: already gone)     delete (subscription)
 latest_image_...   virtualMachineImages.list / galleryImageVersions.list  (cached by the reconciler)
 get_autoscale      autoscaleSettings.listByResourceGroup (Insights)       -
 apply_autoscale    autoscaleSettings.createOrUpdate (Insights)            -
@@ -417,7 +417,7 @@ class AzureBackend:
             self.operations.watch(operation, key, poller, instance_ids)
 
     async def delete(self, key: ScaleSetKey) -> None:
-        async with self._call("delete", key, "put"):
+        async with self._call("delete", key, "delete"):
             try:
                 poller = await self._client(key).virtual_machine_scale_sets.begin_delete(key.resource_group, key.name)
             except ResourceNotFoundError:

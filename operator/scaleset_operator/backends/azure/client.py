@@ -43,6 +43,8 @@ class AzureConfig:
     read_timeout: float = 60.0
     polling_interval: float = 30.0
     """Seconds between LRO status polls when Azure sends no ``Retry-After``."""
+    user_agent: str | None = None
+    """Appended to the SDK's User-Agent (``shard/I/N`` when sharded: tells the shards apart in logs)."""
 
 
 class ComputeClients:
@@ -86,6 +88,7 @@ class ComputeClients:
                 transport=self._transport(),
                 polling_interval=self.config.polling_interval,
                 retry_total=0,
+                user_agent=self.config.user_agent,
             )
         return client
 

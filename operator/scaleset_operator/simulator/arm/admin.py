@@ -8,7 +8,9 @@ both; ``scaleset-operator sim ...`` keeps working unchanged against it.
   (401 ``ExpiredAuthenticationToken``) and/or accept only one token.
 - ``POST /arm/faults/slow`` ``{"seconds": N, "count": 1}``: the next requests answer after N real
   seconds (client timeouts). ``DELETE /arm/faults`` clears it and the expired flag.
-- ``GET /arm/requests``: ``{"byOperation": {...}, "summary": {"reads", "writes", "polls", "total"}}``.
+- ``GET /arm/requests``: ``{"byOperation": {...}, "summary": {"reads", "writes", "polls", "total"}}``;
+  with ``?log=1`` also ``"log"``: every request kept (seq, method, operation, status, scaleSet, client:
+  the User-Agent, which carries ``shard/I/N`` for a sharded operator).
 - ``POST /arm/settings`` ``{"pollRetryAfter": N, "pageSize": N}``.
 """
 
@@ -84,7 +86,20 @@ async def _clear(request: web.Request) -> web.Response:
 
 async def _requests(request: web.Request) -> web.Response:
     log = request.app[ADMIN_ARM_STATE].requests
-    return web.json_response({"byOperation": log.counts(), "summary": log.summary()})
+    body: dict[str, Any] = {"byOperation": log.counts(), "summary": log.summary()}
+    if request.query.get("log"):
+        body["log"] = [
+            {
+                "seq": r.seq,
+                "method": r.method,
+                "operation": r.operation,
+                "status": r.status,
+                "scaleSet": r.scale_set.name if r.scale_set else None,
+                "client": r.client,
+            }
+            for r in log.since()
+        ]
+    return web.json_response(body)
 
 
 async def _settings(request: web.Request) -> web.Response:

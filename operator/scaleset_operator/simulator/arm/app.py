@@ -274,7 +274,8 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     if call is not None:
         operation = call.operation
     _request_headers(request, response)
-    state.requests.record(request.method, operation, response.status, call.key if call else None)
+    client = request.headers.get("User-Agent", "")
+    state.requests.record(request.method, operation, response.status, call.key if call else None, client)
     return response
 
 

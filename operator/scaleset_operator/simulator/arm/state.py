@@ -8,6 +8,7 @@ fresh one so a test session can keep one listening endpoint across tests.
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -50,6 +51,8 @@ class LoggedRequest:
     """``vmss.get``, ``vmss.put``, ``vms.list``, ``vmss.<action>``, ``operation.status`` ..."""
     status: int
     scale_set: ScaleSetKey | None
+    client: str = ""
+    """The request's User-Agent (the operator appends ``shard/I/N`` when sharded)."""
 
 
 @dataclass
@@ -59,8 +62,9 @@ class RequestLog:
     records: list[LoggedRequest] = field(default_factory=list)
     limit: int = 100_000
 
-    def record(self, method: str, operation: str, status: int, scale_set: ScaleSetKey | None) -> None:
-        self.records.append(LoggedRequest(len(self.records) + 1, method, operation, status, scale_set))
+    def record(self, method: str, operation: str, status: int, scale_set: ScaleSetKey | None, client: str = "") -> None:
+        seq = self.records[-1].seq + 1 if self.records else 1
+        self.records.append(LoggedRequest(seq, method, operation, status, scale_set, sys.intern(client)))
         if len(self.records) > self.limit:
             del self.records[: len(self.records) - self.limit]
 
