@@ -138,6 +138,10 @@ def test_going_from_three_shards_to_two_hands_over_without_overlap(
         all_converged(kubectl, namespace)
         arm_simulator.post("/durations", {"upgrade": 120})  # batches of ~6 s: the handover is mid-rollout
         apply_all(kubectl, namespace, **{"sku.name": "Standard_D4s_v5"})  # rollouts start under N=3
+        # a change is previewed, then pushed, then rolled out (a pass each): hand over once batches run
+        eventually(
+            lambda: started_under(arm_simulator, "1/3") and started_under(arm_simulator, "2/3"), bool, timeout=120
+        )
         old[0].stop()
         with shard(control_plane, arm_simulator, namespace, "0/2"):
             eventually(lambda: stepped_down(old[1]) and stepped_down(old[2]), bool, timeout=60)
@@ -156,6 +160,11 @@ def test_going_from_three_shards_to_two_hands_over_without_overlap(
     handed_over = [name for name, by in upgraders.items() if len(by) == 2]
     assert handed_over, f"no rollout was handed over mid-way, the test proved nothing: {upgraders}"
     assert_each_instance_upgraded_once(arm_simulator)
+
+
+def started_under(arm: ArmSimulator, layout: str) -> bool:
+    """A batch of some rollout was sent by shard ``layout`` (``I/N``)."""
+    return any(shard_of(r) == layout for requests in upgrade_requests(arm).values() for r in requests)
 
 
 def upgrade_requests(arm: ArmSimulator) -> dict[str, list[dict[str, Any]]]:

@@ -224,6 +224,7 @@ def test_a_flexible_scale_set_rolls_out_and_replaces_a_deleted_vm(
     done = operation(kubectl, ns, "delete-one", scaleSetName="flex", action="DeleteInstances", instanceIds=[vms[0]])
     assert done["status"]["affectedInstances"] == [vms[0]]
     obj = eventually(
-        lambda: get(kubectl, ns, "flex"), lambda o: o["status"].get("readyReplicas") == 2 and vms[0] not in str(o)
+        lambda: get(kubectl, ns, "flex"),
+        lambda o: o["status"].get("readyReplicas") == 2 and vms[0] not in [i["instanceId"] for i in instances(o)],
     )
     assert condition(obj, "Ready")["status"] == "True"

@@ -88,7 +88,9 @@ NAMESPACED_GRANTS = {
     ("batch", "jobs"): {"list", "create"},
 }
 SECRETS = {("", "secrets"): {"get"}}
-HASH_KEY_GRANTS = [
+LEASES = {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "create", "update"]}
+SELF_GRANTS = [
+    LEASES,
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["t-scaleset-operator-hash-key"]},
     {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
 ]
@@ -198,7 +200,7 @@ def test_cluster_wide_rbac_is_exactly_the_listed_grants(helm: Helm) -> None:
     binding = find(manifests, "ClusterRoleBinding")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "t-scaleset-operator", "namespace": "ops"}]
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
-    assert find(manifests, "Role", namespace="ops")["rules"] == HASH_KEY_GRANTS
+    assert find(manifests, "Role", namespace="ops")["rules"] == SELF_GRANTS
 
 
 def test_cluster_wide_secret_access_is_granted_per_listed_namespace(helm: Helm) -> None:
@@ -213,13 +215,14 @@ def test_cluster_wide_secret_access_is_granted_per_listed_namespace(helm: Helm) 
         assert find(manifests, "RoleBinding", namespace=ns)["roleRef"]["name"] == "t-scaleset-operator-secrets"
     everywhere = helm.template({"rbac": {"secretNamespaces": ["*"]}})
     assert rules(find(everywhere, "ClusterRole")) == {**CRD_DISCOVERY, **NAMESPACED_GRANTS, **SECRETS}
-    assert [r["metadata"]["namespace"] for r in everywhere if r["kind"] == "Role"] == ["ops"], "only the hash key's"
+    assert [r["metadata"]["namespace"] for r in everywhere if r["kind"] == "Role"] == ["ops"], "only the operator's own (leases, hash key)"
 
 
 def test_an_existing_hash_key_secret_is_only_read(helm: Helm) -> None:
     manifests = helm.template({"hashKey": {"existingSecret": "my-hash-key"}})
     assert find(manifests, "Role", namespace="ops")["rules"] == [
-        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["my-hash-key"]}
+        LEASES,
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["my-hash-key"]},
     ]
     assert "--hash-key-secret=ops/my-hash-key" in container(manifests)["args"]
 
@@ -246,10 +249,11 @@ def test_namespaced_mode_grants_only_in_the_watched_namespaces(helm: Helm) -> No
 def test_the_shard_leases_are_granted_in_the_release_namespace_only(helm: Helm) -> None:
     for values in ({}, {"namespaces": WATCHED}, {"shards": 3}):
         manifests = helm.template(values)
-        role = find(manifests, "Role", name="t-scaleset-operator-leases", namespace="ops")
-        assert rules(role) == {("coordination.k8s.io", "leases"): {"get", "list", "create", "update"}}
-        binding = find(manifests, "RoleBinding", name="t-scaleset-operator-leases", namespace="ops")
-        assert binding["roleRef"]["name"] == "t-scaleset-operator-leases"
+        role = find(manifests, "Role", name="t-scaleset-operator-self", namespace="ops")
+        assert rules(role)[("coordination.k8s.io", "leases")] == {"get", "list", "create", "update"}
+        assert [r for r in manifests if r["kind"] == "Role" and "leases" in str(r["rules"])] == [role]
+        binding = find(manifests, "RoleBinding", name="t-scaleset-operator-self", namespace="ops")
+        assert binding["roleRef"]["name"] == "t-scaleset-operator-self"
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "t-scaleset-operator", "namespace": "ops"}]
 
 
