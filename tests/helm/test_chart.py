@@ -215,7 +215,7 @@ def test_cluster_wide_secret_access_is_granted_per_listed_namespace(helm: Helm) 
         assert find(manifests, "RoleBinding", namespace=ns)["roleRef"]["name"] == "t-scaleset-operator-secrets"
     everywhere = helm.template({"rbac": {"secretNamespaces": ["*"]}})
     assert rules(find(everywhere, "ClusterRole")) == {**CRD_DISCOVERY, **NAMESPACED_GRANTS, **SECRETS}
-    assert [r["metadata"]["namespace"] for r in everywhere if r["kind"] == "Role"] == ["ops"], "only the operator's own (leases, hash key)"
+    assert [r["metadata"]["namespace"] for r in everywhere if r["kind"] == "Role"] == ["ops"], "only the operator's own"
 
 
 def test_an_existing_hash_key_secret_is_only_read(helm: Helm) -> None:
