@@ -33,6 +33,20 @@ def register(subparsers: Any) -> None:
         help="Secret holding the key of the keyed secret fingerprints, created if missing (default "
         "scaleset-operator-hash-key in the operator's namespace, else the first watched one, else default)",
     )
+    _azure_arguments(parser)
+    _fleet_arguments(parser)
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=os.environ.get("SCALESET_LOG_FORMAT") or "text",
+        help="text for people, json (one object per line, with the Kubernetes object it is about) for "
+        "log pipelines (default $SCALESET_LOG_FORMAT, else text)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def _azure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--azure-base-url", help="azure: ARM endpoint (default Azure public cloud)")
     parser.add_argument("--azure-ca-bundle", help="azure: CA bundle for --azure-base-url (the simulator's ca.pem)")
     parser.add_argument(
@@ -41,6 +55,10 @@ def register(subparsers: Any) -> None:
         help="azure: credential kind (default $SCALESET_AZURE_CREDENTIAL, else default); secrets from AZURE_* env",
     )
     parser.add_argument("--azure-subscription-id", help="azure: subscription for listing platform image versions")
+
+
+def _fleet_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a fleet is worked: passes in flight, the idle read budget, shards and their Leases."""
     parser.add_argument(
         "--workers",
         type=int,
@@ -64,15 +82,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--lease-namespace", help="namespace of the shard Leases (default $POD_NAMESPACE)")
     parser.add_argument("--lease-name", help="Lease name prefix (default: the peering name, else scaleset-operator)")
     parser.add_argument("--lease-duration", type=float, default=15.0, help="seconds a Lease lives unrenewed")
-    parser.add_argument(
-        "--log-format",
-        choices=["text", "json"],
-        default=os.environ.get("SCALESET_LOG_FORMAT") or "text",
-        help="text for people, json (one object per line, with the Kubernetes object it is about) for "
-        "log pipelines (default $SCALESET_LOG_FORMAT, else text)",
-    )
-    parser.add_argument("--verbose", "-v", action="store_true")
-    parser.set_defaults(func=run)
 
 
 def _shard(text: str) -> ShardSpec:
