@@ -32,32 +32,13 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
+from scaleset_operator.simulator.faults import IN_FLIGHT_KINDS, OPERATION_KINDS
+
 DEFAULT_URL = "http://127.0.0.1:8089"
-IN_FLIGHT = (
-    "apply",
-    "upgrade",
-    "reimage",
-    "reimage_all",
-    "restart",
-    "start",
-    "deallocate",
-    "power_off",
-    "redeploy",
-    "perform_maintenance",
-)
-OPERATIONS = (
-    "get",
-    *IN_FLIGHT,
-    "delete_instances",
-    "delete",
-    "image",
-    "simulate_eviction",
-    "update_instance",
-    "autoscale_get",
-    "autoscale_apply",
-    "autoscale_delete",
-    "metrics",
-)
+OPERATIONS: tuple[str, ...] = OPERATION_KINDS
+"""The simulator's operations a fault can target (``simulator/faults.py``: one list for both)."""
+IN_FLIGHT = tuple(kind for kind in OPERATION_KINDS if kind in IN_FLIGHT_KINDS)
+"""Operations whose accepted work can fail later (``sim fail-in-flight``)."""
 DURATIONS = (
     "create",
     "upgrade",

@@ -175,29 +175,15 @@ def observe_vm(
     None: a VM the scale set does not list, counted as up to date and unprotected)."""
     props = vm.properties or sdk.VirtualMachineProperties()
     view = props.instance_view or sdk.VirtualMachineInstanceView()
-    provisioning, power = _states(view.statuses or [], props.provisioning_state)
-    computer_name = view.computer_name or (props.os_profile.computer_name if props.os_profile else None)
     fault_domain = view.platform_fault_domain if view.platform_fault_domain is not None else props.platform_fault_domain
-    protection = scale_set_view.protection_policy if scale_set_view is not None else None
-    latest_model_applied = scale_set_view is None or scale_set_view.latest_model_applied is not False
-    return ObservedInstance(
-        instance_id=vm.name or "",
-        name=computer_name or vm.name or "",
-        zone=vm.zones[0] if vm.zones else None,
-        fault_domain=int(fault_domain or 0),
-        update_domain=int(view.platform_update_domain or 0),
-        latest_model_applied=latest_model_applied,
-        image=observed_image(props.storage_profile),
-        data_disks=_data_disks(props.storage_profile),
-        os_profile_fingerprint=None,
-        provisioning_state=provisioning,
-        power_state=power,
-        health_state=health_state(view.vm_health),
-        created_at=props.time_created or UNKNOWN_TIME,
-        protect_from_scale_in=bool(protection.protect_from_scale_in) if protection else False,
-        protect_from_scale_set_actions=bool(protection.protect_from_scale_set_actions) if protection else False,
-        last_error=_error(view.statuses or []) if provisioning == "Failed" else None,
-        maintenance=maintenance(view.maintenance_redeploy_status),
+    return _instance(
+        vm.name or "",
+        vm,
+        props,
+        view,
+        fault_domain=fault_domain,
+        latest_model_applied=scale_set_view is None or scale_set_view.latest_model_applied is not False,
+        protection=scale_set_view.protection_policy if scale_set_view is not None else None,
         priority=_enum(props.priority),
     )
 
@@ -205,17 +191,40 @@ def observe_vm(
 def observe_instance(vm: sdk.VirtualMachineScaleSetVM, priority: str | None = None) -> ObservedInstance:
     props = vm.properties or sdk.VirtualMachineScaleSetVMProperties()
     view = props.instance_view or sdk.VirtualMachineScaleSetVMInstanceView()
+    return _instance(
+        vm.instance_id or (vm.name or "").rsplit("_", 1)[-1],
+        vm,
+        props,
+        view,
+        fault_domain=view.platform_fault_domain,
+        latest_model_applied=bool(props.latest_model_applied),
+        protection=props.protection_policy,
+        priority=priority,
+    )
+
+
+def _instance(
+    instance_id: str,
+    vm: sdk.VirtualMachine | sdk.VirtualMachineScaleSetVM,
+    props: sdk.VirtualMachineProperties | sdk.VirtualMachineScaleSetVMProperties,
+    view: sdk.VirtualMachineInstanceView | sdk.VirtualMachineScaleSetVMInstanceView,
+    *,
+    fault_domain: int | None,
+    latest_model_applied: bool,
+    protection: sdk.VirtualMachineScaleSetVMProtectionPolicy | None,
+    priority: str | None,
+) -> ObservedInstance:
+    """One instance from what a Flexible VM and a Uniform scale set VM both carry (the same names in
+    both SDK models: instance view, storage profile, protection policy)."""
     provisioning, power = _states(view.statuses or [], props.provisioning_state)
-    protection = props.protection_policy
-    instance_id = vm.instance_id or (vm.name or "").rsplit("_", 1)[-1]
     computer_name = view.computer_name or (props.os_profile.computer_name if props.os_profile else None)
     return ObservedInstance(
         instance_id=instance_id,
         name=computer_name or vm.name or instance_id,
         zone=vm.zones[0] if vm.zones else None,
-        fault_domain=int(view.platform_fault_domain or 0),
+        fault_domain=int(fault_domain or 0),
         update_domain=int(view.platform_update_domain or 0),
-        latest_model_applied=bool(props.latest_model_applied),
+        latest_model_applied=latest_model_applied,
         image=observed_image(props.storage_profile),
         data_disks=_data_disks(props.storage_profile),
         os_profile_fingerprint=None,
