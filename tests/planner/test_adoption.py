@@ -13,6 +13,7 @@ from scaleset_operator.cloud.observed import ObservedScaleSet
 from scaleset_operator.cloud.secrets import ADMIN_PASSWORD
 from scaleset_operator.cloud.wire import cloud_model
 from scaleset_operator.planner import actions as act
+from scaleset_operator.planner.autoscale_observation import AutoscaleObservation
 from scaleset_operator.planner.decide import decide
 from scaleset_operator.planner.decision import ACCEPTED, Decision
 from scaleset_operator.planner.inputs import DecideInputs, OperationView
@@ -20,6 +21,7 @@ from scaleset_operator.planner.model_comparison import secrets_fingerprint
 from scaleset_operator.planner.observation import Absent, Observed
 from scaleset_operator.planner.status import build_status
 from tests.keys import TEST_KEY
+from tests.planner.autoscale_specs import owned
 from tests.planner.builders import T0, scale_set
 from tests.planner.specs import changed, make_spec
 
@@ -232,3 +234,16 @@ def test_fields_azure_does_not_keep_are_pushed_twice_then_reported() -> None:
         generation=3,
     )
     assert again.actions, "a new spec is pushed again"
+
+
+def test_an_observed_scale_set_gets_no_autoscale_setting_written() -> None:
+    """Observe reports the autoscale setting it finds (none here) and never creates spec.autoscale's."""
+    spec = changed(SPEC, managementPolicy="Observe", **owned(maximum=5))
+    created = ScaleSetStatus(management=MANAGED)
+    _, decision, _ = run(cloud(spec, tagged=True), spec=spec, status=created, autoscale=AutoscaleObservation(None))
+    assert decision.actions == ()
+    assert not [e for e in decision.events if e.reason == "ApplyingAutoscale"]
+    assert decision.autoscale is not None and decision.autoscale.activity is None
+    managed = changed(SPEC, **owned(maximum=5))
+    _, writing, _ = run(cloud(managed, tagged=True), spec=managed, status=created, autoscale=AutoscaleObservation(None))
+    assert [type(a).__name__ for a in writing.actions] == ["ApplyAutoscale"], "the same spec, managed, writes it"

@@ -37,11 +37,15 @@ Outcome = tuple[AutoscaleStep, Effects]
 
 def attach(facts: Facts, decision: Decision) -> Decision:
     """``decision`` with capacity ownership and the autoscale setting's part added: its call first,
-    its Events, what it waits for (``progress``) and what needs a person (``blockers``)."""
+    its Events, what it waits for (``progress``) and what needs a person (``blockers``). On a scale set
+    this ScaleSet does not manage (managementPolicy Observe, or not adopted) the setting is reported
+    and never written."""
     record = decision.rollout.record if decision.rollout is not None else facts.status.rollout
     owner = facts.capacity_owner
     action = _observed_change(facts)
     autoscale, effects = step(facts, record, action)
+    if not _manages(decision):
+        autoscale, effects = replace(autoscale, activity=None, sends=False), Effects()
     events = effects.events if action is None else (autoscale_explain.event(action, owner.owner), *effects.events)
     blockers = decision.blockers + tuple(b for b in (owner.handoff, autoscale.blocker) if b is not None)
     progress = decision.progress + ((autoscale.activity,) if autoscale.activity is not None else ())
@@ -58,6 +62,11 @@ def attach(facts: Facts, decision: Decision) -> Decision:
         capacity=owner,
         autoscale=autoscale,
     )
+
+
+def _manages(decision: Decision) -> bool:
+    management = decision.management
+    return management is None or not (management.observing or management.held)
 
 
 def _observed_change(facts: Facts) -> ScaleActionStatus | None:

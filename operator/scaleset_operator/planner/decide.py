@@ -21,8 +21,8 @@ Order of business (one phase per pass keeps every step crash-safe and observable
 10. Automatic mode -> upgrade every stale instance at once (Azure: no ordering guarantee);
 11. Manual mode -> nothing: stale instances stay ``latestModelApplied: false`` until an operation.
 12. who owns capacity and the autoscale setting (``autoscaling.attach``): its write goes first among
-    the pass's calls (a rollout's held minimum is in place before the batch's call); nothing is
-    written on a scale set the ScaleSet observes or may not adopt.
+    the pass's calls (a rollout's held minimum is in place before the batch's call); reported, never
+    written, on a scale set the ScaleSet observes or may not adopt.
 
 Each concern returns its own typed step and adds, in priority order, what keeps the ScaleSet busy
 (``progress``) and what needs a person (``blockers``); ``status.build_status`` renders them. A new
@@ -89,7 +89,7 @@ def decide(inputs: DecideInputs) -> Decision:
     if observation.scale_set.provisioning_state == "Deleting" and not observing:
         return _create(inputs)
     facts = _facts(inputs, observation)
-    return _with_autoscale(facts, _observed(inputs, facts))
+    return autoscaling.attach(facts, _observed(inputs, facts))
 
 
 def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
@@ -112,16 +112,6 @@ def _facts(inputs: DecideInputs, observation: Observed) -> Facts:
         comparison=inputs.comparison,
         autoscale=inputs.autoscale,
     )
-
-
-def _with_autoscale(facts: Facts, decision: Decision) -> Decision:
-    """Capacity ownership and the autoscale setting added; nothing written on a scale set this ScaleSet
-    observes (managementPolicy Observe) or may not adopt."""
-    attached = autoscaling.attach(facts, decision)
-    step = decision.management
-    if step is not None and (step.observing or step.held):
-        return replace(attached, actions=decision.actions)
-    return attached
 
 
 def _pinned(inputs: DecideInputs) -> PinnedRevision | None:
